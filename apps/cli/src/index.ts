@@ -1,0 +1,3 @@
+export { run } from './main.js';
+export { ExitCode, reportError, UsageError } from './exit.js';
+export type { Io } from './io.js';

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { FerryError } from '@ferry/oci';
+import { describe, expect, it } from 'vitest';
+import { reportError } from './exit.js';
+import { run } from './main.js';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+async function ferry(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(argv, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+  });
+  return { code, stdout, stderr };
+}
+
+describe('ferry CLI basics', () => {
+  it('--version prints the package version and exits 0', async () => {
+    expect(await ferry('--version')).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('--help lists the commands and exit codes on stdout', async () => {
+    const { code, stdout, stderr } = await ferry('--help');
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toContain('ferry <command> [options]');
+    expect(stdout).toContain('ferry version');
+    expect(stdout).toContain('ferry completion');
+    expect(stdout).toContain('Exit codes: 0 success, 1 failure, 2 usage error.');
+  });
+
+  it('version --format json reports version, Node.js and platform', async () => {
+    const { code, stdout } = await ferry('version', '--format', 'json');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      version,
+      node: process.version,
+      platform: `${process.platform}/${process.arch}`,
+    });
+  });
+
+  it('version in text mode', async () => {
+    const { stdout } = await ferry('version');
+    expect(stdout).toBe(
+      `Version:  ${version}\nNode.js:  ${process.version}\nPlatform: ${process.platform}/${process.arch}\n`,
+    );
+  });
+
+  it('no command is a usage error: exit 2, usage and message on stderr, nothing on stdout', async () => {
+    const { code, stdout, stderr } = await ferry();
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('Error: Name a command to run.');
+    expect(stderr).toContain("Run 'ferry --help' for usage.");
+  });
+
+  it('an unknown command or option is a usage error (exit 2)', async () => {
+    const unknown = await ferry('pusj');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Error: Unknown argument: pusj/);
+    const badOption = await ferry('version', '--format', 'yaml');
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toContain('Invalid values');
+  });
+
+  it('completion prints a shell script', async () => {
+    const { code, stdout } = await ferry('completion');
+    expect(code).toBe(0);
+    expect(stdout).toContain('###-begin-ferry-completions-###');
+  });
+});
+
+describe('reportError', () => {
+  it('maps a FerryError to exit 1 with one Error line and a hint', () => {
+    const error = new FerryError('ERR_INVALID_REFERENCE', 'invalid reference "A/B": uppercase');
+    expect(reportError(error)).toEqual({
+      exitCode: 1,
+      lines: [
+        'Error: invalid reference "A/B": uppercase',
+        expect.stringMatching(/^Hint: References look like registry\/repository/),
+      ],
+    });
+  });
+
+  it('keeps only the first line of an unexpected error', () => {
+    expect(reportError(new Error('boom\n  at stack'))).toEqual({
+      exitCode: 1,
+      lines: ['Error: boom'],
+    });
+    expect(reportError('plain')).toEqual({ exitCode: 1, lines: ['Error: plain'] });
+  });
+});

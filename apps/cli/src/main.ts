@@ -1,0 +1,49 @@
+import yargs from 'yargs';
+import { versionCommand } from './commands/version.js';
+import { ExitCode, reportError, UsageError } from './exit.js';
+import { processIo, type Io } from './io.js';
+import { version } from './version.js';
+
+/**
+ * Runs ferry with the given arguments (without `node` and the script) and resolves to the exit
+ * code. Never calls process.exit, so that output is flushed and tests can call it in-process.
+ */
+export async function run(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const parser = yargs([...argv])
+    .scriptName('ferry')
+    .usage(
+      '$0 <command> [options]\n\nPush and pull files, models and Homebrew bottles to and from OCI registries.',
+    )
+    .command(versionCommand(io))
+    .completion(
+      'completion',
+      'Print a shell completion script (bash/zsh): ferry completion >> ~/.bashrc',
+    )
+    .demandCommand(1, 'Name a command to run.')
+    .recommendCommands()
+    .strict()
+    .version(version)
+    .alias('h', 'help')
+    .help()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      // yargs reports its own parse errors as a message; errors from handlers pass through.
+      throw error ?? new UsageError(message);
+    })
+    .epilogue('Exit codes: 0 success, 1 failure, 2 usage error.');
+
+  let output = '';
+  try {
+    await parser.parseAsync(argv, {}, (_error, _args, text) => {
+      output = text ?? '';
+    });
+  } catch (error) {
+    const { exitCode, lines } = reportError(error);
+    io.stderr(`${lines.join('\n')}\n`);
+    return exitCode;
+  }
+  // --help, --version and completion come back as text instead of being printed by yargs.
+  if (output) io.stdout(`${output}\n`);
+  return ExitCode.Ok;
+}
