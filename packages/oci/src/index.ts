@@ -4,4 +4,6 @@ export * from './constants.js';
 export * from './digest.js';
 export * from './errors.js';
 export * from './manifest.js';
+export * from './platform.js';
+export * from './reference.js';
 export type * from './types.js';
