@@ -1,4 +1,53 @@
-// The distribution-spec client (auth, retries, blobs, manifests, uploads, tags, referrers,
-// credentials) arrives with its own issue; until then the package only re-exports the OCI
-// vocabulary it is built on, so that its dependents can already compile against it.
-export { FerryError } from '@ferry/oci';
+// @ferry/registry: a distribution-spec client on undici. `new Registry(host, options)
+// .repository(name)` gives blobs, manifests, tags and referrers; authentication, retries,
+// redirects, resumable downloads and chunked uploads happen underneath.
+export {
+  Authenticator,
+  mergeScopes,
+  repositoryScope,
+  type AuthenticatorOptions,
+  type ChallengeContext,
+  type CredentialProvider,
+} from './auth.js';
+export type { BlobDownload, DownloadStats, FetchBlobOptions } from './blob-download.js';
+export {
+  rechunk,
+  withDigest,
+  type BlobSource,
+  type PushBlobOptions,
+  type PushBlobResult,
+} from './blob-upload.js';
+export { BlobStore } from './blobs.js';
+export * from './challenge.js';
+export * from './credentials/index.js';
+export {
+  parseErrorBody,
+  redactUrl,
+  RegistryError,
+  RegistryErrorCode,
+  type DistributionError,
+} from './errors.js';
+export { ManifestStore, type FetchedManifest } from './manifests.js';
+export type { PageOptions } from './paging.js';
+export { nextLink, referrerDescriptor, referrersTag, type ReferrersOptions } from './referrers.js';
+export {
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MONOLITHIC_THRESHOLD,
+  DEFAULT_USER_AGENT,
+  isLoopbackHost,
+  Registry,
+  type RegistryOptions,
+} from './registry.js';
+export { Repository } from './repository.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  formatHeaders,
+  parseRetryAfter,
+  Transport,
+  type HttpMethod,
+  type RequestBody,
+  type RetryPolicy,
+  type TransportOptions,
+  type TransportRequest,
+  type TransportResponse,
+} from './transport.js';

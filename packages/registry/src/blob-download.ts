@@ -1,0 +1,208 @@
+/**
+ * Blob downloads that verify while they stream and survive a broken connection: a body that
+ * stops early is resumed with `Range: bytes=N-` from the last byte received; a server that ignores
+ * Range (200 instead of 206) is read again from the start with the bytes already delivered
+ * skipped, so that the consumer's stream stays one clean pass.
+ */
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DigestMismatchError,
+  Digester,
+  FerryError,
+  parseDigest,
+  SizeMismatchError,
+  type Descriptor,
+} from '@ferry/oci';
+import { redactUrl, RegistryErrorCode } from './errors.js';
+import { discard, isRetryableError, responseError, type Transport } from './transport.js';
+
+export interface FetchBlobOptions {
+  signal?: AbortSignal | undefined;
+  /** Called with the number of new bytes delivered. */
+  onProgress?: ((bytes: number) => void) | undefined;
+  /** How often a broken body may be resumed. Default 5. */
+  maxResumes?: number;
+  /**
+   * Start at this byte: the caller already holds bytes [0, offset) (a `.partial` file) and passes
+   * a digester that has hashed them, so that the whole blob is still verified.
+   */
+  resume?: { offset: number; digester: Digester } | undefined;
+}
+
+/** What a download cost; read it after the stream ends. */
+export interface DownloadStats {
+  /** Bytes received over the network, including any read again after a restart. */
+  bytesReceived: number;
+  /** Bytes received that had already been delivered (a server that ignored Range). */
+  bytesRefetched: number;
+  /** Resumed requests after a broken body. */
+  resumes: number;
+  /** Resumes the server answered 200 to (no Range support): read from the start again. */
+  restarts: number;
+}
+
+export interface BlobDownload {
+  stream: Readable;
+  stats: DownloadStats;
+}
+
+export function downloadBlob(
+  transport: Transport,
+  url: URL,
+  scopes: string[],
+  descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  options: FetchBlobOptions = {},
+): BlobDownload {
+  const stats: DownloadStats = { bytesReceived: 0, bytesRefetched: 0, resumes: 0, restarts: 0 };
+  const stream = Readable.from(chunks(transport, url, scopes, descriptor, options, stats), {
+    objectMode: false,
+    highWaterMark: 1024 * 1024,
+  });
+  return { stream, stats };
+}
+
+async function* chunks(
+  transport: Transport,
+  url: URL,
+  scopes: string[],
+  descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  options: FetchBlobOptions,
+  stats: DownloadStats,
+): AsyncGenerator<Buffer> {
+  const { algorithm } = parseDigest(descriptor.digest);
+  const digester = options.resume?.digester ?? new Digester(algorithm);
+  const maxResumes = options.maxResumes ?? 5;
+  const subject = `blob ${descriptor.digest}`;
+  let delivered = options.resume?.offset ?? 0;
+  if (delivered > descriptor.size) throw new SizeMismatchError(descriptor.size, delivered, subject);
+
+  for (let attempt = 0; delivered < descriptor.size || attempt === 0; attempt++) {
+    const range = delivered > 0;
+    const response = await transport.send({
+      method: 'GET',
+      url,
+      headers: range ? { range: `bytes=${delivered}-` } : {},
+      scopes,
+      signal: options.signal,
+    });
+    let skip = 0;
+    if (response.status === 200) {
+      try {
+        checkFullResponse(response.headers, descriptor, subject);
+      } catch (error) {
+        response.body.destroy();
+        throw error;
+      }
+      if (range) {
+        skip = delivered;
+        stats.restarts++;
+      }
+    } else if (response.status === 206 && range) {
+      try {
+        checkContentRange(response.headers['content-range'], delivered, descriptor, response.url);
+      } catch (error) {
+        response.body.destroy();
+        throw error;
+      }
+    } else if (response.status === 416 && range && delivered === descriptor.size) {
+      await discard(response);
+      break;
+    } else {
+      throw await responseError(response, 'GET');
+    }
+
+    try {
+      for await (const raw of response.body as AsyncIterable<Buffer>) {
+        stats.bytesReceived += raw.byteLength;
+        let chunk = raw;
+        if (skip > 0) {
+          const dropped = Math.min(skip, chunk.byteLength);
+          stats.bytesRefetched += dropped;
+          skip -= dropped;
+          chunk = chunk.subarray(dropped);
+          if (chunk.byteLength === 0) continue;
+        }
+        if (delivered + chunk.byteLength > descriptor.size) {
+          throw new SizeMismatchError(descriptor.size, delivered + chunk.byteLength, subject);
+        }
+        digester.update(chunk);
+        delivered += chunk.byteLength;
+        options.onProgress?.(chunk.byteLength);
+        yield chunk;
+      }
+    } catch (error) {
+      response.body.destroy();
+      if (error instanceof FerryError || options.signal?.aborted) throw error;
+      if (!isRetryableError(error) && !isBodyCutShort(error)) throw error;
+      if (stats.resumes >= maxResumes) {
+        throw new FerryError(
+          RegistryErrorCode.Network,
+          `GET ${redactUrl(url)}: the connection broke ${stats.resumes + 1} times; gave up at byte ${delivered} of ${descriptor.size}`,
+          { cause: error },
+        );
+      }
+      stats.resumes++;
+      await sleep(Math.min(2000, 100 * 2 ** stats.resumes), undefined, {
+        signal: options.signal,
+      });
+      continue;
+    }
+    if (delivered < descriptor.size) {
+      // The body ended cleanly but short (a proxy that dropped the rest): resume as for a break.
+      if (stats.resumes >= maxResumes) {
+        throw new SizeMismatchError(descriptor.size, delivered, subject);
+      }
+      stats.resumes++;
+    }
+  }
+
+  const actual = digester.digest();
+  if (actual !== descriptor.digest)
+    throw new DigestMismatchError(descriptor.digest, actual, subject);
+}
+
+function checkFullResponse(
+  headers: Record<string, string | string[] | undefined>,
+  descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  subject: string,
+): void {
+  const length = headers['content-length'];
+  if (typeof length === 'string' && Number(length) !== descriptor.size) {
+    // Refuse before reading: a server that announces 10^15 bytes for a 4 KiB blob is wrong.
+    throw new SizeMismatchError(descriptor.size, Number(length), subject);
+  }
+  const digest = headers['docker-content-digest'];
+  if (typeof digest === 'string' && digest !== descriptor.digest) {
+    throw new DigestMismatchError(descriptor.digest, digest, subject);
+  }
+}
+
+function checkContentRange(
+  header: string | string[] | undefined,
+  offset: number,
+  descriptor: Pick<Descriptor, 'size'>,
+  url: URL,
+): void {
+  const match =
+    typeof header === 'string' ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header.trim()) : null;
+  if (
+    !match ||
+    Number(match[1]) !== offset ||
+    (match[3] !== '*' && Number(match[3]) !== descriptor.size)
+  ) {
+    throw new FerryError(
+      RegistryErrorCode.Protocol,
+      `GET ${redactUrl(url)}: asked for bytes ${offset}- but got Content-Range ${JSON.stringify(header ?? null)}`,
+    );
+  }
+}
+
+function isBodyCutShort(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (
+    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'UND_ERR_ABORTED'
+  );
+}

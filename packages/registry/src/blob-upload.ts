@@ -1,0 +1,344 @@
+/**
+ * Blob uploads by the distribution spec's rules, cheapest first: nothing when the registry has the
+ * blob; a cross-repository mount when a source repository is known; one `PUT` when the digest is
+ * known and the blob is small enough; otherwise `PATCH` chunks with `Content-Range`, hashing on the
+ * way, and a final `PUT ?digest=`. An interrupted chunk is resumed from the server's `Range`.
+ * https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#pushing-blobs
+ */
+import type { Readable } from 'node:stream';
+import {
+  computeDigest,
+  DigestMismatchError,
+  Digester,
+  DigestTransform,
+  FerryError,
+  parseDigest,
+  SizeMismatchError,
+  type Digest,
+} from '@ferry/oci';
+import { redactUrl, RegistryErrorCode } from './errors.js';
+import {
+  discard,
+  isRetryableError,
+  responseError,
+  type Transport,
+  type TransportResponse,
+} from './transport.js';
+
+/** Bytes in memory, or a factory that opens the content (again, if a retry needs it). */
+export type BlobSource = Uint8Array | (() => Readable);
+
+export interface PushBlobOptions {
+  signal?: AbortSignal | undefined;
+  onProgress?: ((bytes: number) => void) | undefined;
+  /** Try a cross-repository mount from this repository (same registry) first. */
+  mountFrom?: string | undefined;
+  /** Skip the existence check (the caller just made it). */
+  skipExistsCheck?: boolean;
+  /** False when the factory cannot open the content twice (stdin): no retry re-sends it. */
+  replayable?: boolean;
+}
+
+export interface PushBlobResult {
+  digest: Digest;
+  size: number;
+  /** How the registry came to hold the blob. */
+  outcome: 'exists' | 'mounted' | 'uploaded';
+}
+
+export interface UploadContext {
+  transport: Transport;
+  /** `https://host/v2/<name>/` */
+  repositoryUrl: URL;
+  name: string;
+  /** PATCH chunk size; also the largest blob sent in one monolithic PUT. */
+  chunkSize: number;
+  monolithicThreshold: number;
+  exists(digest: Digest, signal?: AbortSignal): Promise<boolean>;
+}
+
+/** How often one chunk may be resumed after a broken connection. */
+const MAX_CHUNK_RESUMES = 5;
+
+export async function pushBlob(
+  context: UploadContext,
+  source: BlobSource,
+  expected: { digest?: Digest | undefined; size?: number | undefined },
+  options: PushBlobOptions = {},
+): Promise<PushBlobResult> {
+  const signal = options.signal;
+  let { digest, size } = expected;
+  if (source instanceof Uint8Array) {
+    if (size !== undefined && size !== source.byteLength) {
+      throw new SizeMismatchError(size, source.byteLength, digest ?? 'blob');
+    }
+    size = source.byteLength;
+    const actual = computeDigest(source, digest ? parseDigest(digest).algorithm : 'sha256');
+    if (digest && actual !== digest) throw new DigestMismatchError(digest, actual, 'blob');
+    digest = actual;
+  }
+  if (
+    digest &&
+    size !== undefined &&
+    !options.skipExistsCheck &&
+    (await context.exists(digest, signal))
+  ) {
+    return { digest, size, outcome: 'exists' };
+  }
+
+  const scopes = [`repository:${context.name}:pull,push`];
+  if (options.mountFrom && digest && size !== undefined) {
+    scopes.push(`repository:${options.mountFrom}:pull`);
+  }
+  const startUrl = new URL('blobs/uploads/', context.repositoryUrl);
+  if (options.mountFrom && digest && size !== undefined) {
+    startUrl.searchParams.set('mount', digest);
+    startUrl.searchParams.set('from', options.mountFrom);
+  }
+  const started = await context.transport.send({ method: 'POST', url: startUrl, scopes, signal });
+  if (started.status === 201 && digest && size !== undefined) {
+    await discard(started);
+    return { digest, size, outcome: 'mounted' };
+  }
+  if (started.status !== 202) throw await responseError(started, 'POST');
+  await discard(started);
+  let location = uploadLocation(started, context);
+  const minChunk = Number(started.headers['oci-chunk-min-length']);
+  const chunkSize =
+    Number.isSafeInteger(minChunk) && minChunk > context.chunkSize ? minChunk : context.chunkSize;
+
+  const session = { context, scopes, signal };
+  if (digest && size !== undefined && size <= context.monolithicThreshold) {
+    await putMonolithic(session, location, source, digest, size, options);
+    return { digest, size, outcome: 'uploaded' };
+  }
+
+  const stream = source instanceof Uint8Array ? [source] : source();
+  const digester = new Digester(digest ? parseDigest(digest).algorithm : 'sha256');
+  let offset = 0;
+  try {
+    for await (const chunk of rechunk(stream as AsyncIterable<Uint8Array>, chunkSize)) {
+      digester.update(chunk);
+      location = await patchChunk(session, location, chunk, offset);
+      offset += chunk.byteLength;
+      options.onProgress?.(chunk.byteLength);
+      if (size !== undefined && offset > size)
+        throw new SizeMismatchError(size, offset, digest ?? 'blob');
+    }
+    const actual = digester.digest();
+    if (size !== undefined && offset !== size)
+      throw new SizeMismatchError(size, offset, digest ?? 'blob');
+    if (digest && actual !== digest) throw new DigestMismatchError(digest, actual, 'blob');
+    await putFinal(session, location, actual, undefined);
+    return { digest: actual, size: offset, outcome: 'uploaded' };
+  } catch (error) {
+    // Leave no half-finished session behind; registries garbage-collect them anyway.
+    await cancelUpload(session, location);
+    throw error;
+  }
+}
+
+interface Session {
+  context: UploadContext;
+  scopes: string[];
+  signal: AbortSignal | undefined;
+}
+
+async function putMonolithic(
+  session: Session,
+  location: URL,
+  source: BlobSource,
+  digest: Digest,
+  size: number,
+  options: PushBlobOptions,
+): Promise<void> {
+  const body =
+    source instanceof Uint8Array
+      ? source
+      : () => {
+          // Hash while sending: a source that changed since its digest was taken fails here,
+          // before the registry has to tell us, and progress counts real bytes sent.
+          const verify = new DigestTransform({ expectedDigest: digest, expectedSize: size });
+          if (options.onProgress)
+            verify.on('data', (chunk: Buffer) => options.onProgress?.(chunk.byteLength));
+          return source().pipe(verify);
+        };
+  await putFinal(
+    session,
+    location,
+    digest,
+    body,
+    size,
+    options.replayable === false ? false : undefined,
+  );
+  if (source instanceof Uint8Array) options.onProgress?.(size);
+}
+
+async function putFinal(
+  session: Session,
+  location: URL,
+  digest: Digest,
+  body: Uint8Array | (() => Readable) | undefined,
+  size = 0,
+  retry?: boolean,
+): Promise<void> {
+  const url = withDigest(location, digest);
+  const response = await session.context.transport.send({
+    method: 'PUT',
+    url,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-length': String(body ? size : 0),
+    },
+    ...(body ? { body } : {}),
+    scopes: session.scopes,
+    signal: session.signal,
+    ...(retry === false ? { retry } : {}),
+  });
+  if (response.status !== 201) throw await responseError(response, 'PUT');
+  await discard(response);
+  const stored = response.headers['docker-content-digest'];
+  if (typeof stored === 'string' && stored !== digest) {
+    throw new DigestMismatchError(
+      digest,
+      stored,
+      'uploaded blob (the registry stored other bytes)',
+    );
+  }
+}
+
+/** Sends one chunk; on a broken connection asks the server how far it got and sends the rest. */
+async function patchChunk(
+  session: Session,
+  location: URL,
+  chunk: Uint8Array,
+  offset: number,
+): Promise<URL> {
+  let sent = 0;
+  for (let resumes = 0; ; resumes++) {
+    const part = chunk.subarray(sent);
+    const start = offset + sent;
+    try {
+      const response = await session.context.transport.send({
+        method: 'PATCH',
+        url: location,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(part.byteLength),
+          'content-range': `${start}-${start + part.byteLength - 1}`,
+        },
+        body: part,
+        scopes: session.scopes,
+        signal: session.signal,
+        // A blind resend could append the same bytes twice; the status check below is the retry.
+        retry: false,
+      });
+      if (response.status !== 202) {
+        if (response.status >= 500 && resumes < MAX_CHUNK_RESUMES) {
+          await discard(response);
+        } else {
+          throw await responseError(response, 'PATCH');
+        }
+      } else {
+        await discard(response);
+        return uploadLocation(response, session.context);
+      }
+    } catch (error) {
+      // isRetryableError looks through the transport's wrapper at the socket error underneath.
+      if (!isRetryableError(error) || resumes >= MAX_CHUNK_RESUMES) throw error;
+    }
+    const status = await uploadStatus(session, location);
+    location = status.location;
+    const received = status.end + 1;
+    if (received < offset || received > offset + chunk.byteLength) {
+      throw new FerryError(
+        RegistryErrorCode.Protocol,
+        `upload ${redactUrl(location)}: the registry holds ${received} bytes, outside the chunk ${offset}-${offset + chunk.byteLength - 1} being resumed`,
+      );
+    }
+    sent = received - offset;
+    if (sent === chunk.byteLength) return location;
+  }
+}
+
+/** `GET <location>`: 204 with `Range: 0-<last byte received>`. */
+async function uploadStatus(
+  session: Session,
+  location: URL,
+): Promise<{ location: URL; end: number }> {
+  const response = await session.context.transport.send({
+    method: 'GET',
+    url: location,
+    scopes: session.scopes,
+    signal: session.signal,
+  });
+  if (response.status !== 204) throw await responseError(response, 'GET');
+  await discard(response);
+  const range = response.headers.range;
+  const match = typeof range === 'string' ? /^(?:bytes=)?0-(\d+)$/.exec(range.trim()) : null;
+  const end = match ? Number(match[1]) : -1;
+  const next =
+    typeof response.headers.location === 'string'
+      ? uploadLocation(response, session.context)
+      : location;
+  return { location: next, end };
+}
+
+async function cancelUpload(session: Session, location: URL): Promise<void> {
+  try {
+    const response = await session.context.transport.send({
+      method: 'DELETE',
+      url: location,
+      scopes: session.scopes,
+      retry: false,
+    });
+    await discard(response);
+  } catch {
+    // Best effort: the original error is what the caller needs to see.
+  }
+}
+
+function uploadLocation(response: TransportResponse, context: UploadContext): URL {
+  const location = response.headers.location;
+  if (typeof location !== 'string' || location === '') {
+    throw new FerryError(
+      RegistryErrorCode.Protocol,
+      `${redactUrl(response.url)}: the registry answered ${response.status} without an upload Location`,
+    );
+  }
+  return new URL(location, context.repositoryUrl);
+}
+
+/**
+ * Adds `digest=` to an upload URL by appending to its query, never rebuilding it: the `_state`
+ * parameter is opaque and some registries sign it byte for byte.
+ */
+export function withDigest(location: URL, digest: Digest): URL {
+  const href = location.href;
+  const separator = location.search ? '&' : '?';
+  return new URL(`${href}${separator}digest=${encodeURIComponent(digest)}`);
+}
+
+/** Regroups a stream's chunks into pieces of exactly `size` bytes (the last may be shorter). */
+export async function* rechunk(
+  source: AsyncIterable<Uint8Array>,
+  size: number,
+): AsyncGenerator<Uint8Array> {
+  let buffer = Buffer.allocUnsafe(size);
+  let filled = 0;
+  for await (const input of source) {
+    let chunk = input;
+    while (chunk.byteLength > 0) {
+      const take = Math.min(size - filled, chunk.byteLength);
+      buffer.set(chunk.subarray(0, take), filled);
+      filled += take;
+      chunk = chunk.subarray(take);
+      if (filled === size) {
+        yield buffer;
+        buffer = Buffer.allocUnsafe(size);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield buffer.subarray(0, filled);
+}

@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { FerryError } from '@ferry/oci';
+import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { Authenticator, type CredentialProvider } from './auth.js';
+import { listPaged, type PageOptions } from './paging.js';
+import { Repository } from './repository.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  discard,
+  responseError,
+  Transport,
+  type RetryPolicy,
+} from './transport.js';
+
+export interface RegistryOptions {
+  /** The HTTP layer (undici); by default an agent that honours HTTP(S)_PROXY and NO_PROXY. */
+  dispatcher?: Dispatcher | undefined;
+  credentials?: CredentialProvider | undefined;
+  /** Plain HTTP; automatic for localhost, 127.0.0.0/8 and ::1. */
+  plainHttp?: boolean | undefined;
+  /** Extra CA certificates (PEM) to trust. */
+  ca?: string | Buffer | (string | Buffer)[] | undefined;
+  /** Skip TLS certificate verification. */
+  insecure?: boolean | undefined;
+  /** A client certificate and key (PEM) for mutual TLS. */
+  cert?: string | Buffer | undefined;
+  key?: string | Buffer | undefined;
+  userAgent?: string | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
+  /** Connections per origin. */
+  concurrency?: number | undefined;
+  /** PATCH chunk size for uploads whose digest is unknown or that are too big for one PUT. */
+  chunkSize?: number | undefined;
+  /** The largest blob sent in one monolithic PUT. */
+  monolithicThreshold?: number | undefined;
+  /** A bearer token sent before any challenge (Homebrew's `QQ==` for ghcr.io). */
+  staticBearerToken?: string | undefined;
+  /** One line per HTTP request and response, credentials redacted. */
+  debug?: ((line: string) => void) | undefined;
+  /** Replaces the retry backoff sleep (tests). */
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+}
+
+const version = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+export const DEFAULT_USER_AGENT = `ferry/${version}`;
+export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_MONOLITHIC_THRESHOLD = 256 * 1024 * 1024;
+
+/** Docker Hub's API lives on another host than its name. */
+const HOST_ALIASES: Record<string, string> = {
+  'docker.io': 'registry-1.docker.io',
+  'index.docker.io': 'registry-1.docker.io',
+};
+
+/** True for hosts reached over plain HTTP by default, as Docker and ORAS treat them. */
+export function isLoopbackHost(host: string): boolean {
+  const hostname = host.startsWith('[')
+    ? host.slice(0, host.indexOf(']') + 1)
+    : (host.split(':')[0] ?? '');
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** A registry host and the connection, credentials and policies used to talk to it. */
+export class Registry {
+  /** The host as contacted (`registry-1.docker.io` for `docker.io`). */
+  readonly host: string;
+  readonly baseUrl: URL;
+  readonly transport: Transport;
+  readonly authenticator: Authenticator;
+  readonly #ownsDispatcher: boolean;
+  readonly #options: RegistryOptions;
+
+  constructor(host: string, options: RegistryOptions = {}) {
+    this.host = HOST_ALIASES[host] ?? host;
+    this.#options = options;
+    const plain = options.plainHttp ?? isLoopbackHost(this.host);
+    try {
+      this.baseUrl = new URL(`${plain ? 'http' : 'https'}://${this.host}/`);
+    } catch (error) {
+      throw new FerryError(
+        'ERR_INVALID_REFERENCE',
+        `invalid registry host ${JSON.stringify(host)}`,
+        { cause: error },
+      );
+    }
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    const dispatcher = options.dispatcher ?? defaultDispatcher(options);
+    const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    const common = { dispatcher, userAgent, retry, debug: options.debug, sleep: options.sleep };
+    this.authenticator = new Authenticator({
+      transport: new Transport(common),
+      credentials: options.credentials,
+      staticBearerToken: options.staticBearerToken,
+    });
+    this.transport = new Transport({ ...common, authenticator: this.authenticator });
+  }
+
+  repository(name: string): Repository {
+    return new Repository(
+      {
+        transport: this.transport,
+        baseUrl: this.baseUrl,
+        chunkSize: this.#options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+        monolithicThreshold: this.#options.monolithicThreshold ?? DEFAULT_MONOLITHIC_THRESHOLD,
+      },
+      name,
+    );
+  }
+
+  /** `GET /v2/`: succeeds when the registry speaks the distribution API and accepts our credentials. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    const response = await this.transport.send({
+      method: 'GET',
+      url: new URL('/v2/', this.baseUrl),
+      signal,
+    });
+    if (response.status !== 200) throw await responseError(response, 'GET');
+    await discard(response);
+  }
+
+  /** `GET /v2/_catalog`, all pages (many hosted registries refuse it). */
+  async catalog(options: PageOptions = {}): Promise<string[]> {
+    return listPaged(
+      this.transport,
+      new URL('/v2/_catalog', this.baseUrl),
+      ['registry:catalog:*'],
+      'repositories',
+      options,
+    );
+  }
+
+  /** Closes the connections of the dispatcher this registry created (not of an injected one). */
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.transport.dispatcher.close();
+  }
+}
+
+function defaultDispatcher(options: RegistryOptions): Dispatcher {
+  const tls = {
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.cert !== undefined ? { cert: options.cert } : {}),
+    ...(options.key !== undefined ? { key: options.key } : {}),
+    rejectUnauthorized: options.insecure !== true,
+  };
+  return new EnvHttpProxyAgent({
+    connect: tls,
+    requestTls: tls,
+    connections: options.concurrency ?? null,
+    keepAliveTimeout: 30_000,
+  });
+}

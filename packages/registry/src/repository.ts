@@ -1,0 +1,68 @@
+import type { Descriptor } from '@ferry/oci';
+import { BlobStore } from './blobs.js';
+import { ManifestStore } from './manifests.js';
+import {
+  listReferrers,
+  updateFallbackIndex,
+  type ReferrersContext,
+  type ReferrersOptions,
+} from './referrers.js';
+import { listPaged, type PageOptions } from './paging.js';
+import type { Transport } from './transport.js';
+
+export interface RepositoryContext {
+  transport: Transport;
+  /** `https://host/` */
+  baseUrl: URL;
+  chunkSize: number;
+  monolithicThreshold: number;
+}
+
+/** One repository of a registry: its blobs, manifests, tags and referrers. */
+export class Repository {
+  readonly name: string;
+  readonly blobs: BlobStore;
+  readonly manifests: ManifestStore;
+  readonly #context: RepositoryContext;
+  readonly #repositoryUrl: URL;
+  readonly #referrers: ReferrersContext;
+
+  constructor(context: RepositoryContext, name: string) {
+    this.name = name;
+    this.#context = context;
+    this.#repositoryUrl = new URL(`/v2/${name}/`, context.baseUrl);
+    const shared = { transport: context.transport, repositoryUrl: this.#repositoryUrl, name };
+    this.blobs = new BlobStore({
+      ...shared,
+      chunkSize: context.chunkSize,
+      monolithicThreshold: context.monolithicThreshold,
+    });
+    this.manifests = new ManifestStore({
+      ...shared,
+      onSubjectPushed: (descriptor, parsed, signal) =>
+        updateFallbackIndex(this.#referrers, 'add', descriptor, parsed, signal),
+      onSubjectDeleted: (descriptor, parsed, signal) =>
+        updateFallbackIndex(this.#referrers, 'remove', descriptor, parsed, signal),
+    });
+    this.#referrers = { ...shared, manifests: this.manifests };
+  }
+
+  /** All tags, following `Link` pagination; `n` sets the page size, `last` where to start. */
+  async tags(options: PageOptions = {}): Promise<string[]> {
+    return listPaged(
+      this.#context.transport,
+      new URL('tags/list', this.#repositoryUrl),
+      [`repository:${this.name}:pull`],
+      'tags',
+      options,
+    );
+  }
+
+  /**
+   * The manifests that refer to `subjectDigest`, optionally of one artifact type: from the
+   * referrers API, or from the `sha256-<hex>` tag on registries without it (registry:2).
+   */
+  async referrers(subjectDigest: string, options?: ReferrersOptions): Promise<Descriptor[]> {
+    return listReferrers(this.#referrers, subjectDigest, options);
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * One HTTP exchange with a registry, made reliable: authentication on 401, retries with backoff
+ * for transient failures, redirects that never carry credentials to another origin, and a debug
+ * trace with secrets redacted. Everything above this speaks in requests and responses; nothing
+ * below it knows about blobs or manifests.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FerryError } from '@ferry/oci';
+import type { Dispatcher } from 'undici';
+import type { Authenticator } from './auth.js';
+import { parseWwwAuthenticate } from './challenge.js';
+import { parseErrorBody, redactUrl, RegistryError, RegistryErrorCode } from './errors.js';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+/** Bytes, or a factory that opens the body anew for each attempt (so retries can resend it). */
+export type RequestBody = Uint8Array | string | (() => Readable);
+
+export interface RetryPolicy {
+  /** Attempts after the first. */
+  retries: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** A `Retry-After` longer than this is cut to it. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: 5,
+  minDelayMs: 250,
+  maxDelayMs: 15_000,
+  maxRetryAfterMs: 60_000,
+};
+
+export interface TransportRequest {
+  method: HttpMethod;
+  url: URL;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  /** Token scopes this request needs, e.g. `repository:a/b:pull`. */
+  scopes?: string[];
+  signal?: AbortSignal | undefined;
+  /** False for requests that must not be repeated blindly (a PATCH of an upload chunk). */
+  retry?: boolean;
+}
+
+export interface TransportResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Dispatcher.ResponseData['body'];
+  /** Where the response finally came from, after redirects. */
+  url: URL;
+}
+
+export interface TransportOptions {
+  dispatcher: Dispatcher;
+  authenticator?: Authenticator | undefined;
+  userAgent: string;
+  retry?: RetryPolicy | undefined;
+  /** Receives one line per request and response, secrets redacted. */
+  debug?: ((line: string) => void) | undefined;
+  /** Replaces the backoff sleep (tests). */
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+}
+
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+const RETRYABLE_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+export class Transport {
+  readonly dispatcher: Dispatcher;
+  readonly #options: TransportOptions;
+  readonly #retry: RetryPolicy;
+
+  constructor(options: TransportOptions) {
+    this.dispatcher = options.dispatcher;
+    this.#options = options;
+    this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
+  }
+
+  /**
+   * Sends a request and resolves with the final response, whatever its status (callers decide
+   * what they expect). Rejects only when the network failed after every retry, a redirect was
+   * unsafe, or the signal aborted.
+   */
+  async send(request: TransportRequest): Promise<TransportResponse> {
+    const retries = request.retry === false ? 0 : this.#retry.retries;
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(request.signal);
+      let response: TransportResponse;
+      try {
+        response = await this.#authenticated(request);
+      } catch (error) {
+        if (attempt < retries && isRetryableError(error)) {
+          await this.#backoff(attempt, undefined, request, describeError(error));
+          continue;
+        }
+        throw wrapNetworkError(error, request);
+      }
+      if (attempt < retries && RETRYABLE_STATUS.has(response.status)) {
+        await discard(response);
+        await this.#backoff(
+          attempt,
+          response.headers['retry-after'],
+          request,
+          `${response.status}`,
+        );
+        continue;
+      }
+      return response;
+    }
+  }
+
+  /** Sends with credentials; on a 401 learns the challenge and tries once more. */
+  async #authenticated(request: TransportRequest): Promise<TransportResponse> {
+    const auth = this.#options.authenticator;
+    const host = request.url.host;
+    const scopes = request.scopes ?? [];
+    const first = auth ? await auth.authorization(host, scopes, request.signal) : undefined;
+    const response = await this.#followRedirects(request, first);
+    if (response.status !== 401 || !auth || response.url.host !== host) return response;
+
+    const challenges = parseWwwAuthenticate(response.headers['www-authenticate']);
+    const retryWith = await auth.onChallenge(
+      { host, secure: request.url.protocol === 'https:', challenges, scopes, rejected: first },
+      request.signal,
+    );
+    // Nothing better to offer: hand the 401 (and its error body) to the caller.
+    if (retryWith === undefined) return response;
+    await discard(response);
+    return this.#followRedirects(request, retryWith);
+  }
+
+  async #followRedirects(
+    request: TransportRequest,
+    authorization: string | undefined,
+  ): Promise<TransportResponse> {
+    let url = request.url;
+    let method = request.method;
+    for (let hop = 0; ; hop++) {
+      // Credentials belong to the registry's origin: a blob redirected to storage elsewhere
+      // (S3, a CDN) gets no Authorization header, which is also what pre-signed URLs expect.
+      const sameOrigin = url.origin === request.url.origin;
+      const response = await this.#exchange(
+        { ...request, method, url },
+        sameOrigin ? authorization : undefined,
+      );
+      const location = response.headers.location;
+      if (!REDIRECT_STATUS.has(response.status) || typeof location !== 'string') return response;
+      if (method !== 'GET' && method !== 'HEAD') return response;
+      await discard(response);
+      if (hop >= MAX_REDIRECTS) {
+        throw new FerryError(
+          RegistryErrorCode.TooManyRedirects,
+          `${method} ${redactUrl(request.url)}: more than ${MAX_REDIRECTS} redirects`,
+        );
+      }
+      const next = new URL(location, url);
+      if (url.protocol === 'https:' && next.protocol !== 'https:') {
+        throw new FerryError(
+          RegistryErrorCode.InsecureRedirect,
+          `${method} ${redactUrl(url)}: refusing a redirect from https to ${redactUrl(next)}`,
+        );
+      }
+      url = next;
+      if (response.status === 303) method = 'GET';
+    }
+  }
+
+  async #exchange(
+    request: TransportRequest,
+    authorization: string | undefined,
+  ): Promise<TransportResponse> {
+    const headers: Record<string, string> = {
+      'user-agent': this.#options.userAgent,
+      ...request.headers,
+    };
+    if (authorization) headers.authorization = authorization;
+    const body = typeof request.body === 'function' ? request.body() : request.body;
+    const started = Date.now();
+    this.#trace(() => `> ${request.method} ${redactUrl(request.url)} ${formatHeaders(headers)}`);
+    const response = await this.dispatcher.request({
+      origin: request.url.origin,
+      path: `${request.url.pathname}${request.url.search}`,
+      method: request.method,
+      headers,
+      body: body ?? null,
+      signal: request.signal ?? null,
+    });
+    this.#trace(
+      () =>
+        `< ${response.statusCode} ${request.method} ${redactUrl(request.url)} (${Date.now() - started} ms) ${formatHeaders(response.headers)}`,
+    );
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body: response.body,
+      url: request.url,
+    };
+  }
+
+  async #backoff(
+    attempt: number,
+    retryAfter: string | string[] | undefined,
+    request: TransportRequest,
+    reason: string,
+  ): Promise<void> {
+    const policy = this.#retry;
+    const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** attempt);
+    // Full jitter spreads many clients' retries apart; Retry-After is a floor the server asked for.
+    let delay = policy.minDelayMs / 2 + Math.random() * (ceiling - policy.minDelayMs / 2);
+    const asked = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    if (asked !== undefined) delay = Math.max(delay, Math.min(asked, policy.maxRetryAfterMs));
+    this.#trace(
+      () =>
+        `! ${request.method} ${redactUrl(request.url)}: ${reason}; retry ${attempt + 1}/${policy.retries} in ${Math.round(delay)} ms`,
+    );
+    const wait =
+      this.#options.sleep ??
+      ((ms: number, signal?: AbortSignal) => sleep(ms, undefined, { signal }));
+    try {
+      await wait(delay, request.signal ?? undefined);
+    } catch (error) {
+      throw abortedError(request, error);
+    }
+  }
+
+  #trace(line: () => string): void {
+    if (this.#options.debug) this.#options.debug(line());
+  }
+}
+
+/** Seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Reads an error response's body (bounded) into a {@link RegistryError}. */
+export async function responseError(
+  response: TransportResponse,
+  method: string,
+  code?: string,
+): Promise<RegistryError> {
+  const text = method === 'HEAD' ? '' : await readText(response, 64 * 1024).catch(() => '');
+  return new RegistryError(
+    { status: response.status, method, url: response.url, errors: parseErrorBody(text) },
+    code,
+  );
+}
+
+/** Reads a body as text, refusing more than `limit` bytes. */
+export async function readText(response: TransportResponse, limit: number): Promise<string> {
+  return (await readBytes(response, limit)).toString('utf8');
+}
+
+/** Reads a whole (small) body, refusing more than `limit` bytes without reading them. */
+export async function readBytes(response: TransportResponse, limit: number): Promise<Buffer> {
+  const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    await discard(response);
+    throw new FerryError(
+      RegistryErrorCode.Protocol,
+      `${redactUrl(response.url)}: response of ${declared} bytes exceeds the ${limit}-byte limit`,
+    );
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      response.body.destroy();
+      throw new FerryError(
+        RegistryErrorCode.Protocol,
+        `${redactUrl(response.url)}: response exceeds the ${limit}-byte limit`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Releases a response's connection without reading a large body. */
+export async function discard(response: TransportResponse): Promise<void> {
+  try {
+    await response.body.dump({ limit: 64 * 1024 });
+  } catch {
+    // A body that fails while being thrown away changes nothing.
+  }
+}
+
+export function isRetryableError(error: unknown): boolean {
+  for (
+    let e: unknown = error, depth = 0;
+    e && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && RETRYABLE_ERRORS.has(code)) return true;
+  }
+  return false;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortedError(undefined, signal.reason);
+}
+
+function abortedError(request: TransportRequest | undefined, cause: unknown): FerryError {
+  if (cause instanceof FerryError) return cause;
+  const what = request ? `${request.method} ${redactUrl(request.url)}: ` : '';
+  return new FerryError(RegistryErrorCode.Aborted, `${what}aborted`, { cause });
+}
+
+function wrapNetworkError(error: unknown, request: TransportRequest): unknown {
+  if (error instanceof FerryError) return error;
+  const name = (error as { name?: unknown }).name;
+  if (name === 'AbortError' || request.signal?.aborted) return abortedError(request, error);
+  return new FerryError(
+    RegistryErrorCode.Network,
+    `${request.method} ${redactUrl(request.url)}: ${describeError(error)}`,
+    { cause: error },
+  );
+}
+
+function describeError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
+}
+
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+
+/** Headers for the debug trace, with every credential replaced by its scheme and `REDACTED`. */
+export function formatHeaders(headers: Record<string, unknown> | IncomingHttpHeaders): string {
+  return Object.entries(headers)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => {
+      const text = Array.isArray(value) ? value.join(', ') : String(value);
+      // Upload and storage locations carry upload state and pre-signed signatures.
+      if (name.toLowerCase() === 'location') return `${name}: ${redactLocation(text)}`;
+      if (!SECRET_HEADERS.has(name.toLowerCase())) return `${name}: ${text}`;
+      const scheme = /^\S+\s/.exec(text)?.[0] ?? '';
+      return `${name}: ${scheme}REDACTED`;
+    })
+    .join('; ');
+}
+
+function redactLocation(location: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(location)) return redactUrl(location);
+  const base = 'http://relative.invalid';
+  return redactUrl(new URL(location, base)).slice(base.length);
+}
