@@ -5,7 +5,7 @@
  * way, and a final `PUT ?digest=`. An interrupted chunk is resumed from the server's `Range`.
  * https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#pushing-blobs
  */
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import {
   computeDigest,
   DigestMismatchError,
@@ -161,7 +161,9 @@ async function putMonolithic(
           const verify = new DigestTransform({ expectedDigest: digest, expectedSize: size });
           if (options.onProgress)
             verify.on('data', (chunk: Buffer) => options.onProgress?.(chunk.byteLength));
-          return source().pipe(verify);
+          // pipeline, not pipe: a source that fails must fail the request, not leave it hanging.
+          pipeline(source(), verify, () => {});
+          return verify;
         };
   await putFinal(
     session,

@@ -333,3 +333,32 @@ describe('blob uploads', () => {
     expect(result.size).toBe(10_500);
   });
 });
+
+describe('blob upload failures', () => {
+  it('fails (rather than hangs) when the source stream errors during a monolithic PUT', async () => {
+    server.handle = (req, res) => {
+      if (req.method === 'HEAD') return json(res, 404, {});
+      if (req.method === 'POST') {
+        res.writeHead(202, { location: '/v2/a/b/blobs/uploads/x?_state=s' });
+        return void res.end();
+      }
+      json(res, 201, {});
+    };
+    const failing = () =>
+      new Readable({
+        read() {
+          this.push(Buffer.alloc(100));
+          this.destroy(new Error('disk went away'));
+        },
+      });
+    const error = await registry
+      .repository('a/b')
+      .blobs.push(
+        failing,
+        { digest: computeDigest(Buffer.alloc(200)), size: 200 },
+        { replayable: false },
+      )
+      .catch((e: unknown) => e);
+    expect(String((error as Error).message)).toMatch(/disk went away/);
+  });
+});
