@@ -101,8 +101,12 @@ export class Authenticator {
       const scheme: HostScheme = { kind: 'bearer', realm, service: bearer.params.service };
       this.#schemes.set(context.host, scheme);
       const scopes = mergeScopes(context.scopes, (bearer.params.scope ?? '').split(' '));
-      // The rejected token may have expired early or been revoked: never offer it again.
-      this.#tokens.delete(tokenKey(context.host, scopes));
+      // The rejected token may have expired early or been revoked: never offer it again. A token
+      // cached meanwhile by a concurrent request (this one carried none, or another) is kept.
+      const key = tokenKey(context.host, scopes);
+      if (context.rejected !== undefined && this.#tokens.get(key)?.header === context.rejected) {
+        this.#tokens.delete(key);
+      }
       const token = await this.#token(context.host, scheme, scopes, signal);
       return token.header === context.rejected ? undefined : token.header;
     }

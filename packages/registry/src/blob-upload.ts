@@ -291,7 +291,7 @@ async function cancelUpload(session: Session, location: URL): Promise<void> {
     const response = await session.context.transport.send({
       method: 'DELETE',
       url: location,
-      scopes: session.scopes,
+      scopes: [`repository:${session.context.name}:delete`],
       retry: false,
     });
     await discard(response);

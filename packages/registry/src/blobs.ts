@@ -138,7 +138,8 @@ export class BlobStore {
         const cancel = await this.#context.transport.send({
           method: 'DELETE',
           url: new URL(location, this.#context.repositoryUrl),
-          scopes: [`repository:${this.#context.name}:pull,push`],
+          // registry:2 authorises every DELETE, upload cancels included, by the delete action.
+          scopes: [`repository:${this.#context.name}:delete`],
           retry: false,
         });
         await discard(cancel);

@@ -16,7 +16,10 @@ export interface RegistryOptions {
   /** The HTTP layer (undici); by default an agent that honours HTTP(S)_PROXY and NO_PROXY. */
   dispatcher?: Dispatcher | undefined;
   credentials?: CredentialProvider | undefined;
-  /** Plain HTTP; automatic for localhost, 127.0.0.0/8 and ::1. */
+  /**
+   * true: plain HTTP. Unset: https, except that localhost, 127.0.0.0/8 and ::1 fall back to plain
+   * HTTP when the server does not speak TLS (unless ca, cert or insecure ask for TLS).
+   */
   plainHttp?: boolean | undefined;
   /** Extra CA certificates (PEM) to trust. */
   ca?: string | Buffer | (string | Buffer)[] | undefined;
@@ -78,7 +81,12 @@ export class Registry {
   constructor(host: string, options: RegistryOptions = {}) {
     this.host = HOST_ALIASES[host] ?? host;
     this.#options = options;
-    const plain = options.plainHttp ?? isLoopbackHost(this.host);
+    // Loopback registries without TLS settings are tried over https first and fall back to http
+    // when the server does not speak TLS, as Docker does; --plain-http skips the attempt.
+    const tlsAsked =
+      options.ca !== undefined || options.cert !== undefined || options.insecure === true;
+    const fallback = options.plainHttp === undefined && !tlsAsked && isLoopbackHost(this.host);
+    const plain = options.plainHttp === true;
     try {
       this.baseUrl = new URL(`${plain ? 'http' : 'https'}://${this.host}/`);
     } catch (error) {
@@ -92,7 +100,14 @@ export class Registry {
     const dispatcher = options.dispatcher ?? defaultDispatcher(options);
     const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
-    const common = { dispatcher, userAgent, retry, debug: options.debug, sleep: options.sleep };
+    const common = {
+      dispatcher,
+      userAgent,
+      retry,
+      debug: options.debug,
+      sleep: options.sleep,
+      plainHttpFallback: fallback ? new Set([this.host]) : undefined,
+    };
     this.authenticator = new Authenticator({
       transport: new Transport(common),
       credentials: options.credentials,

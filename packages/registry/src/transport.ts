@@ -63,6 +63,11 @@ export interface TransportOptions {
   debug?: ((line: string) => void) | undefined;
   /** Replaces the backoff sleep (tests). */
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /**
+   * Hosts tried over https first that may fall back to plain http when the server turns out not
+   * to speak TLS (Docker's rule for loopback registries). Never on certificate errors.
+   */
+  plainHttpFallback?: ReadonlySet<string> | undefined;
 }
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
@@ -88,6 +93,8 @@ export class Transport {
   readonly dispatcher: Dispatcher;
   readonly #options: TransportOptions;
   readonly #retry: RetryPolicy;
+  /** Hosts found to speak plain http (see `plainHttpFallback`). */
+  readonly #plainHosts = new Set<string>();
 
   constructor(options: TransportOptions) {
     this.dispatcher = options.dispatcher;
@@ -100,7 +107,8 @@ export class Transport {
    * what they expect). Rejects only when the network failed after every retry, a redirect was
    * unsafe, or the signal aborted.
    */
-  async send(request: TransportRequest): Promise<TransportResponse> {
+  async send(original: TransportRequest): Promise<TransportResponse> {
+    let request = this.#withScheme(original);
     const retries = request.retry === false ? 0 : this.#retry.retries;
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(request.signal);
@@ -108,6 +116,13 @@ export class Transport {
       try {
         response = await this.#authenticated(request);
       } catch (error) {
+        if (this.#fallsBackToPlainHttp(request, error)) {
+          this.#trace(() => `! ${request.url.host} does not speak TLS; using plain http`);
+          this.#plainHosts.add(request.url.host);
+          request = this.#withScheme(request);
+          attempt--;
+          continue;
+        }
         if (attempt < retries && isRetryableError(error)) {
           await this.#backoff(attempt, undefined, request, describeError(error));
           continue;
@@ -126,6 +141,22 @@ export class Transport {
       }
       return response;
     }
+  }
+
+  #withScheme(request: TransportRequest): TransportRequest {
+    if (request.url.protocol !== 'https:' || !this.#plainHosts.has(request.url.host))
+      return request;
+    const url = new URL(request.url);
+    url.protocol = 'http:';
+    return { ...request, url };
+  }
+
+  #fallsBackToPlainHttp(request: TransportRequest, error: unknown): boolean {
+    return (
+      request.url.protocol === 'https:' &&
+      this.#options.plainHttpFallback?.has(request.url.host) === true &&
+      isNotTlsError(error)
+    );
   }
 
   /** Sends with credentials; on a 401 learns the challenge and tries once more. */
@@ -369,4 +400,23 @@ function redactLocation(location: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(location)) return redactUrl(location);
   const base = 'http://relative.invalid';
   return redactUrl(new URL(location, base)).slice(base.length);
+}
+
+/** The server answered the TLS handshake with something that is not TLS (plain HTTP). */
+function isNotTlsError(error: unknown): boolean {
+  for (
+    let e: unknown = error, depth = 0;
+    e && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = String((e as { code?: unknown }).code ?? '');
+    const message = e instanceof Error ? e.message : '';
+    if (
+      code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+      /wrong version number|packet length too long|http request/i.test(message)
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
