@@ -7,25 +7,92 @@ export const ExitCode = {
   Usage: 2,
 } as const;
 
-/** A command line that cannot run as written: exit 2, with yargs' message and usage. */
+/** A command line that cannot run as written: exit 2. */
 export class UsageError extends FerryError {
   constructor(message: string) {
     super('ERR_USAGE', message);
   }
 }
 
-/** Hints that tell the user what to do next, keyed by error code. */
-const hints: Record<string, string> = {
+export interface Reported {
+  exitCode: number;
+  lines: string[];
+}
+
+/** Fields of @ferry/registry's RegistryError, read without importing it (keeps start-up fast). */
+interface RegistryErrorLike {
+  status: number;
+  url: string;
+  registryCode?: string | undefined;
+}
+
+function isRegistryError(error: unknown): error is FerryError & RegistryErrorLike {
+  return (
+    error instanceof FerryError && typeof (error as Partial<RegistryErrorLike>).status === 'number'
+  );
+}
+
+/** `https://host/v2/<repo>/manifests/<ref>` → host, repository, kind and reference. */
+function requestParts(url: string) {
+  try {
+    const parsed = new URL(url);
+    const match = /^\/v2\/(.+)\/(manifests|blobs|tags)\/([^/]+)$/.exec(parsed.pathname);
+    return { host: parsed.host, repository: match?.[1], kind: match?.[2], reference: match?.[3] };
+  } catch {
+    return undefined;
+  }
+}
+
+const codeHints: Record<string, string> = {
   ERR_INVALID_REFERENCE:
     'References look like registry/repository[:tag][@digest], e.g. localhost:5000/models/llama:v1',
   ERR_DIGEST_MISMATCH:
     'The content changed on the way or at the source; nothing was written. Retry, and report it if it persists',
   ERR_MANIFEST_TOO_LARGE: 'Registries refuse manifests over 4 MiB; split the artifact',
+  ERR_INSECURE_REDIRECT:
+    'ferry never downgrades https to http; ask the registry operator to fix the redirect',
 };
 
-export interface Reported {
-  exitCode: number;
-  lines: string[];
+function hintFor(error: unknown): string | undefined {
+  if (isRegistryError(error)) {
+    const parts = requestParts(error.url);
+    const host = parts?.host ?? 'the registry';
+    if (error.status === 401) return `check your credentials, or log in: ferry login ${host}`;
+    if (error.status === 403 || error.registryCode === 'DENIED') {
+      return `the credentials for ${host} lack permission for this operation`;
+    }
+    // A HEAD's 404 has no body, so no registry code: the path says it was a manifest.
+    const missingManifest =
+      error.registryCode === 'MANIFEST_UNKNOWN' ||
+      (error.status === 404 && parts?.kind === 'manifests' && !error.registryCode);
+    if (missingManifest && parts?.repository && parts.reference) {
+      const what = parts.reference.includes(':') ? 'the manifest' : 'the tag';
+      return `${what} ${JSON.stringify(parts.reference)} was not found in repository ${host}/${parts.repository}; list tags with: ferry repo tags ${host}/${parts.repository}`;
+    }
+    if (error.registryCode === 'NAME_UNKNOWN' && parts?.repository) {
+      return `the repository ${host}/${parts.repository} does not exist (or you may not see it)`;
+    }
+    if (error.registryCode === 'TOOMANYREQUESTS')
+      return 'the registry is rate-limiting you; wait and retry, or log in for a higher limit';
+    return undefined;
+  }
+  if (!(error instanceof FerryError)) return undefined;
+  if (error.code === 'ERR_NETWORK') {
+    const message = error.message.toLowerCase();
+    if (
+      message.includes('certificate') ||
+      message.includes('self-signed') ||
+      message.includes('self signed')
+    ) {
+      return 'trust the registry with --ca-file <ca.pem>, or skip verification with --insecure';
+    }
+    if (message.includes('econnrefused'))
+      return 'is the registry running and listening on that host and port?';
+    if (message.includes('wrong version number') || message.includes('eproto')) {
+      return 'the registry may speak plain HTTP: try --plain-http';
+    }
+  }
+  return codeHints[error.code];
 }
 
 /** One line `Error: …`, plus a hint when there is one; usage errors exit 2, others 1. */
@@ -38,7 +105,7 @@ export function reportError(error: unknown): Reported {
   }
   const message = error instanceof Error ? error.message : String(error);
   const lines = [`Error: ${message.split('\n')[0]}`];
-  const hint = error instanceof FerryError ? hints[error.code] : undefined;
+  const hint = hintFor(error);
   if (hint) lines.push(`Hint: ${hint}`);
   return { exitCode: ExitCode.Failure, lines };
 }

@@ -1,10 +1,15 @@
+import type { Writable } from 'node:stream';
+
 /** Where a command's results (stdout) and messages (stderr) go; injected so tests can read them. */
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Binary results (blob and file contents); process.stdout unless a test replaces it. */
+  stdoutStream?: Writable;
 }
 
 export const processIo: Io = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
+  stdoutStream: process.stdout,
 };

@@ -61,7 +61,7 @@ describe('ferry CLI basics', () => {
   it('an unknown command or option is a usage error (exit 2)', async () => {
     const unknown = await ferry('pusj');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/Error: Unknown argument: pusj/);
+    expect(unknown.stderr).toMatch(/^Error: unknown command "pusj". Did you mean push\?/);
     const badOption = await ferry('version', '--format', 'yaml');
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toContain('Invalid values');
@@ -92,5 +92,49 @@ describe('reportError', () => {
       lines: ['Error: boom'],
     });
     expect(reportError('plain')).toEqual({ exitCode: 1, lines: ['Error: plain'] });
+  });
+});
+
+describe('hints for registry errors', () => {
+  const registryError = (status: number, url: string, registryCode?: string) =>
+    Object.assign(
+      new FerryError(
+        status === 401 ? 'ERR_UNAUTHORIZED' : 'ERR_REGISTRY_RESPONSE',
+        `GET ${url}: ${status}`,
+      ),
+      {
+        status,
+        url,
+        registryCode,
+      },
+    );
+
+  it('401 → ferry login <host>', () => {
+    expect(reportError(registryError(401, 'https://ghcr.io/v2/a/b/manifests/v1')).lines[1]).toBe(
+      'Hint: check your credentials, or log in: ferry login ghcr.io',
+    );
+  });
+
+  it('MANIFEST_UNKNOWN (or a bodiless HEAD 404) → which tag is missing in which repository', () => {
+    const expected =
+      'Hint: the tag "v9" was not found in repository localhost:5000/a/b; list tags with: ferry repo tags localhost:5000/a/b';
+    expect(
+      reportError(
+        registryError(404, 'http://localhost:5000/v2/a/b/manifests/v9', 'MANIFEST_UNKNOWN'),
+      ).lines[1],
+    ).toBe(expected);
+    expect(
+      reportError(registryError(404, 'http://localhost:5000/v2/a/b/manifests/v9')).lines[1],
+    ).toBe(expected);
+  });
+
+  it('certificate failures point at --ca-file and --insecure', () => {
+    const error = new FerryError(
+      'ERR_NETWORK',
+      'GET https://127.0.0.1:5000/v2/: self-signed certificate in certificate chain',
+    );
+    expect(reportError(error).lines[1]).toBe(
+      'Hint: trust the registry with --ca-file <ca.pem>, or skip verification with --insecure',
+    );
   });
 });

@@ -1,4 +1,6 @@
 import yargs from 'yargs';
+import { artifactCommands } from './commands/artifacts.js';
+import { manageCommands } from './commands/manage.js';
 import { versionCommand } from './commands/version.js';
 import { ExitCode, reportError, UsageError } from './exit.js';
 import { processIo, type Io } from './io.js';
@@ -14,6 +16,8 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     .usage(
       '$0 <command> [options]\n\nPush and pull files, models and Homebrew bottles to and from OCI registries.',
     )
+    .command(artifactCommands(io))
+    .command(manageCommands(io))
     .command(versionCommand(io))
     .completion(
       'completion',
@@ -29,7 +33,13 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     .exitProcess(false)
     .fail((message, error) => {
       // yargs reports its own parse errors as a message; errors from handlers pass through.
-      throw error ?? new UsageError(message);
+      if (error) throw error;
+      const command = argv.find((arg) => !arg.startsWith('-'));
+      throw new UsageError(
+        /^Did you mean/.test(message)
+          ? `unknown command ${JSON.stringify(command)}. ${message}`
+          : message,
+      );
     })
     .epilogue('Exit codes: 0 success, 1 failure, 2 usage error.');
 

@@ -1,3 +1,9 @@
-// Targets, pack/unpack and copy arrive with the CLI artifacts issue; the package exists now so
-// that the dependency chain oci ← registry ← artifact ← homebrew ← cli is fixed from the start.
-export { FerryError } from '@ferry/oci';
+// @ferry/artifact: files ↔ OCI artifacts, the OCI image-layout store, and copying graphs of
+// content between targets (registry repositories and layout directories).
+export * from './content.js';
+export * from './copy.js';
+export * from './oci-layout.js';
+export * from './pack.js';
+export { RegistryTarget } from './registry-target.js';
+export type * from './target.js';
+export * from './unpack.js';

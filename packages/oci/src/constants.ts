@@ -68,8 +68,11 @@ export const EmptyJson = {
   data: 'e30=',
 } as const;
 
-/** The bytes behind {@link EmptyJson}. */
-export const EMPTY_JSON_BYTES: Uint8Array = new Uint8Array([0x7b, 0x7d]);
+/**
+ * The bytes behind {@link EmptyJson}. A Buffer, not a bare Uint8Array: `Readable.from()` sends a
+ * Buffer as one chunk but iterates a Uint8Array byte by byte, as numbers.
+ */
+export const EMPTY_JSON_BYTES: Uint8Array = Buffer.from('{}');
 
 /** Registries refuse manifests over 4 MiB; so does ferry, before parsing untrusted JSON. */
 export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;

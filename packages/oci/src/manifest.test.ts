@@ -296,3 +296,15 @@ describe('parseManifest: hostile and unsupported input', () => {
     );
   });
 });
+
+describe('EMPTY_JSON_BYTES', () => {
+  it('is the two bytes {} that EmptyJson describes, and streams as one chunk', async () => {
+    const { Readable } = await import('node:stream');
+    const { EMPTY_JSON_BYTES } = await import('./constants.js');
+    expect(computeDigest(EMPTY_JSON_BYTES)).toBe(EmptyJson.digest);
+    const chunks: unknown[] = [];
+    for await (const chunk of Readable.from(EMPTY_JSON_BYTES)) chunks.push(chunk);
+    expect(chunks).toHaveLength(1);
+    expect(Buffer.isBuffer(chunks[0])).toBe(true);
+  });
+});

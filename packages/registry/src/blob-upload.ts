@@ -5,7 +5,7 @@
  * way, and a final `PUT ?digest=`. An interrupted chunk is resumed from the server's `Range`.
  * https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#pushing-blobs
  */
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import {
   computeDigest,
   DigestMismatchError,
@@ -159,11 +159,21 @@ async function putMonolithic(
           // Hash while sending: a source that changed since its digest was taken fails here,
           // before the registry has to tell us, and progress counts real bytes sent.
           const verify = new DigestTransform({ expectedDigest: digest, expectedSize: size });
-          if (options.onProgress)
-            verify.on('data', (chunk: Buffer) => options.onProgress?.(chunk.byteLength));
+          // Progress is counted in the pipeline: a 'data' listener would put the stream into
+          // flowing mode and take chunks away from the request body.
+          const onProgress = options.onProgress;
+          const counted = onProgress
+            ? new Transform({
+                transform(chunk: Buffer, _encoding, done) {
+                  onProgress(chunk.byteLength);
+                  done(null, chunk);
+                },
+              })
+            : undefined;
           // pipeline, not pipe: a source that fails must fail the request, not leave it hanging.
-          pipeline(source(), verify, () => {});
-          return verify;
+          if (counted) pipeline(source(), verify, counted, () => {});
+          else pipeline(source(), verify, () => {});
+          return counted ?? verify;
         };
   await putFinal(
     session,

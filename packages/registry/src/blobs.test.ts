@@ -362,3 +362,21 @@ describe('blob upload failures', () => {
     expect(String((error as Error).message)).toMatch(/disk went away/);
   });
 });
+
+describe('upload progress', () => {
+  it('reports progress of a monolithic streamed PUT without disturbing the body', async () => {
+    const fake = uploadServer();
+    const data = randomBytes(3000);
+    const seen: number[] = [];
+    const result = await registry.repository('a/b').blobs.push(
+      () => Readable.from([data.subarray(0, 1000), data.subarray(1000)]),
+      { digest: computeDigest(data), size: 3000 },
+      {
+        onProgress: (n) => seen.push(n),
+      },
+    );
+    expect(result.outcome).toBe('uploaded');
+    expect(fake.blobs.get(result.digest)?.equals(data)).toBe(true);
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(3000);
+  });
+});

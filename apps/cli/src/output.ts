@@ -1,0 +1,41 @@
+import type { Descriptor } from '@ferry/oci';
+import type { Context } from './context.js';
+
+/** The first 12 hex digits, as ORAS prints digests in status lines. */
+export function shortDigest(digest: string): string {
+  return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
+}
+
+/** Prints a result: text lines, or one JSON document (the schema documented in the README). */
+export function printResult(context: Context, text: string[], json: unknown): void {
+  if (context.args.format === 'json') context.io.stdout(`${JSON.stringify(json, null, 2)}\n`);
+  else if (text.length) context.io.stdout(`${text.join('\n')}\n`);
+}
+
+/** A status line (`Uploaded  title  sha256:…`) in text mode; nothing in JSON mode. */
+export function printStatus(context: Context, verb: string, name: string, digest?: string): void {
+  if (context.args.format === 'json') return;
+  context.io.stdout(`${verb.padEnd(10)} ${name}${digest ? `  ${shortDigest(digest)}` : ''}\n`);
+}
+
+/** How a descriptor is named in status lines: its title, else its media type. */
+export function describe(descriptor: Descriptor): string {
+  return descriptor.annotations?.['org.opencontainers.image.title'] ?? descriptor.mediaType;
+}
+
+/** The JSON every result carries: reference, mediaType, digest, size (+ more per command). */
+export function descriptorJson(
+  reference: string,
+  descriptor: Descriptor,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    reference,
+    mediaType: descriptor.mediaType,
+    digest: descriptor.digest,
+    size: descriptor.size,
+    ...(descriptor.artifactType ? { artifactType: descriptor.artifactType } : {}),
+    ...(descriptor.annotations ? { annotations: descriptor.annotations } : {}),
+    ...extra,
+  };
+}

@@ -1,0 +1,49 @@
+import { pack } from '@ferry/artifact';
+import type { AttachArgs } from '../commands/artifacts.js';
+import { openTarget, type Context } from '../context.js';
+import { descriptorJson, printResult } from '../output.js';
+import { Progress } from '../progress.js';
+import {
+  ensureSomethingToPush,
+  exportManifest,
+  packOptions,
+  stageFiles,
+  uploadPacked,
+} from './publish.js';
+import { resolveRoot, where } from './shared.js';
+
+/** A referrer: an artifact whose `subject` is the named manifest, pushed by digest (no tag). */
+export async function run(context: Context, args: AttachArgs): Promise<void> {
+  const ref = await openTarget(args.reference, context);
+  const subject = await resolveRoot(ref, args.platform, context);
+  const options = await packOptions(args);
+  const staged = await stageFiles(args.files, undefined);
+  ensureSomethingToPush(staged.files, options.annotations, 'attach');
+  const progress = Progress.forTerminal(args.tty);
+  const packed = await pack(staged.files, {
+    ...options,
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+  });
+  try {
+    await uploadPacked(context, ref.target, packed, { concurrency: args.concurrency, progress });
+    await exportManifest(args['export-manifest'], packed);
+    printResult(
+      context,
+      [
+        `Attached to ${where(ref)} ${ref.base}@${subject.digest}`,
+        `Digest: ${packed.descriptor.digest}`,
+      ],
+      descriptorJson(
+        `${ref.base}@${packed.descriptor.digest}`,
+        { ...packed.descriptor, artifactType: args['artifact-type'] },
+        {
+          subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+        },
+      ),
+    );
+  } finally {
+    progress.stop();
+    await packed.cleanup();
+    await staged.cleanup();
+  }
+}

@@ -1,0 +1,20 @@
+import { FerryError } from '@ferry/oci';
+import type { BlobArgs } from '../commands/manage.js';
+import { openTarget, type Context } from '../context.js';
+import { descriptorJson, printResult } from '../output.js';
+import { blobDescriptor, blobDigest } from './blob-shared.js';
+import { confirm, where } from './shared.js';
+
+export async function run(context: Context, args: BlobArgs): Promise<void> {
+  const ref = await openTarget(args.reference, context);
+  const descriptor = await blobDescriptor(ref, blobDigest(ref));
+  if (!ref.target.delete)
+    throw new FerryError('ERR_UNSUPPORTED', `${ref.target.name} does not support deleting`);
+  await confirm(context, `Delete the blob ${descriptor.digest} from ${ref.base}?`, args.force);
+  await ref.target.delete(descriptor);
+  printResult(
+    context,
+    [`Deleted ${where(ref)} ${ref.base}@${descriptor.digest}`],
+    descriptorJson(`${ref.base}@${descriptor.digest}`, descriptor),
+  );
+}

@@ -1,0 +1,23 @@
+import type { BlobArgs } from '../commands/manage.js';
+import { openTarget, type Context } from '../context.js';
+import { UsageError } from '../exit.js';
+import { descriptorJson, printResult } from '../output.js';
+import { blobDescriptor, blobDigest } from './blob-shared.js';
+import { writeOutput } from './shared.js';
+
+export async function run(context: Context, args: BlobArgs): Promise<void> {
+  const ref = await openTarget(args.reference, context);
+  const descriptor = await blobDescriptor(ref, blobDigest(ref));
+  if (args.descriptor) {
+    printResult(
+      context,
+      [JSON.stringify(descriptor)],
+      descriptorJson(`${ref.base}@${descriptor.digest}`, descriptor),
+    );
+    return;
+  }
+  if (args.output === undefined)
+    throw new UsageError('say where the blob goes: --output <file>, or --output - for stdout');
+  // The fetch verifies size and digest; writeOutput renames into place only after it ended cleanly.
+  await writeOutput(context, args.output, await ref.target.fetch(descriptor));
+}

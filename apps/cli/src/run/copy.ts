@@ -1,0 +1,51 @@
+import { copy } from '@ferry/artifact';
+import { isDigest, parsePlatform } from '@ferry/oci';
+import type { CopyArgs } from '../commands/artifacts.js';
+import { openTarget, type Context } from '../context.js';
+import { UsageError } from '../exit.js';
+import { descriptorJson, printResult } from '../output.js';
+import { Progress } from '../progress.js';
+import { reportCopyEvents } from './progress-events.js';
+import { where } from './shared.js';
+
+export async function run(context: Context, args: CopyArgs): Promise<void> {
+  const layout = context.args['oci-layout'];
+  const source = await openTarget(args.from, context, {
+    layout: args['from-oci-layout'] ?? layout,
+  });
+  const destination = await openTarget(args.to, context, {
+    layout: args['to-oci-layout'] ?? layout,
+    create: true,
+  });
+  if (!source.reference) throw new UsageError(`${source.display} needs a tag or digest to copy`);
+  if (destination.reference && isDigest(destination.reference)) {
+    throw new UsageError(
+      `copy to a tag, not a digest: the digest of ${destination.display} is the source's`,
+    );
+  }
+  // Like ORAS: with no destination tag, the source's tag (if it has one) is used.
+  const first =
+    destination.reference ?? (isDigest(source.reference) ? undefined : source.reference);
+  const tags = [...(first ? [first] : []), ...destination.extraTags];
+  const progress = Progress.forTerminal(args.tty);
+  try {
+    const root = await copy(source.target, destination.target, source.reference, {
+      concurrency: args.concurrency,
+      referrers: args.recursive,
+      platform: args.platform ? parsePlatform(args.platform) : undefined,
+      tags,
+      onEvent: reportCopyEvents(context, progress, { start: 'Copying', done: 'Copied' }),
+    });
+    const shown = tags[0] ? `${destination.base}:${tags[0]}` : `${destination.base}@${root.digest}`;
+    printResult(
+      context,
+      [
+        `Copied ${where(source)} ${source.display} => ${where(destination)} ${shown}`,
+        `Digest: ${root.digest}`,
+      ],
+      descriptorJson(`${destination.base}@${root.digest}`, root, { tags }),
+    );
+  } finally {
+    progress.stop();
+  }
+}

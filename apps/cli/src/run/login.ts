@@ -1,0 +1,77 @@
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { CredentialStore, Registry, type Credential } from '@ferry/registry';
+import type { LoginArgs } from '../commands/manage.js';
+import type { Context } from '../context.js';
+import { UsageError } from '../exit.js';
+import { printResult } from '../output.js';
+import { version } from '../version.js';
+import { readFile } from 'node:fs/promises';
+
+/** `https://ghcr.io/v2/` → `ghcr.io`: people paste URLs. */
+export function registryHost(input: string): string {
+  const host = input.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  if (!host) throw new UsageError(`${JSON.stringify(input)} does not name a registry`);
+  return host;
+}
+
+async function prompt(question: string, hidden: boolean): Promise<string> {
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({
+    input: process.stdin,
+    output: hidden ? muted : process.stderr,
+    terminal: true,
+  });
+  process.stderr.write(question);
+  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  if (hidden) process.stderr.write('\n');
+  return answer;
+}
+
+/** Checks the credentials against the registry before storing them, as docker and oras do. */
+export async function run(context: Context, args: LoginArgs): Promise<void> {
+  const host = registryHost(args.registry);
+  let { username, password } = args;
+  if (args['password-stdin']) {
+    if (password !== undefined)
+      throw new UsageError('--password and --password-stdin cannot be used together');
+    password = (await context.readStdin()).replace(/\r?\n$/, '');
+  } else if (password !== undefined) {
+    context.io.stderr(
+      'Warning: a password on the command line can leak through shell history and process lists; use --password-stdin\n',
+    );
+  }
+  if (username === undefined || password === undefined) {
+    if (!process.stdin.isTTY)
+      throw new UsageError(
+        'give --username with --password-stdin (or --password) when not interactive',
+      );
+    username ??= await prompt('Username: ', false);
+    password ??= await prompt('Password: ', true);
+  }
+  const credential: Credential = username ? { username, password } : { identityToken: password };
+  const ca = args['ca-file'] ? await readFile(args['ca-file'], 'utf8') : undefined;
+  const registry = new Registry(host, {
+    credentials: async () => credential,
+    ...(args['plain-http'] ? { plainHttp: true } : {}),
+    insecure: args.insecure,
+    ca,
+    userAgent: `ferry/${version}`,
+    debug: args.debug ? (line) => context.io.stderr(`[debug] ${line}\n`) : undefined,
+  });
+  try {
+    await registry.ping();
+  } finally {
+    await registry.close();
+  }
+  const store = new CredentialStore(
+    args['registry-config'] ? { configPath: args['registry-config'] } : {},
+  );
+  await store.store(host, credential);
+  printResult(context, ['Login Succeeded'], {
+    registry: host,
+    configPath: store.path,
+    status: 'Login Succeeded',
+  });
+}

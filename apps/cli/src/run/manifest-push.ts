@@ -1,0 +1,24 @@
+import { readFile } from 'node:fs/promises';
+import { describeManifest, parseManifest } from '@ferry/oci';
+import type { ManifestArgs } from '../commands/manage.js';
+import { openTarget, type Context } from '../context.js';
+import { descriptorJson, printResult } from '../output.js';
+import { tagsOf, where } from './shared.js';
+
+export async function run(context: Context, args: ManifestArgs): Promise<void> {
+  const file = args.file ?? '-';
+  const bytes =
+    file === '-' ? Buffer.from(await context.readStdin(), 'utf8') : await readFile(file);
+  // Validate before anything reaches the registry; the bytes are then sent exactly as read.
+  const parsed = parseManifest(bytes, args['media-type']);
+  const descriptor = describeManifest(bytes, args['media-type'] ?? parsed.mediaType);
+  const ref = await openTarget(args.reference, context, { create: true });
+  await ref.target.push(descriptor, bytes);
+  const tags = tagsOf(ref);
+  for (const tag of tags) await ref.target.tag(descriptor, tag);
+  printResult(
+    context,
+    [`Pushed ${where(ref)} ${ref.display}`, `Digest: ${descriptor.digest}`],
+    descriptorJson(`${ref.base}@${descriptor.digest}`, descriptor, { tags }),
+  );
+}

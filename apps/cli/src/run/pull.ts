@@ -1,0 +1,72 @@
+import { fetchManifest, globMatcher, selectFromIndex, selectLayers, unpack } from '@ferry/artifact';
+import { FerryError, hostPlatform } from '@ferry/oci';
+import type { PullArgs } from '../commands/artifacts.js';
+import { openTarget, type Context } from '../context.js';
+import { UsageError } from '../exit.js';
+import { describe, descriptorJson, printResult, printStatus } from '../output.js';
+import { Progress } from '../progress.js';
+import { resolveRoot, where, writeOutput } from './shared.js';
+
+export async function run(context: Context, args: PullArgs): Promise<void> {
+  const ref = await openTarget(args.reference, context);
+  let root = await resolveRoot(ref, args.platform, context);
+  let fetched = await fetchManifest(ref.target, root);
+  if (fetched.parsed.kind === 'index') {
+    // An index of platforms: like ORAS, take the host's unless --platform chose.
+    root = await selectFromIndex(ref.target, root, hostPlatform());
+    fetched = await fetchManifest(ref.target, root);
+  }
+  if (fetched.parsed.kind !== 'manifest')
+    throw new FerryError('ERR_NOT_A_MANIFEST', `${ref.display} is not an image manifest`);
+  const manifest = fetched.parsed.manifest;
+  const include = args.include?.length ? globMatcher(args.include) : undefined;
+
+  if (args.output === '-') {
+    const layers = selectLayers(manifest, include);
+    const only = layers[0];
+    if (layers.length !== 1 || !only) {
+      throw new UsageError(
+        `-o - streams exactly one file, but ${layers.length} match; narrow it with --include <glob>`,
+      );
+    }
+    if (only.annotations?.['io.deis.oras.content.unpack'] === 'true') {
+      throw new UsageError(
+        `${describe(only)} is a directory; pull it to a directory instead of stdout`,
+      );
+    }
+    await writeOutput(context, '-', await ref.target.fetch(only));
+    return;
+  }
+
+  const progress = Progress.forTerminal(args.tty);
+  try {
+    const files = await unpack(manifest, ref.target, {
+      outputDir: args.output,
+      ...(include ? { include } : {}),
+      keepOldFiles: args['keep-old-files'] === true,
+      allowPathTraversal: args['allow-path-traversal'] === true,
+    });
+    for (const file of files)
+      printStatus(context, 'Downloaded', file.title, file.descriptor.digest);
+    if (files.length === 0)
+      context.io.stderr(
+        'Warning: no file was pulled: the artifact has no titled layers (or none matched --include)\n',
+      );
+    printResult(
+      context,
+      [`Pulled ${where(ref)} ${ref.display}`, `Digest: ${root.digest}`],
+      descriptorJson(`${ref.base}@${root.digest}`, root, {
+        files: files.map((file) => ({
+          path: file.path,
+          title: file.title,
+          mediaType: file.descriptor.mediaType,
+          digest: file.descriptor.digest,
+          size: file.descriptor.size,
+          ...(file.descriptor.annotations ? { annotations: file.descriptor.annotations } : {}),
+        })),
+      }),
+    );
+  } finally {
+    progress.stop();
+  }
+}

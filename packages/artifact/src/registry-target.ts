@@ -1,0 +1,100 @@
+import { Readable } from 'node:stream';
+import { MANIFEST_SIZE_LIMIT, type Descriptor } from '@ferry/oci';
+import type { Registry, Repository } from '@ferry/registry';
+import { isManifest, readAll } from './content.js';
+import type {
+  Content,
+  FetchOptions,
+  OperationOptions,
+  PushOptions,
+  ReferrersOptions,
+  Target,
+} from './target.js';
+
+/** A repository of a registry as a {@link Target}: blobs and manifests by descriptor, tags, referrers. */
+export class RegistryTarget implements Target {
+  readonly registry: Registry;
+  readonly repository: Repository;
+  readonly name: string;
+  /**
+   * Manifests pushed by digest a moment ago, so that tagging one does not fetch it back. Bounded:
+   * a copy pushes the root last and tags it right after.
+   */
+  readonly #recent = new Map<string, Uint8Array>();
+
+  constructor(registry: Registry, repository: string | Repository) {
+    this.registry = registry;
+    this.repository = typeof repository === 'string' ? registry.repository(repository) : repository;
+    this.name = `${registry.host}/${this.repository.name}`;
+  }
+
+  async fetch(descriptor: Descriptor, options: FetchOptions = {}): Promise<Readable> {
+    if (isManifest(descriptor)) {
+      const { bytes } = await this.repository.manifests.fetch(descriptor.digest, options.signal);
+      options.onProgress?.(bytes.byteLength);
+      return Readable.from([bytes]);
+    }
+    return this.repository.blobs.fetch(descriptor, { signal: options.signal, onProgress: options.onProgress });
+  }
+
+  async push(descriptor: Descriptor, content: Content, options: PushOptions = {}): Promise<void> {
+    if (isManifest(descriptor)) {
+      const bytes = content instanceof Uint8Array ? content : await readAll(content(), MANIFEST_SIZE_LIMIT);
+      await this.repository.manifests.push(descriptor.digest, bytes, descriptor.mediaType, options.signal);
+      this.#remember(descriptor.digest, bytes);
+      options.onProgress?.(bytes.byteLength);
+      return;
+    }
+    await this.repository.blobs.push(
+      content,
+      { digest: descriptor.digest, size: descriptor.size },
+      { signal: options.signal, onProgress: options.onProgress, skipExistsCheck: true },
+    );
+  }
+
+  async exists(descriptor: Descriptor, options: OperationOptions = {}): Promise<boolean> {
+    return isManifest(descriptor)
+      ? this.repository.manifests.exists(descriptor.digest, options.signal)
+      : this.repository.blobs.exists(descriptor.digest, options.signal);
+  }
+
+  async resolve(reference: string, options: OperationOptions = {}): Promise<Descriptor> {
+    return this.repository.manifests.resolve(reference, options.signal);
+  }
+
+  async tag(descriptor: Descriptor, reference: string, options: OperationOptions = {}): Promise<void> {
+    const recent = this.#recent.get(descriptor.digest);
+    const bytes = recent ?? (await this.repository.manifests.fetch(descriptor.digest, options.signal)).bytes;
+    await this.repository.manifests.push(reference, bytes, descriptor.mediaType, options.signal);
+  }
+
+  async referrers(subject: Descriptor, options: ReferrersOptions = {}): Promise<Descriptor[]> {
+    return this.repository.referrers(subject.digest, options);
+  }
+
+  async tags(options: OperationOptions = {}): Promise<string[]> {
+    return this.repository.tags({ signal: options.signal });
+  }
+
+  async mount(descriptor: Descriptor, source: Target, options: OperationOptions = {}): Promise<boolean> {
+    if (
+      !(source instanceof RegistryTarget) ||
+      source.registry.host !== this.registry.host ||
+      source.repository.name === this.repository.name ||
+      isManifest(descriptor)
+    ) {
+      return false;
+    }
+    return this.repository.blobs.mount(descriptor.digest, source.repository.name, options.signal);
+  }
+
+  async delete(descriptor: Descriptor, options: OperationOptions = {}): Promise<void> {
+    if (isManifest(descriptor)) await this.repository.manifests.delete(descriptor.digest, options.signal);
+    else await this.repository.blobs.delete(descriptor.digest, options.signal);
+  }
+
+  #remember(digest: string, bytes: Uint8Array): void {
+    this.#recent.set(digest, bytes);
+    while (this.#recent.size > 16) this.#recent.delete(this.#recent.keys().next().value as string);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Where artifacts live: a registry repository or an OCI image-layout directory. Small capability
+ * interfaces in the manner of oras-go's content package, kept apart from HTTP, so that `copy`,
+ * `push` and `pull` work the same against either.
+ */
+import type { Readable } from 'node:stream';
+import type { Descriptor } from '@ferry/oci';
+
+export interface OperationOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** Bytes in memory, or a factory that opens the content (again, if a retry needs it). */
+export type Content = Uint8Array | (() => Readable);
+
+export interface FetchOptions extends OperationOptions {
+  /** Called with the number of new bytes delivered. */
+  onProgress?: ((bytes: number) => void) | undefined;
+}
+
+export interface PushOptions extends OperationOptions {
+  onProgress?: ((bytes: number) => void) | undefined;
+}
+
+/** Reads content by descriptor. The stream errors unless the bytes match size and digest. */
+export interface Fetcher {
+  fetch(descriptor: Descriptor, options?: FetchOptions): Promise<Readable>;
+}
+
+/** Stores content under its descriptor; refuses content that does not match it. */
+export interface Pusher {
+  push(descriptor: Descriptor, content: Content, options?: PushOptions): Promise<void>;
+}
+
+export interface Storage extends Fetcher, Pusher {
+  exists(descriptor: Descriptor, options?: OperationOptions): Promise<boolean>;
+}
+
+/** Maps a tag (or a digest) to the descriptor of a manifest. */
+export interface Resolver {
+  resolve(reference: string, options?: OperationOptions): Promise<Descriptor>;
+}
+
+/** Points a tag at a manifest the target already holds. */
+export interface Tagger {
+  tag(descriptor: Descriptor, reference: string, options?: OperationOptions): Promise<void>;
+}
+
+export interface ReferrersOptions extends OperationOptions {
+  artifactType?: string | undefined;
+}
+
+export interface Target extends Storage, Resolver, Tagger {
+  /** How the target is named to users: `localhost:5000/a/b` or `oci-layout:./dir`. */
+  readonly name: string;
+  /** Manifests whose `subject` is the given manifest. */
+  referrers(subject: Descriptor, options?: ReferrersOptions): Promise<Descriptor[]>;
+  /** Every tag, in the target's order. */
+  tags(options?: OperationOptions): Promise<string[]>;
+  /**
+   * Makes a blob of `source` (the same registry) appear here without sending its bytes; false
+   * when the target cannot, and the caller copies instead.
+   */
+  mount?(descriptor: Descriptor, source: Target, options?: OperationOptions): Promise<boolean>;
+  /** Deletes a manifest or blob, where the target allows it. */
+  delete?(descriptor: Descriptor, options?: OperationOptions): Promise<void>;
+}

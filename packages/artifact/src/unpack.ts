@@ -1,0 +1,311 @@
+/**
+ * Writes an artifact's titled layers to a directory, as `oras pull` does. Nothing reaches its
+ * final path until its bytes are verified: each file is written to a temp file beside it and
+ * renamed, each directory is extracted into a staging directory beside it and moved into place.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  Annotation,
+  DigestTransform,
+  FerryError,
+  quote,
+  type Descriptor,
+  type ImageManifest,
+} from '@ferry/oci';
+import { assertNoSymlinkEscape, resolveTitlePath } from './paths.js';
+import { applyDirectoryMetadata, extractTarGzip } from './tar.js';
+import type { Fetcher } from './target.js';
+
+export interface UnpackOptions {
+  outputDir: string;
+  /** Which titles to write (see {@link globMatcher}). Default: all. */
+  include?: ((title: string) => boolean) | undefined;
+  /** Refuse (ERR_FILE_EXISTS) rather than overwrite (`-k/--keep-old-files`). */
+  keepOldFiles?: boolean | undefined;
+  /** Write titles that lead outside `outputDir` (`-T/--allow-path-traversal`). */
+  allowPathTraversal?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+  /** Called with the number of new (compressed) bytes received for a title. */
+  onProgress?: ((title: string, bytes: number) => void) | undefined;
+}
+
+export interface UnpackedFile {
+  title: string;
+  /** Where it was written (absolute). */
+  path: string;
+  descriptor: Descriptor;
+  directory: boolean;
+}
+
+function titleOf(descriptor: Descriptor): string | undefined {
+  return descriptor.annotations?.[Annotation.Title] || undefined;
+}
+
+/** The layers a pull writes: those with a title (ORAS skips the rest), filtered by `include`. */
+export function selectLayers(
+  manifest: ImageManifest,
+  include?: (title: string) => boolean,
+): Descriptor[] {
+  return manifest.layers.filter((layer) => {
+    const title = titleOf(layer);
+    return title !== undefined && (include?.(title) ?? true);
+  });
+}
+
+function isDirectoryLayer(descriptor: Descriptor): boolean {
+  return descriptor.annotations?.[Annotation.OrasContentUnpack] === 'true';
+}
+
+/** A hidden name beside `target`, unique, short enough for any file system. */
+function partialPath(target: string): string {
+  const base = path.basename(target).slice(0, 100);
+  return path.join(
+    path.dirname(target),
+    `.${base}.ferry-${randomBytes(6).toString('hex')}.partial`,
+  );
+}
+
+async function exists(target: string): Promise<boolean> {
+  return lstat(target).then(
+    () => true,
+    () => false,
+  );
+}
+
+function fileExists(title: string, target: string): FerryError {
+  return new FerryError(
+    'ERR_FILE_EXISTS',
+    `${quote(title)} would overwrite ${target}; remove it, or pull without -k/--keep-old-files`,
+  );
+}
+
+class ProgressTransform extends Transform {
+  constructor(readonly report: (bytes: number) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+    this.report(chunk.byteLength);
+    callback(null, chunk);
+  }
+}
+
+interface Plan {
+  title: string;
+  target: string;
+  descriptor: Descriptor;
+  directory: boolean;
+}
+
+/**
+ * Streams that check the fetched bytes again, whatever the Fetcher promised: a temp file is
+ * renamed only once these have seen the whole blob match its descriptor.
+ */
+function checks(plan: Plan, options: UnpackOptions): Transform[] {
+  const { digest, size } = plan.descriptor;
+  const verify = new DigestTransform({
+    expectedDigest: digest,
+    expectedSize: size,
+    subject: plan.title,
+  });
+  const report = options.onProgress;
+  return report ? [verify, new ProgressTransform((bytes) => report(plan.title, bytes))] : [verify];
+}
+
+async function unpackFile(plan: Plan, fetcher: Fetcher, options: UnpackOptions): Promise<void> {
+  const temp = partialPath(plan.target);
+  const { signal } = options;
+  try {
+    // Opened before fetching: the temp file exists exactly while this function may remove it.
+    const output = (await open(temp, 'wx')).createWriteStream();
+    const source = await fetcher.fetch(plan.descriptor, { signal }).catch((error: unknown) => {
+      output.destroy();
+      throw error;
+    });
+    await pipeline([source, ...checks(plan, options), output], signal ? { signal } : {});
+    if (options.keepOldFiles) {
+      await placeWithoutOverwrite(temp, plan);
+    } else {
+      await rename(temp, plan.target);
+    }
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/** link(2) refuses an existing name atomically; where links are unsupported, check then rename. */
+async function placeWithoutOverwrite(temp: string, plan: Plan): Promise<void> {
+  try {
+    await link(temp, plan.target);
+    await unlink(temp);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw fileExists(plan.title, plan.target);
+    }
+  }
+  if (await exists(plan.target)) throw fileExists(plan.title, plan.target);
+  await rename(temp, plan.target);
+}
+
+/**
+ * Moves `source` to `target`; an existing directory is merged into, as ORAS extracts over one,
+ * and anything else in the way (a file, a symlink) is replaced rather than followed.
+ */
+async function moveInto(source: string, target: string): Promise<void> {
+  const current = await lstat(target).catch(() => undefined);
+  if (!current) return rename(source, target);
+  if (current.isDirectory() && (await lstat(source)).isDirectory()) {
+    for (const name of await readdir(source)) {
+      await moveInto(path.join(source, name), path.join(target, name));
+    }
+    return rmdir(source);
+  }
+  await rm(target, { recursive: true, force: true });
+  await rename(source, target);
+}
+
+async function unpackDirectory(plan: Plan, fetcher: Fetcher, options: UnpackOptions) {
+  const staging = partialPath(plan.target);
+  await mkdir(staging);
+  try {
+    const source = await fetcher.fetch(plan.descriptor, { signal: options.signal });
+    const directories = await extractTarGzip(source, staging, plan.title, {
+      expectedTarDigest: plan.descriptor.annotations?.[Annotation.OrasContentDigest],
+      before: checks(plan, options),
+      signal: options.signal,
+    });
+    if (options.keepOldFiles && (await exists(plan.target))) {
+      throw fileExists(plan.title, plan.target);
+    }
+    await moveInto(staging, plan.target);
+    await applyDirectoryMetadata(plan.target, directories);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes each titled layer under `options.outputDir`. Every title is checked before anything is
+ * fetched, so that an unsafe or clashing name stops the pull with nothing written.
+ */
+export async function unpack(
+  manifest: ImageManifest,
+  fetcher: Fetcher,
+  options: UnpackOptions,
+): Promise<UnpackedFile[]> {
+  const outputDir = path.resolve(options.outputDir);
+  const plans: Plan[] = [];
+  const targets = new Set<string>();
+  for (const descriptor of selectLayers(manifest, options.include)) {
+    const title = titleOf(descriptor) ?? '';
+    const target = resolveTitlePath(outputDir, title, options.allowPathTraversal);
+    if (targets.has(target)) {
+      throw new FerryError('ERR_DUPLICATE_TITLE', `two layers would be written to ${quote(title)}`);
+    }
+    targets.add(target);
+    if (!options.allowPathTraversal) await assertNoSymlinkEscape(outputDir, target, title);
+    if (options.keepOldFiles && (await exists(target))) throw fileExists(title, target);
+    plans.push({ title, target, descriptor, directory: isDirectoryLayer(descriptor) });
+  }
+  const unpacked: UnpackedFile[] = [];
+  for (const plan of plans) {
+    options.signal?.throwIfAborted();
+    await mkdir(path.dirname(plan.target), { recursive: true });
+    if (plan.directory) await unpackDirectory(plan, fetcher, options);
+    else await unpackFile(plan, fetcher, options);
+    const { title, target, descriptor, directory } = plan;
+    unpacked.push({ title, path: target, descriptor, directory });
+  }
+  return unpacked;
+}
+
+type Token =
+  | { kind: 'char'; test: (char: string) => boolean }
+  | { kind: 'star' | 'globstar' | 'globstar-slash' };
+
+function charClass(body: string[]): (char: string) => boolean {
+  const negate = body[0] === '!' || body[0] === '^';
+  const members = negate ? body.slice(1) : body;
+  const ranges: [string, string][] = [];
+  for (let j = 0; j < members.length; j++) {
+    const low = members[j] ?? '';
+    const high = members[j + 2];
+    if (members[j + 1] === '-' && high !== undefined) {
+      ranges.push([low, high]);
+      j += 2;
+    } else {
+      ranges.push([low, low]);
+    }
+  }
+  return (char) => char !== '/' && ranges.some(([lo, hi]) => char >= lo && char <= hi) !== negate;
+}
+
+/** Splits a glob into tokens: `*`, `**` (alone or before a slash), `?`, `[...]` (`[!...]`, `[^...]`), `\x`. */
+function tokenize(pattern: string): Token[] {
+  const tokens: Token[] = [];
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    const char = chars[i] ?? '';
+    const close = char === '[' ? chars.indexOf(']', i + 2) : -1;
+    if (char === '*' && chars[i + 1] === '*') {
+      const slash = chars[i + 2] === '/';
+      tokens.push({ kind: slash ? 'globstar-slash' : 'globstar' });
+      i += slash ? 2 : 1;
+    } else if (char === '*') {
+      tokens.push({ kind: 'star' });
+    } else if (char === '?') {
+      tokens.push({ kind: 'char', test: (c) => c !== '/' });
+    } else if (close > 0) {
+      tokens.push({ kind: 'char', test: charClass(chars.slice(i + 1, close)) });
+      i = close;
+    } else {
+      const literal = char === '\\' && i + 1 < chars.length ? (chars[++i] ?? '') : char;
+      tokens.push({ kind: 'char', test: (c) => c === literal });
+    }
+  }
+  return tokens;
+}
+
+/** Matches by dynamic programming over (token, position): linear in both, never backtracking. */
+function matches(tokens: Token[], text: string[]): boolean {
+  const n = text.length;
+  let next = new Uint8Array(n + 1);
+  next[n] = 1;
+  for (let t = tokens.length - 1; t >= 0; t--) {
+    const token = tokens[t] as Token;
+    const row = new Uint8Array(n + 1);
+    let slashThen = 0; // 1 when some k >= j has text[k] === '/' and next[k + 1]
+    for (let j = n; j >= 0; j--) {
+      const char = text[j];
+      const rest = row[j + 1] ?? 0;
+      const after = next[j + 1] ?? 0;
+      if (token.kind === 'char') {
+        row[j] = char !== undefined && token.test(char) ? after : 0;
+      } else if (token.kind === 'star') {
+        row[j] = next[j] || (char !== undefined && char !== '/' ? rest : 0);
+      } else if (token.kind === 'globstar') {
+        row[j] = next[j] || (char !== undefined ? rest : 0);
+      } else {
+        if (char === '/' && after) slashThen = 1;
+        row[j] = next[j] || slashThen;
+      }
+    }
+    next = row;
+  }
+  return next[0] === 1;
+}
+
+/**
+ * A title filter for `--include`: true when any pattern matches the whole title. `*` and `?` stay
+ * within a path segment, `**` crosses segments, and `**` before a slash also matches zero
+ * directories.
+ */
+export function globMatcher(patterns: string[]): (title: string) => boolean {
+  const compiled = patterns.map(tokenize);
+  return (title) => compiled.some((tokens) => matches(tokens, [...title]));
+}
