@@ -1,28 +1,39 @@
 /**
- * `npm run demo`: start a throwaway registry:2 on loopback, push a small "model" file as an OCI
- * 1.1 artifact with annotations, pull it back by tag, and check every byte. The registry and its
- * storage are gone when the demo ends, whether it succeeds or not.
+ * `npm run demo`: start a throwaway registry:2 on loopback, push a small "model" (a directory and
+ * a file, with annotations and an artifact type) with the ferry CLI, list its tags, attach an
+ * SBOM, pull the model into a new directory, and compare every byte. The registry and the work
+ * directory are gone when the demo ends, whether it succeeds or not.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import {
-  Annotation,
-  computeDigest,
-  digestStream,
-  EmptyJson,
-  EMPTY_JSON_BYTES,
-  MediaType,
-  parseReference,
-  type ImageManifest,
-} from '@ferry/oci';
-import { Registry } from '@ferry/registry';
+import { join, relative } from 'node:path';
+import { digestStream } from '@ferry/oci';
 import { startRegistry } from './harness/index.js';
+import { ferry } from './support/cli.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Runs ferry, echoing the command and its output; throws on a non-zero exit. */
+async function run(args: string[], cwd?: string): Promise<string> {
+  say(`\n$ ferry ${args.join(' ')}`);
+  const result = await ferry(args, cwd ? { cwd } : {});
+  if (result.stdout) process.stdout.write(`${result.stdout.trimEnd().replace(/^/gm, '  ')}\n`);
+  if (result.code !== 0)
+    throw new Error(`ferry ${args[0]} exited ${result.code}: ${result.stderr.trim()}`);
+  return result.stdout;
+}
+
+async function files(root: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    found.set(relative(root, path), (await digestStream(createReadStream(path))).digest);
+  }
+  return found;
+}
 
 async function main(): Promise<void> {
   say('Starting a throwaway registry:2 on loopback…');
@@ -34,63 +45,49 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'ferry-demo-'));
   try {
     say(`Registry up at ${registry.url} (pid ${registry.pid})`);
-    const reference = parseReference(`${registry.host}/demo/tiny-model:v1`);
-
-    const modelPath = join(work, 'model.safetensors');
-    await writeFile(modelPath, randomBytes(2 * 1024 * 1024));
-    const { digest, size } = await digestStream(createReadStream(modelPath));
-    say(`Made ${modelPath} (${size} bytes, ${digest})`);
-
-    const client = new Registry(reference.registry);
-    const repository = client.repository(reference.repository);
-    const pushed = await repository.blobs.push(() => createReadStream(modelPath), { digest, size });
-    say(`Blob ${pushed.outcome}: ${pushed.digest}`);
-    await repository.blobs.push(EMPTY_JSON_BYTES, {
-      digest: EmptyJson.digest,
-      size: EmptyJson.size,
-    });
-
-    const manifest: ImageManifest = {
-      schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
-      artifactType: 'application/vnd.example.model.v1',
-      config: EmptyJson,
-      layers: [
-        {
-          mediaType: 'application/vnd.example.model.weights',
-          digest,
-          size,
-          annotations: { [Annotation.Title]: 'model.safetensors' },
-        },
-      ],
-      annotations: { [Annotation.Description]: 'a tiny demo model', 'com.example.license': 'MIT' },
-    };
-    const manifestBytes = Buffer.from(JSON.stringify(manifest));
-    const descriptor = await repository.manifests.push(
-      reference.tag ?? 'latest',
-      manifestBytes,
-      MediaType.OciManifest,
+    const model = join(work, 'tiny-model');
+    await mkdir(join(model, 'tokenizer'), { recursive: true });
+    await writeFile(join(model, 'weights.safetensors'), randomBytes(3 * 1024 * 1024));
+    await writeFile(join(model, 'tokenizer', 'vocab.json'), JSON.stringify({ hello: 0, world: 1 }));
+    await writeFile(join(model, 'tokenizer', 'merges.txt'), 'h e\nl l\n');
+    await writeFile(
+      join(work, 'sbom.spdx.json'),
+      JSON.stringify({ spdxVersion: 'SPDX-2.3', name: 'tiny-model' }),
     );
-    say(`Pushed ${reference}`);
-    say(`Digest: ${descriptor.digest}`);
+    const ref = `${registry.host}/demo/tiny-model`;
 
-    const fetched = await repository.manifests.fetch(reference.tag ?? 'latest');
-    if (fetched.parsed.kind !== 'manifest') throw new Error('expected an image manifest');
-    const layer = fetched.parsed.manifest.layers[0];
-    if (!layer) throw new Error('the manifest lost its layer');
-    const pulledPath = join(work, 'pulled', layer.annotations?.[Annotation.Title] ?? 'blob');
-    await mkdir(join(work, 'pulled'));
-    await pipeline(repository.blobs.fetch(layer), createWriteStream(pulledPath));
-    const pulled = await digestStream(createReadStream(pulledPath));
-    say(`Pulled ${reference} → ${pulledPath} (${(await stat(pulledPath)).size} bytes)`);
-    say(`Annotations: ${JSON.stringify(fetched.parsed.manifest.annotations)}`);
+    await run(
+      [
+        'push',
+        `${ref}:v1,latest`,
+        'weights.safetensors:application/vnd.example.weights',
+        'tokenizer',
+        '--artifact-type',
+        'application/vnd.example.model.v1',
+        '-a',
+        'org.opencontainers.image.description=a tiny demo model',
+        '-a',
+        'org.opencontainers.image.licenses=MIT',
+      ],
+      model,
+    );
+    await run(['repo', 'tags', ref]);
+    await run(
+      ['attach', `${ref}:v1`, 'sbom.spdx.json', '--artifact-type', 'application/spdx+json'],
+      work,
+    );
+    await run(['discover', `${ref}:v1`]);
+    const pulled = join(work, 'pulled');
+    await run(['pull', `${ref}:v1`, '-o', pulled]);
 
-    if (pulled.digest !== digest || computeDigest(fetched.bytes) !== descriptor.digest) {
-      throw new Error(`round trip changed the content: ${pulled.digest} ≠ ${digest}`);
+    const [before, after] = await Promise.all([files(model), files(pulled)]);
+    for (const [path, digest] of before) {
+      if (after.get(path) !== digest) throw new Error(`${path} differs after the round trip`);
     }
-    say(`Round trip verified: ${pulled.digest}`);
-    say(`Tags in ${reference.repository}: ${(await repository.tags()).join(', ')}`);
-    await client.close();
+    if (after.size !== before.size)
+      throw new Error(`pulled ${after.size} files, pushed ${before.size}`);
+    say(`\nRound trip verified: ${before.size} files, byte for byte:`);
+    for (const [path, digest] of before) say(`  ${digest}  ${path}`);
   } finally {
     await rm(work, { recursive: true, force: true });
     await registry.stop();

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, where `npx ferry` is run from. */
@@ -14,13 +15,17 @@ export interface CliResult {
 export function runCommand(
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       command,
       args,
-      { cwd: repositoryRoot, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: options.cwd ?? repositoryRoot,
+        env: { ...process.env, ...options.env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') return reject(error);
         resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
@@ -33,7 +38,11 @@ export function runCommand(
 /** Runs the built `ferry` binary (apps/cli/bin/ferry.js) with node. */
 export function ferry(
   args: string[],
-  options?: { env?: NodeJS.ProcessEnv; input?: string },
+  options?: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string },
 ): Promise<CliResult> {
-  return runCommand(process.execPath, ['apps/cli/bin/ferry.js', ...args], options);
+  return runCommand(
+    process.execPath,
+    [join(repositoryRoot, 'apps/cli/bin/ferry.js'), ...args],
+    options,
+  );
 }

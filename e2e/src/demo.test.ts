@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { repositoryRoot, runCommand } from './support/cli.js';
+
+// `npm run demo` is the README's first command; CI runs `npm test`, so the demo is run here too
+// (built by `npm test`'s build step) to keep it from rotting.
+describe('npm run demo', () => {
+  it('round-trips the model through a throwaway registry and leaves nothing running', async () => {
+    const result = await runCommand(process.execPath, [`${repositoryRoot}e2e/dist/demo.js`]);
+    expect(result.stderr).not.toContain('Error:');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /Pushed \[registry\] 127\.0\.0\.1:\d+\/demo\/tiny-model:v1,latest/,
+    );
+    expect(result.stdout).toContain('ArtifactType: application/vnd.example.model.v1');
+    expect(result.stdout).toMatch(/└── application\/spdx\+json/);
+    expect(result.stdout).toContain('Round trip verified: 3 files, byte for byte:');
+    expect(result.stdout).toContain('Registry stopped and its storage removed.');
+  });
+});
