@@ -65,21 +65,33 @@ export function credentialsFor(context: Context): CredentialProvider {
   };
 }
 
-async function explicit(context: Context): Promise<Credential | undefined> {
+/**
+ * The password given on the command line: --password-stdin reads it (one trailing newline
+ * dropped); -p works but warns, since it shows up in shell history and process lists.
+ */
+export async function givenPassword(context: Context): Promise<string | undefined> {
   const { args } = context;
-  let password = args.password;
   if (args['password-stdin']) {
-    if (password !== undefined)
+    if (args.password !== undefined) {
       throw new UsageError('--password and --password-stdin cannot be used together');
-    password = (await context.readStdin()).replace(/\r?\n$/, '');
-  } else if (password !== undefined) {
+    }
+    return (await context.readStdin()).replace(/\r?\n$/, '');
+  }
+  if (args.password !== undefined) {
     context.io.stderr(
       'Warning: a password on the command line can leak through shell history and process lists; use --password-stdin\n',
     );
   }
+  return args.password;
+}
+
+async function explicit(context: Context): Promise<Credential | undefined> {
+  const { args } = context;
+  const password = await givenPassword(context);
   if (args.username === undefined && password === undefined) return undefined;
-  if (password === undefined)
+  if (password === undefined) {
     throw new UsageError('--username needs --password or --password-stdin');
+  }
   // ORAS treats a password without a username as an identity (refresh) token.
   return args.username ? { username: args.username, password } : { identityToken: password };
 }

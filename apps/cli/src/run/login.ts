@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { CredentialStore, Registry, type Credential } from '@ferry/registry';
 import type { LoginArgs } from '../commands/manage.js';
-import type { Context } from '../context.js';
+import { givenPassword, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { printResult } from '../output.js';
 import { version } from '../version.js';
@@ -32,16 +32,8 @@ async function prompt(question: string, hidden: boolean): Promise<string> {
 /** Checks the credentials against the registry before storing them, as docker and oras do. */
 export async function run(context: Context, args: LoginArgs): Promise<void> {
   const host = registryHost(args.registry);
-  let { username, password } = args;
-  if (args['password-stdin']) {
-    if (password !== undefined)
-      throw new UsageError('--password and --password-stdin cannot be used together');
-    password = (await context.readStdin()).replace(/\r?\n$/, '');
-  } else if (password !== undefined) {
-    context.io.stderr(
-      'Warning: a password on the command line can leak through shell history and process lists; use --password-stdin\n',
-    );
-  }
+  let username = args.username;
+  let password = await givenPassword(context);
   if (username === undefined || password === undefined) {
     if (!process.stdin.isTTY)
       throw new UsageError(
