@@ -278,3 +278,25 @@ describe('mergeScopes', () => {
     expect(mergeScopes(['registry:catalog:*'], [])).toEqual(['registry:catalog:*']);
   });
 });
+
+describe('static Authorization and base paths', () => {
+  it('sends a static Authorization header first (Homebrew’s basic token) and falls back on 401', async () => {
+    const registry = client({ staticAuthorization: 'Basic dXNlcjp0b2tlbg==' });
+    expect(await registry.repository('a/b').tags()).toEqual(['v1']);
+    expect(registryServer.requests[0]?.headers.authorization).toBe('Basic dXNlcjp0b2tlbg==');
+    expect(registryServer.requests[1]?.headers.authorization).toBe('Bearer token-1');
+    await registry.close();
+  });
+
+  it('serves the API under a base path (mirrors behind a prefix)', async () => {
+    registryServer.handle = (_req, res) => json(res, 200, { name: 'a/b', tags: ['x'] });
+    const registry = client({ basePath: '/ghcr-mirror/' });
+    expect(await registry.repository('a/b').tags()).toEqual(['x']);
+    await registry.ping();
+    expect(registryServer.requests.map((r) => r.url)).toEqual([
+      '/ghcr-mirror/v2/a/b/tags/list',
+      '/ghcr-mirror/v2/',
+    ]);
+    await registry.close();
+  });
+});

@@ -23,6 +23,8 @@ export interface AuthenticatorOptions {
    * ghcr.io; a 401 still falls back to the token exchange.
    */
   staticBearerToken?: string | undefined;
+  /** A whole Authorization header sent before any challenge, with the same fallback on 401. */
+  staticAuthorization?: string | undefined;
   /** The OAuth2 client id sent with refresh-token grants. */
   clientId?: string;
   now?: () => number;
@@ -74,6 +76,7 @@ export class Authenticator {
   ): Promise<string | undefined> {
     const scheme = this.#schemes.get(host);
     if (!scheme) {
+      if (this.#options.staticAuthorization) return this.#options.staticAuthorization;
       return this.#options.staticBearerToken
         ? `Bearer ${this.#options.staticBearerToken}`
         : undefined;

@@ -38,6 +38,10 @@ export interface RegistryOptions {
   monolithicThreshold?: number | undefined;
   /** A bearer token sent before any challenge (Homebrew's `QQ==` for ghcr.io). */
   staticBearerToken?: string | undefined;
+  /** A whole Authorization header sent before any challenge (`Basic …` from Homebrew's env). */
+  staticAuthorization?: string | undefined;
+  /** A path the API lives under on this host, e.g. `/ghcr` for `https://host/ghcr/v2/…`. */
+  basePath?: string | undefined;
   /** One line per HTTP request and response, credentials redacted. */
   debug?: ((line: string) => void) | undefined;
   /** Replaces the retry backoff sleep (tests). */
@@ -88,7 +92,9 @@ export class Registry {
     const fallback = options.plainHttp === undefined && !tlsAsked && isLoopbackHost(this.host);
     const plain = options.plainHttp === true;
     try {
-      this.baseUrl = new URL(`${plain ? 'http' : 'https'}://${this.host}/`);
+      // A mirror may serve the API under a path (HOMEBREW_ARTIFACT_DOMAIN=https://host/prefix).
+      const basePath = (options.basePath ?? '').replace(/^\/*/, '/').replace(/\/*$/, '/');
+      this.baseUrl = new URL(`${plain ? 'http' : 'https'}://${this.host}${basePath}`);
     } catch (error) {
       throw new FerryError(
         'ERR_INVALID_REFERENCE',
@@ -112,6 +118,7 @@ export class Registry {
       transport: new Transport(common),
       credentials: options.credentials,
       staticBearerToken: options.staticBearerToken,
+      staticAuthorization: options.staticAuthorization,
     });
     this.transport = new Transport({ ...common, authenticator: this.authenticator });
   }
@@ -132,7 +139,7 @@ export class Registry {
   async ping(signal?: AbortSignal): Promise<void> {
     const response = await this.transport.send({
       method: 'GET',
-      url: new URL('/v2/', this.baseUrl),
+      url: new URL('v2/', this.baseUrl),
       signal,
     });
     if (response.status !== 200) throw await responseError(response, 'GET');
@@ -143,7 +150,7 @@ export class Registry {
   async catalog(options: PageOptions = {}): Promise<string[]> {
     return listPaged(
       this.transport,
-      new URL('/v2/_catalog', this.baseUrl),
+      new URL('v2/_catalog', this.baseUrl),
       ['registry:catalog:*'],
       'repositories',
       options,

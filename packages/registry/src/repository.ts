@@ -30,7 +30,7 @@ export class Repository {
   constructor(context: RepositoryContext, name: string) {
     this.name = name;
     this.#context = context;
-    this.#repositoryUrl = new URL(`/v2/${name}/`, context.baseUrl);
+    this.#repositoryUrl = new URL(`v2/${name}/`, context.baseUrl);
     const shared = { transport: context.transport, repositoryUrl: this.#repositoryUrl, name };
     this.blobs = new BlobStore({
       ...shared,
