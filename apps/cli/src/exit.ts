@@ -97,7 +97,11 @@ function hintFor(error: unknown): string | undefined {
 
 /** One line `Error: …`, plus a hint when there is one; usage errors exit 2, others 1. */
 export function reportError(error: unknown): Reported {
-  if (error instanceof UsageError) {
+  // Conflicting options found by the libraries are usage errors too.
+  if (
+    error instanceof UsageError ||
+    (error instanceof FerryError && error.code === 'ERR_INVALID_OPTIONS')
+  ) {
     return {
       exitCode: ExitCode.Usage,
       lines: [`Error: ${error.message}`, "Run 'ferry --help' for usage."],

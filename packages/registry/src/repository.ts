@@ -1,4 +1,4 @@
-import type { Descriptor } from '@ferry/oci';
+import type { Descriptor, ParsedManifest } from '@ferry/oci';
 import { BlobStore } from './blobs.js';
 import { ManifestStore } from './manifests.js';
 import {
@@ -26,6 +26,7 @@ export class Repository {
   readonly #context: RepositoryContext;
   readonly #repositoryUrl: URL;
   readonly #referrers: ReferrersContext;
+  readonly #fallbackUpdates = new Map<string, Promise<void>>();
 
   constructor(context: RepositoryContext, name: string) {
     this.name = name;
@@ -40,11 +41,32 @@ export class Repository {
     this.manifests = new ManifestStore({
       ...shared,
       onSubjectPushed: (descriptor, parsed, signal) =>
-        updateFallbackIndex(this.#referrers, 'add', descriptor, parsed, signal),
+        this.#serialised(parsed, () =>
+          updateFallbackIndex(this.#referrers, 'add', descriptor, parsed, signal),
+        ),
       onSubjectDeleted: (descriptor, parsed, signal) =>
-        updateFallbackIndex(this.#referrers, 'remove', descriptor, parsed, signal),
+        this.#serialised(parsed, () =>
+          updateFallbackIndex(this.#referrers, 'remove', descriptor, parsed, signal),
+        ),
     });
     this.#referrers = { ...shared, manifests: this.manifests };
+  }
+
+  /**
+   * Updates of one subject's fallback index take turns: each is a read-modify-write of one tag,
+   * and siblings pushed concurrently (copy -r) would otherwise overwrite each other's entries.
+   */
+  #serialised(parsed: ParsedManifest, update: () => Promise<void>): Promise<void> {
+    const content = parsed.kind === 'manifest' ? parsed.manifest : parsed.index;
+    const key = content.subject?.digest ?? '';
+    const previous = this.#fallbackUpdates.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(update);
+    const settled = next.catch(() => {});
+    this.#fallbackUpdates.set(key, settled);
+    void settled.then(() => {
+      if (this.#fallbackUpdates.get(key) === settled) this.#fallbackUpdates.delete(key);
+    });
+    return next;
   }
 
   /** All tags, following `Link` pagination; `n` sets the page size, `last` where to start. */

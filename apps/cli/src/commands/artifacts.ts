@@ -116,8 +116,8 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
         })
         .option('image-spec', {
           choices: ['v1.1', 'v1.0'] as const,
-          default: 'v1.1' as const,
-          describe: 'Manifest flavour',
+          describe:
+            'Manifest flavour (default v1.1; v1.0 when --config is given without --artifact-type, as ORAS)',
         })
         .option('export-manifest', {
           type: 'string',
@@ -207,8 +207,8 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
         })
         .option('image-spec', {
           choices: ['v1.1', 'v1.0'] as const,
-          default: 'v1.1' as const,
-          describe: 'Manifest flavour',
+          describe:
+            'Manifest flavour (default v1.1; v1.0 when --config is given without --artifact-type, as ORAS)',
         })
         .option('export-manifest', {
           type: 'string',

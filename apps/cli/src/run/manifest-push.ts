@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { describeManifest, parseManifest } from '@ferry/oci';
+import { describeManifest, DigestMismatchError, isDigest, parseManifest } from '@ferry/oci';
 import type { ManifestArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
@@ -13,6 +13,13 @@ export async function run(context: Context, args: ManifestArgs): Promise<void> {
   const parsed = parseManifest(bytes, args['media-type']);
   const descriptor = describeManifest(bytes, args['media-type'] ?? parsed.mediaType);
   const ref = await openTarget(args.reference, context, { create: true });
+  if (ref.reference && isDigest(ref.reference) && ref.reference !== descriptor.digest) {
+    throw new DigestMismatchError(
+      ref.reference,
+      descriptor.digest,
+      `${file} pushed as ${ref.display}`,
+    );
+  }
   await ref.target.push(descriptor, bytes);
   const tags = tagsOf(ref);
   for (const tag of tags) await ref.target.tag(descriptor, tag);

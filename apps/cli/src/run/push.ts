@@ -1,7 +1,7 @@
 import { pack } from '@ferry/artifact';
 import { isDigest } from '@ferry/oci';
 import type { PushArgs } from '../commands/artifacts.js';
-import { openTarget, type Context } from '../context.js';
+import { openTarget, splitLayoutReference, type Context, type TargetRef } from '../context.js';
 import { UsageError } from '../exit.js';
 import { descriptorJson, printResult } from '../output.js';
 import { Progress } from '../progress.js';
@@ -15,58 +15,72 @@ import {
 } from './publish.js';
 import { tagsOf, where } from './shared.js';
 
-export async function run(context: Context, args: PushArgs): Promise<void> {
-  const ref = await openTarget(args.reference, context, { create: true });
+function refuseDigest(ref: TargetRef): void {
   if (ref.reference && isDigest(ref.reference)) {
     throw new UsageError(
       `push to a tag (${ref.base}:v1), not a digest: the digest comes from the content`,
     );
   }
-  const tags = tagsOf(ref);
+}
+
+export async function run(context: Context, args: PushArgs): Promise<void> {
+  // A layout directory is created only once there is something valid to put in it; a registry
+  // reference is checked before any file is read.
+  const layout = context.args['oci-layout'] === true;
+  let ref: TargetRef | undefined;
+  if (layout) splitLayoutReference(args.reference.split(',')[0] ?? '');
+  else refuseDigest((ref = await openTarget(args.reference, context)));
+
   const options = await packOptions(args);
   const staged = await stageFiles(args.files, args.title);
   const config = args.config ? splitFileArgument(args.config) : undefined;
   if (!config) ensureSomethingToPush(staged.files, options.annotations, 'push');
   const progress = Progress.forTerminal(args.tty);
-  const packed = await pack(staged.files, {
-    ...options,
-    ...(config
-      ? {
-          config: {
-            path: config.path,
-            ...(config.mediaType ? { mediaType: config.mediaType } : {}),
-          },
-        }
-      : {}),
-  });
   try {
-    await uploadPacked(context, ref.target, packed, { concurrency: args.concurrency, progress });
-    // Tags only after the manifest is in: a tag never points at something half-pushed.
-    for (const tag of tags) await ref.target.tag(packed.descriptor, tag);
-    await exportManifest(args['export-manifest'], packed);
-    const artifactType = packed.manifest.artifactType ?? packed.manifest.config.mediaType;
-    const shown = tags.length
-      ? `${ref.base}:${tags.join(',')}`
-      : `${ref.base}@${packed.descriptor.digest}`;
-    printResult(
-      context,
-      [
-        `Pushed ${where(ref)} ${shown}`,
-        `ArtifactType: ${artifactType}`,
-        `Digest: ${packed.descriptor.digest}`,
-      ],
-      descriptorJson(
-        `${ref.base}@${packed.descriptor.digest}`,
-        { ...packed.descriptor, artifactType },
-        {
-          referenceAsTags: tags.map((tag) => `${ref.base}:${tag}`),
-          annotations: packed.manifest.annotations ?? {},
-        },
-      ),
-    );
+    const packed = await pack(staged.files, {
+      ...options,
+      ...(config
+        ? {
+            config: {
+              path: config.path,
+              ...(config.mediaType ? { mediaType: config.mediaType } : {}),
+            },
+          }
+        : {}),
+    });
+    try {
+      if (!ref) refuseDigest((ref = await openTarget(args.reference, context, { create: true })));
+      const tags = tagsOf(ref);
+      await uploadPacked(context, ref.target, packed, { concurrency: args.concurrency, progress });
+      // Tags only after the manifest is in: a tag never points at something half-pushed.
+      for (const tag of tags) await ref.target.tag(packed.descriptor, tag);
+      await exportManifest(args['export-manifest'], packed);
+      const artifactType = packed.manifest.artifactType ?? packed.manifest.config.mediaType;
+      const base = ref.base;
+      const shown = tags.length
+        ? `${base}:${tags.join(',')}`
+        : `${base}@${packed.descriptor.digest}`;
+      printResult(
+        context,
+        [
+          `Pushed ${where(ref)} ${shown}`,
+          `ArtifactType: ${artifactType}`,
+          `Digest: ${packed.descriptor.digest}`,
+        ],
+        descriptorJson(
+          `${base}@${packed.descriptor.digest}`,
+          { ...packed.descriptor, artifactType },
+          {
+            referenceAsTags: tags.map((tag) => `${base}:${tag}`),
+            annotations: packed.manifest.annotations ?? {},
+          },
+        ),
+      );
+    } finally {
+      await packed.cleanup();
+    }
   } finally {
     progress.stop();
-    await packed.cleanup();
     await staged.cleanup();
   }
 }
