@@ -27,7 +27,7 @@ describe('the built ferry binary', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      "Error: Unknown argument: no-such-command\nRun 'ferry --help' for usage.\n",
+      'Error: unknown command "no-such-command"\nRun \'ferry --help\' for usage.\n',
     );
   });
 });

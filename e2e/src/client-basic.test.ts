@@ -19,9 +19,8 @@ describeClientSuite('basic', (fx) => {
     const user = { username: fx.writer!.username, password: 'wrong-password' };
     const { registry, lines } = fx.open({ auth: { user } });
     expectUnauthorized(await rejection(registry.ping()));
-    // One try without credentials, one with the (wrong) ones, and no pointless third (the https
-    // probe of a loopback registry that turns out to be plain http is not a try).
-    expect(lines.filter((line) => line.startsWith(`> GET ${fx.reg.url}`))).toHaveLength(2);
+    // One try without credentials, one with the (wrong) ones, and no pointless third.
+    expect(lines.filter((line) => line.startsWith('> GET '))).toHaveLength(2);
   });
 
   it('refuses a client without credentials', async () => {

@@ -23,6 +23,7 @@ export interface Reported {
 interface RegistryErrorLike {
   status: number;
   url: string;
+  registry?: string | undefined;
   registryCode?: string | undefined;
 }
 
@@ -56,7 +57,8 @@ const codeHints: Record<string, string> = {
 function hintFor(error: unknown): string | undefined {
   if (isRegistryError(error)) {
     const parts = requestParts(error.url);
-    const host = parts?.host ?? 'the registry';
+    // A refusal by the token server names its URL; the user logs in to the registry.
+    const host = error.registry ?? parts?.host ?? 'the registry';
     if (error.status === 401) return `check your credentials, or log in: ferry login ${host}`;
     if (error.status === 403 || error.registryCode === 'DENIED') {
       return `the credentials for ${host} lack permission for this operation`;

@@ -58,6 +58,14 @@ describe('ferry CLI basics', () => {
     expect(stderr).toContain("Run 'ferry --help' for usage.");
   });
 
+  it('names an unknown command plainly', async () => {
+    const result = await ferry('frobnicate');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'Error: unknown command "frobnicate"\nRun \'ferry --help\' for usage.\n',
+    );
+  });
+
   it('an unknown command or option is a usage error (exit 2)', async () => {
     const unknown = await ferry('pusj');
     expect(unknown.code).toBe(2);

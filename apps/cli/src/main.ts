@@ -4,6 +4,7 @@ import { manageCommands } from './commands/manage.js';
 import { versionCommand } from './commands/version.js';
 import { ExitCode, reportError, UsageError } from './exit.js';
 import { processIo, type Io } from './io.js';
+import { protectDashes } from './stdin-argument.js';
 import { version } from './version.js';
 
 /**
@@ -11,7 +12,7 @@ import { version } from './version.js';
  * code. Never calls process.exit, so that output is flushed and tests can call it in-process.
  */
 export async function run(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const parser = yargs([...argv])
+  const parser = yargs(protectDashes(argv))
     .scriptName('ferry')
     .usage(
       '$0 <command> [options]\n\nPush and pull files, models and Homebrew bottles to and from OCI registries.',
@@ -35,6 +36,13 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
       // yargs reports its own parse errors as a message; errors from handlers pass through.
       if (error) throw error;
       const command = argv.find((arg) => !arg.startsWith('-'));
+      if (
+        command &&
+        message === `Unknown argument: ${command}` &&
+        argv.indexOf(command) === argv.findIndex((a) => !a.startsWith('-'))
+      ) {
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+      }
       throw new UsageError(
         /^Did you mean/.test(message)
           ? `unknown command ${JSON.stringify(command)}. ${message}`
@@ -45,7 +53,7 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
 
   let output = '';
   try {
-    await parser.parseAsync(argv, {}, (_error, _args, text) => {
+    await parser.parseAsync(protectDashes(argv), {}, (_error, _args, text) => {
       output = text ?? '';
     });
   } catch (error) {

@@ -88,6 +88,11 @@ export function useClientFixture(mode: RegistryMode): ClientFixture {
             }
           : {}),
         ...(mode === 'tls' ? { ca: r.caPem } : {}),
+        // Tests that count requests or order them need no https probe in front of each client's
+        // first request; the probe itself is covered by the CLI tests, which run without this.
+        ...(mode !== 'tls' && rest.plainHttp === undefined && rest.ca === undefined
+          ? { plainHttp: true }
+          : {}),
         ...rest,
         debug: (line) => {
           lines.push(line);

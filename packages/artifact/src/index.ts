@@ -7,3 +7,4 @@ export * from './pack.js';
 export { RegistryTarget } from './registry-target.js';
 export type * from './target.js';
 export * from './unpack.js';
+export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar.js';

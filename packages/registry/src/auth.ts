@@ -199,7 +199,7 @@ export class Authenticator {
       const text = await readText(response, 64 * 1024).catch(() => '');
       const errors = parseErrorBody(text);
       const reason = errors[0]?.message ?? oauthError(text) ?? `status ${response.status}`;
-      throw new RegistryError(
+      const refused = new RegistryError(
         {
           status: response.status,
           method: refreshToken ? 'POST' : 'GET',
@@ -210,6 +210,8 @@ export class Authenticator {
           ? RegistryErrorCode.Unauthorized
           : RegistryErrorCode.TokenExchange,
       );
+      refused.registry = host;
+      throw refused;
     }
     let body: {
       token?: unknown;

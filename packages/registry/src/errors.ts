@@ -37,6 +37,11 @@ export class RegistryError extends FerryError {
   /** The request URL with credentials and query secrets redacted. */
   readonly url: string;
   readonly errors: DistributionError[];
+  /**
+   * The registry the request was for, when the URL is another host's (a token server that
+   * refused the credentials): what the user logs in to.
+   */
+  registry?: string;
 
   constructor(
     init: { status: number; method: string; url: string | URL; errors?: DistributionError[] },

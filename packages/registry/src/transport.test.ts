@@ -236,3 +236,28 @@ describe('helpers', () => {
     await client.close();
   });
 });
+
+describe('loopback scheme', () => {
+  it('tries https first and falls back to http for a loopback server that does not speak TLS', async () => {
+    server.handle = (_req, res) => json(res, 200, {});
+    const { client, lines } = registry();
+    await client.ping();
+    await client.ping();
+    expect(lines[0]).toMatch(/^> GET https:\/\/127\.0\.0\.1:\d+\/v2\//);
+    expect(lines.filter((l) => l.includes('does not speak TLS'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('> GET http://'))).toHaveLength(2);
+    await client.close();
+  });
+
+  it('never falls back when told plainHttp, or when TLS options ask for TLS', async () => {
+    server.handle = (_req, res) => json(res, 200, {});
+    const plain = registry({ plainHttp: true });
+    await plain.client.ping();
+    expect(plain.lines.some((l) => l.startsWith('> GET https://'))).toBe(false);
+    await plain.client.close();
+    const tls = registry({ insecure: true, retry: { retries: 0 } });
+    await expect(tls.client.ping()).rejects.toMatchObject({ code: 'ERR_NETWORK' });
+    expect(tls.lines.some((l) => l.startsWith('> GET http://'))).toBe(false);
+    await tls.client.close();
+  });
+});

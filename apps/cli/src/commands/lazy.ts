@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import type { Io } from '../io.js';
 import type { CommonArgs } from '../options.js';
+import { restoreDashes } from '../stdin-argument.js';
 
 /** What a command's implementation module exports. */
 export interface CommandModuleImpl<A> {
@@ -26,6 +27,7 @@ export function lazy<A extends CommonArgs>(io: Io, load: () => Promise<CommandMo
   return async (args: A): Promise<void> => {
     const [implementation, context] = await Promise.all([load(), import('../context.js')]);
     try {
+      restoreDashes(args);
       await implementation.run({ io, args, readStdin }, args);
     } finally {
       await context.closeRegistries();

@@ -5,6 +5,7 @@ import { descriptorJson, printResult } from '../output.js';
 import { Progress } from '../progress.js';
 import {
   ensureSomethingToPush,
+  checkExportPath,
   exportManifest,
   packOptions,
   stageFiles,
@@ -16,6 +17,7 @@ import { resolveRoot, where } from './shared.js';
 export async function run(context: Context, args: AttachArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const subject = await resolveRoot(ref, args.platform, context);
+  await checkExportPath(args['export-manifest']);
   const options = await packOptions(args);
   const staged = await stageFiles(args.files, undefined);
   ensureSomethingToPush(staged.files, options.annotations, 'attach');

@@ -9,10 +9,15 @@ export async function run(context: Context, args: LoginArgs): Promise<void> {
   const store = new CredentialStore(
     args['registry-config'] ? { configPath: args['registry-config'] } : {},
   );
-  await store.erase(host);
-  printResult(context, [`Removed login credentials for ${host}`], {
-    registry: host,
-    configPath: store.path,
-    status: 'Logged out',
-  });
+  const result = (status: string, line: string) =>
+    printResult(context, [line], { registry: host, configPath: store.path, status });
+  try {
+    await store.erase(host);
+  } catch (error) {
+    // Like docker logout: nothing to remove is not a failure.
+    if ((error as { code?: string }).code !== 'ERR_NOT_LOGGED_IN') throw error;
+    result('Not logged in', `Not logged in to ${host}`);
+    return;
+  }
+  result('Logged out', `Removed login credentials for ${host}`);
 }

@@ -2,7 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileInput, PackedArtifact, PackedBlob, PackOptions, Target } from '@ferry/artifact';
@@ -163,6 +163,20 @@ export async function uploadPacked(
   );
   await target.push(packed.descriptor, packed.manifestBytes);
   printStatus(context, 'Uploaded', packed.descriptor.mediaType, packed.descriptor.digest);
+}
+
+/** Fails before anything is pushed when --export-manifest names a file in a missing directory. */
+export async function checkExportPath(path: string | undefined): Promise<void> {
+  if (!path) return;
+  const directory = dirname(resolve(path));
+  if (
+    !(await stat(directory).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
+    throw new UsageError(`--export-manifest ${path}: the directory ${directory} does not exist`);
+  }
 }
 
 /** --export-manifest: the manifest bytes exactly as pushed. */

@@ -7,6 +7,7 @@ import { descriptorJson, printResult } from '../output.js';
 import { Progress } from '../progress.js';
 import {
   ensureSomethingToPush,
+  checkExportPath,
   exportManifest,
   packOptions,
   splitFileArgument,
@@ -31,6 +32,7 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
   if (layout) splitLayoutReference(args.reference.split(',')[0] ?? '');
   else refuseDigest((ref = await openTarget(args.reference, context)));
 
+  await checkExportPath(args['export-manifest']);
   const options = await packOptions(args);
   const staged = await stageFiles(args.files, args.title);
   const config = args.config ? splitFileArgument(args.config) : undefined;
