@@ -28,7 +28,10 @@ export async function readAll(stream: Readable, limit: number): Promise<Buffer> 
     size += chunk.byteLength;
     if (size > limit) {
       stream.destroy();
-      throw new FerryError('ERR_CONTENT_TOO_LARGE', `content exceeds the ${limit}-byte limit for reading it whole`);
+      throw new FerryError(
+        'ERR_CONTENT_TOO_LARGE',
+        `content exceeds the ${limit}-byte limit for reading it whole`,
+      );
     }
     chunks.push(chunk);
   }

@@ -39,9 +39,11 @@ export async function copy(
   options: CopyOptions = {},
 ): Promise<Descriptor> {
   let root = await source.resolve(reference, { signal: options.signal });
-  if (options.platform) root = await selectFromIndex(source, root, options.platform, options.signal);
+  if (options.platform)
+    root = await selectFromIndex(source, root, options.platform, options.signal);
   await copyGraph(source, destination, root, options);
-  for (const tag of options.tags ?? []) await destination.tag(root, tag, { signal: options.signal });
+  for (const tag of options.tags ?? [])
+    await destination.tag(root, tag, { signal: options.signal });
   return root;
 }
 
@@ -128,11 +130,18 @@ export async function selectFromIndex(
   const { parsed } = await fetchManifest(source, root, { signal });
   if (parsed.kind !== 'index') return root;
   const entries = parsed.index.manifests;
-  const chosen = selectPlatform(platform, entries.map((entry) => entry.platform));
+  const chosen = selectPlatform(
+    platform,
+    entries.map((entry) => entry.platform),
+  );
   const entry = entries[chosen];
   if (!entry) {
     const offered = entries
-      .map((e) => (e.platform ? `${e.platform.os}/${e.platform.architecture}${e.platform.variant ? `/${e.platform.variant}` : ''}` : 'unknown'))
+      .map((e) =>
+        e.platform
+          ? `${e.platform.os}/${e.platform.architecture}${e.platform.variant ? `/${e.platform.variant}` : ''}`
+          : 'unknown',
+      )
       .join(', ');
     throw new FerryError(
       'ERR_PLATFORM_NOT_FOUND',

@@ -34,13 +34,22 @@ export class RegistryTarget implements Target {
       options.onProgress?.(bytes.byteLength);
       return Readable.from([bytes]);
     }
-    return this.repository.blobs.fetch(descriptor, { signal: options.signal, onProgress: options.onProgress });
+    return this.repository.blobs.fetch(descriptor, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
   }
 
   async push(descriptor: Descriptor, content: Content, options: PushOptions = {}): Promise<void> {
     if (isManifest(descriptor)) {
-      const bytes = content instanceof Uint8Array ? content : await readAll(content(), MANIFEST_SIZE_LIMIT);
-      await this.repository.manifests.push(descriptor.digest, bytes, descriptor.mediaType, options.signal);
+      const bytes =
+        content instanceof Uint8Array ? content : await readAll(content(), MANIFEST_SIZE_LIMIT);
+      await this.repository.manifests.push(
+        descriptor.digest,
+        bytes,
+        descriptor.mediaType,
+        options.signal,
+      );
       this.#remember(descriptor.digest, bytes);
       options.onProgress?.(bytes.byteLength);
       return;
@@ -62,9 +71,14 @@ export class RegistryTarget implements Target {
     return this.repository.manifests.resolve(reference, options.signal);
   }
 
-  async tag(descriptor: Descriptor, reference: string, options: OperationOptions = {}): Promise<void> {
+  async tag(
+    descriptor: Descriptor,
+    reference: string,
+    options: OperationOptions = {},
+  ): Promise<void> {
     const recent = this.#recent.get(descriptor.digest);
-    const bytes = recent ?? (await this.repository.manifests.fetch(descriptor.digest, options.signal)).bytes;
+    const bytes =
+      recent ?? (await this.repository.manifests.fetch(descriptor.digest, options.signal)).bytes;
     await this.repository.manifests.push(reference, bytes, descriptor.mediaType, options.signal);
   }
 
@@ -76,7 +90,11 @@ export class RegistryTarget implements Target {
     return this.repository.tags({ signal: options.signal });
   }
 
-  async mount(descriptor: Descriptor, source: Target, options: OperationOptions = {}): Promise<boolean> {
+  async mount(
+    descriptor: Descriptor,
+    source: Target,
+    options: OperationOptions = {},
+  ): Promise<boolean> {
     if (
       !(source instanceof RegistryTarget) ||
       source.registry.host !== this.registry.host ||
@@ -89,7 +107,8 @@ export class RegistryTarget implements Target {
   }
 
   async delete(descriptor: Descriptor, options: OperationOptions = {}): Promise<void> {
-    if (isManifest(descriptor)) await this.repository.manifests.delete(descriptor.digest, options.signal);
+    if (isManifest(descriptor))
+      await this.repository.manifests.delete(descriptor.digest, options.signal);
     else await this.repository.blobs.delete(descriptor.digest, options.signal);
   }
 
