@@ -11,6 +11,7 @@ import {
   Registry,
   type Credential,
   type CredentialProvider,
+  type RegistryOptions,
 } from '@ferry/registry';
 import type { Io } from './io.js';
 import type { CommonArgs } from './options.js';
@@ -96,8 +97,13 @@ async function explicit(context: Context): Promise<Credential | undefined> {
   return args.username ? { username: args.username, password } : { identityToken: password };
 }
 
-export async function openRegistry(host: string, context: Context): Promise<Registry> {
-  let registry = registries.get(host);
+export async function openRegistry(
+  host: string,
+  context: Context,
+  extra: Partial<RegistryOptions> = {},
+): Promise<Registry> {
+  const key = `${host} ${JSON.stringify(extra)}`;
+  let registry = registries.get(key);
   if (!registry) {
     const { args, io } = context;
     const ca = args['ca-file'] ? await readFile(args['ca-file'], 'utf8') : undefined;
@@ -110,8 +116,9 @@ export async function openRegistry(host: string, context: Context): Promise<Regi
       concurrency: Math.max(4, Number((args as { concurrency?: number }).concurrency ?? 5)),
       staticBearerToken: undefined,
       debug: args.debug ? (line) => io.stderr(`[debug] ${line}\n`) : undefined,
+      ...extra,
     });
-    registries.set(host, registry);
+    registries.set(key, registry);
   }
   return registry;
 }

@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { artifactCommands } from './commands/artifacts.js';
+import { bottleCommand } from './commands/bottle.js';
 import { manageCommands } from './commands/manage.js';
 import { versionCommand } from './commands/version.js';
 import { ExitCode, reportError, UsageError } from './exit.js';
@@ -19,6 +20,7 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     )
     .command(artifactCommands(io))
     .command(manageCommands(io))
+    .command(bottleCommand(io))
     .command(versionCommand(io))
     .completion(
       'completion',

@@ -39,3 +39,8 @@ export function descriptorJson(
     ...extra,
   };
 }
+
+/** `1 bottle`, `2 bottles`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,54 @@
+import { bottleInfo, imageName, parseFormulaFullName } from '@ferry/homebrew';
+import type { BottleArgs } from '../commands/bottle.js';
+import type { Context } from '../context.js';
+import { printResult } from '../output.js';
+import { formatBytes } from '../progress.js';
+import { bottleTargets } from './bottle-shared.js';
+
+export async function run(context: Context, args: BottleArgs): Promise<void> {
+  const { namespace, name } = parseFormulaFullName(args.formula);
+  const repository = `${namespace === 'homebrew/core' ? args.namespace : namespace}/${imageName(name)}`;
+  const targets = await bottleTargets(context, args.registry);
+  const info = await bottleInfo(targets.open(repository), repository, args.version);
+  const reference = `${targets.host}/${repository}:${info.imageTag}`;
+  const rows = info.bottles.map((b) => [
+    b.tag,
+    b.platform ? `${b.platform.os}/${b.platform.architecture}` : '-',
+    b.size >= 0 ? formatBytes(b.size) : '?',
+    b.digest,
+    b.refName ?? '-',
+  ]);
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(
+      ...[['TAG', 'PLATFORM', 'SIZE', 'DIGEST'][i]!.length, ...rows.map((r) => r[i]!.length)],
+    ),
+  );
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)).join('  ');
+  const text = [
+    `${reference}  (index ${info.indexDigest})`,
+    ...(info.annotations['org.opencontainers.image.description']
+      ? [info.annotations['org.opencontainers.image.description']]
+      : []),
+    '',
+    line(['TAG', 'PLATFORM', 'SIZE', 'DIGEST', 'REF']),
+    ...rows.map(line),
+  ];
+  for (const bottle of info.bottles) {
+    if (bottle.dependencies.length) {
+      text.push(
+        '',
+        `Runtime dependencies (${bottle.tag}): ${bottle.dependencies.map((d) => `${d.name} ${d.version}`).join(', ')}`,
+      );
+    }
+  }
+  printResult(context, text, {
+    reference,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    digest: info.indexDigest,
+    size: undefined,
+    imageTag: info.imageTag,
+    annotations: info.annotations,
+    bottles: info.bottles,
+  });
+}

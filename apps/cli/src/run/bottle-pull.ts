@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { currentBottleTag, pullBottles, standardizeBottleTag } from '@ferry/homebrew';
+import type { BottleArgs } from '../commands/bottle.js';
+import type { Context } from '../context.js';
+import { printResult, shortDigest } from '../output.js';
+import { formatBytes, Progress } from '../progress.js';
+import { bottleTargets } from './bottle-shared.js';
+
+export async function run(context: Context, args: BottleArgs): Promise<void> {
+  const tag = typeof args.tag === 'string' ? standardizeBottleTag(args.tag) : currentBottleTag();
+  const targets = await bottleTargets(context, args.registry);
+  const progress = Progress.forTerminal(args.tty);
+  const text: string[] = [];
+  try {
+    const pulled = await pullBottles({
+      formulas: args.formulas,
+      namespace: args.namespace,
+      ...(args.version ? { version: args.version } : {}),
+      hostTag: tag,
+      outputDir: resolve(args.output),
+      ...(args.extract ? { extractDir: resolve(args.extract) } : {}),
+      withDeps: args['with-deps'] === true,
+      concurrency: args.concurrency,
+      openTarget: targets.open,
+      onEvent: (event) => {
+        if (event.type === 'downloading') progress.start(event.descriptor, 'Downloading');
+        else if (event.type === 'progress') progress.advance(event.descriptor, event.bytes);
+        else {
+          const { bottle } = event;
+          progress.finish({
+            mediaType: '',
+            digest: bottle.digest as `sha256:${string}`,
+            size: bottle.size,
+          });
+          const verb = bottle.cached ? 'Cached' : 'Downloaded';
+          text.push(
+            `${verb.padEnd(10)} ${bottle.path} (${formatBytes(bottle.size)}, ${bottle.bottleTag}, ${shortDigest(bottle.digest)})${bottle.dependency ? ` for ${bottle.formula}` : ''}`,
+          );
+          if (bottle.extractedTo) text.push(`Extracted  ${bottle.extractedTo}`);
+        }
+      },
+    });
+    printResult(
+      context,
+      text,
+      pulled.map((bottle) => ({
+        reference: `${targets.host}/${bottle.repository}:${bottle.imageTag}`,
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: bottle.digest,
+        size: bottle.size,
+        formula: bottle.formula,
+        bottleTag: bottle.bottleTag,
+        refName: bottle.refName,
+        path: bottle.path,
+        cached: bottle.cached,
+        dependency: bottle.dependency,
+        ...(bottle.extractedTo ? { extractedTo: bottle.extractedTo } : {}),
+      })),
+    );
+  } finally {
+    progress.stop();
+  }
+}

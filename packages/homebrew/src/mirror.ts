@@ -1,0 +1,144 @@
+/**
+ * `ferry bottle mirror`: bottle images copied to another registry with every digest kept, so that
+ * Homebrew pointed at the mirror (HOMEBREW_ARTIFACT_DOMAIN) gets byte-identical bottles. What the
+ * destination has is skipped: a second run copies nothing.
+ */
+import { copy, copyGraph, type CopyEvent, type Target } from '@ferry/artifact';
+import { computeDigest, FerryError, MediaType, type Descriptor } from '@ferry/oci';
+import { HomebrewErrorCode } from './errors.js';
+import { homebrewJsonBytes } from './json.js';
+import { imageName, parseFormulaFullName } from './names.js';
+import { fetchBottleIndex, resolveImageTag } from './resolve.js';
+import { bottleEntries } from './select.js';
+import { dependencyImages } from './tab.js';
+import { sameBottleTag } from './tags.js';
+
+export interface MirrorBottlesOptions {
+  formulas: string[];
+  /** Source namespace for formulae without a tap (default homebrew/core). */
+  namespace?: string;
+  /** Destination namespace: `<namespace>/<image>` in the destination registry. */
+  toNamespace: string;
+  version?: string;
+  /** Only these bottle tags (default all): the index is then rewritten to list just them. */
+  tags?: string[];
+  withDeps?: boolean;
+  concurrency?: number;
+  signal?: AbortSignal;
+  openSource(repository: string): Target | Promise<Target>;
+  openDestination(repository: string): Target | Promise<Target>;
+  onEvent?(event: CopyEvent & { repository: string }): void;
+}
+
+export interface MirroredImage {
+  repository: string;
+  destination: string;
+  imageTag: string;
+  indexDigest: string;
+  bottleTags: string[];
+  /** Blobs and manifests sent or mounted; 0 when the mirror was already complete. */
+  transferred: number;
+}
+
+export async function mirrorBottles(options: MirrorBottlesOptions): Promise<MirroredImage[]> {
+  const namespace = options.namespace ?? 'homebrew/core';
+  const queue: { repository: string; image: string; imageTag: string | undefined }[] = [];
+  for (const formula of options.formulas) {
+    const { namespace: tap, name } = parseFormulaFullName(formula);
+    queue.push({
+      repository: `${tap === 'homebrew/core' ? namespace : tap}/${imageName(name)}`,
+      image: imageName(name),
+      imageTag: options.version,
+    });
+  }
+  const seen = new Set<string>();
+  const results: MirroredImage[] = [];
+  for (let job = queue.shift(); job; job = queue.shift()) {
+    const key = `${job.repository}:${job.imageTag ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const mirrored = await mirrorOne(job.repository, job.image, job.imageTag, options);
+    results.push(mirrored.image);
+    for (const dependency of mirrored.dependencies) queue.push(dependency);
+  }
+  return results;
+}
+
+async function mirrorOne(
+  repository: string,
+  image: string,
+  version: string | undefined,
+  options: MirrorBottlesOptions,
+): Promise<{
+  image: MirroredImage;
+  dependencies: { repository: string; image: string; imageTag: string }[];
+}> {
+  const { signal } = options;
+  const source = await options.openSource(repository);
+  const destinationName = `${options.toNamespace}/${image}`;
+  const destination = await options.openDestination(destinationName);
+  const imageTag = await resolveImageTag(source, version, signal);
+  const bottleImage = await fetchBottleIndex(source, repository, imageTag, signal);
+  const entries = bottleEntries(bottleImage.index);
+  const wanted = options.tags?.length
+    ? entries.filter((entry) => options.tags?.some((tag) => sameBottleTag(tag, entry.tag)))
+    : entries;
+  const missing = (options.tags ?? []).filter(
+    (tag) => !entries.some((entry) => sameBottleTag(tag, entry.tag)),
+  );
+  if (missing.length) {
+    throw new FerryError(
+      HomebrewErrorCode.BottleNotFound,
+      `${source.name}:${imageTag} has no ${missing.join(', ')} bottle (it has ${entries.map((e) => e.tag).join(', ')})`,
+    );
+  }
+  let transferred = 0;
+  const onEvent = (event: CopyEvent) => {
+    if (event.type === 'copied' || event.type === 'mounted') transferred++;
+    options.onEvent?.({ ...event, repository });
+  };
+  const copyOptions = { concurrency: options.concurrency, signal, onEvent };
+  let indexDigest = bottleImage.indexManifest.descriptor.digest;
+  if (wanted.length === entries.length) {
+    // The whole index, byte for byte: the mirror's tag names the same digest as the source's.
+    await copy(source, destination, imageTag, { ...copyOptions, tags: [imageTag] });
+  } else {
+    for (const entry of wanted) await copyGraph(source, destination, entry.descriptor, copyOptions);
+    const subset = { ...bottleImage.index, manifests: wanted.map((entry) => entry.descriptor) };
+    const bytes = homebrewJsonBytes(subset);
+    const descriptor: Descriptor = {
+      mediaType: MediaType.OciIndex,
+      digest: computeDigest(bytes),
+      size: bytes.byteLength,
+    };
+    indexDigest = descriptor.digest;
+    const current = await destination.resolve(imageTag, { signal }).catch(() => undefined);
+    if (current?.digest !== descriptor.digest) {
+      await destination.push(descriptor, bytes, { signal });
+      await destination.tag(descriptor, imageTag, { signal });
+      transferred++;
+    }
+  }
+  const dependencies = options.withDeps
+    ? wanted.flatMap((entry) =>
+        entry.tab
+          ? dependencyImages(entry.tab).map((dep) => ({
+              repository: `${dep.namespace === 'homebrew/core' ? (options.namespace ?? 'homebrew/core') : dep.namespace}/${dep.imageName}`,
+              image: dep.imageName,
+              imageTag: dep.tag,
+            }))
+          : [],
+      )
+    : [];
+  return {
+    image: {
+      repository,
+      destination: destinationName,
+      imageTag,
+      indexDigest,
+      bottleTags: wanted.map((e) => e.tag),
+      transferred,
+    },
+    dependencies,
+  };
+}
