@@ -14,6 +14,14 @@ describe('npm run demo', () => {
     expect(result.stdout).toContain('ArtifactType: application/vnd.example.model.v1');
     expect(result.stdout).toMatch(/└── application\/spdx\+json/);
     expect(result.stdout).toContain('Round trip verified: 3 files, byte for byte:');
+    expect(result.stdout).toMatch(
+      /Pushed \[registry\] 127\.0\.0\.1:\d+\/demo\/tap\/hello-ferry:1\.0 \(2 bottles\)/,
+    );
+    expect(result.stdout).toMatch(/Downloaded .*hello-ferry--1\.0\.arm64_sonoma\.bottle\.tar\.gz/);
+    expect(result.stdout).toMatch(
+      /Downloaded .*libgreet--2\.1\.arm64_sonoma\.bottle\.tar\.gz .* for libgreet/,
+    );
+    expect(result.stdout).toContain('Cellar/hello-ferry/1.0/bin/hello-ferry');
     expect(result.stdout).toContain('Registry stopped and its storage removed.');
   });
 });

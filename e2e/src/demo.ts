@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { digestStream } from '@ferry/oci';
 import { startRegistry } from './harness/index.js';
-import { ferry } from './support/cli.js';
+import { ferry, runCommand } from './support/cli.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -33,6 +33,99 @@ async function files(root: string): Promise<Map<string, string>> {
     found.set(relative(root, path), (await digestStream(createReadStream(path))).digest);
   }
   return found;
+}
+
+/** A bottle tarball as `brew bottle` lays it out: `<name>/<version>/…` with its receipt. */
+async function makeBottle(
+  dir: string,
+  name: string,
+  version: string,
+  tag: string,
+  dependencies: { full_name: string; version: string }[],
+): Promise<string> {
+  const keg = join(dir, 'build', tag, name, version);
+  await mkdir(join(keg, 'bin'), { recursive: true });
+  await writeFile(join(keg, 'bin', name), `#!/bin/sh\necho "${name} ${version} (${tag})"\n`, {
+    mode: 0o755,
+  });
+  const arch = tag.startsWith('arm64') ? 'arm64' : 'x86_64';
+  const os = tag.endsWith('_linux')
+    ? { os: 'Linux', os_version: 'Ubuntu 22.04' }
+    : { os: 'Macintosh', os_version: 'macOS 14' };
+  const tab = {
+    homebrew_version: '4.4.0',
+    changed_files: [],
+    source_modified_time: 1700000000,
+    compiler: 'clang',
+    runtime_dependencies: dependencies.map((d) => ({
+      ...d,
+      revision: 0,
+      pkg_version: d.version,
+      declared_directly: true,
+    })),
+    arch,
+    built_on: os,
+  };
+  await writeFile(join(keg, 'INSTALL_RECEIPT.json'), JSON.stringify(tab));
+  const file = join(dir, `${name}--${version}.${tag}.bottle.tar.gz`);
+  // Fixed mtimes and owners, as reproducible bottles have them.
+  await runCommand('tar', [
+    '--sort=name',
+    '--mtime=@1700000000',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '-czf',
+    file,
+    '-C',
+    join(dir, 'build', tag),
+    name,
+  ]);
+  return file;
+}
+
+/** Publishes two bottles of a made-up formula and its dependency, then pulls one tag with deps. */
+async function bottleDemo(host: string, work: string): Promise<void> {
+  const bottles = join(work, 'bottles');
+  await mkdir(bottles);
+  const tarballs: string[] = [];
+  for (const tag of ['arm64_sonoma', 'x86_64_linux']) {
+    tarballs.push(await makeBottle(bottles, 'libgreet', '2.1', tag, []));
+    tarballs.push(
+      await makeBottle(bottles, 'hello-ferry', '1.0', tag, [
+        { full_name: 'libgreet', version: '2.1' },
+      ]),
+    );
+  }
+  const where = ['--registry', host, '--namespace', 'demo/tap'];
+  await run(['bottle', 'push', ...tarballs.map((f) => relative(bottles, f)), ...where], bottles);
+  await run(['bottle', 'info', 'hello-ferry', ...where]);
+  const cellar = join(work, 'Cellar');
+  const pulled = await run([
+    'bottle',
+    'pull',
+    'hello-ferry',
+    '--tag',
+    'arm64_sequoia',
+    '--with-deps',
+    '-o',
+    join(work, 'downloads'),
+    '--extract',
+    cellar,
+    ...where,
+  ]);
+  if (
+    !/hello-ferry--1\.0\.arm64_sonoma\.bottle\.tar\.gz/.test(pulled) ||
+    !/libgreet--2\.1\.arm64_sonoma/.test(pulled)
+  ) {
+    throw new Error(
+      'the arm64_sequoia host did not get the arm64_sonoma bottles of hello-ferry and libgreet',
+    );
+  }
+  say(
+    `\nHomebrew's choice for an arm64_sequoia Mac: the arm64_sonoma bottles, with the dependency:`,
+  );
+  for (const [path] of await files(cellar)) say(`  Cellar/${path}`);
 }
 
 async function main(): Promise<void> {
@@ -88,6 +181,8 @@ async function main(): Promise<void> {
       throw new Error(`pulled ${after.size} files, pushed ${before.size}`);
     say(`\nRound trip verified: ${before.size} files, byte for byte:`);
     for (const [path, digest] of before) say(`  ${digest}  ${path}`);
+
+    await bottleDemo(registry.host, work);
   } finally {
     await rm(work, { recursive: true, force: true });
     await registry.stop();

@@ -83,8 +83,17 @@ export async function pushBottles(
         () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
         bottle.fileName,
       );
-      if (bottle.configBytes) await put(bottle.config, bottle.configBytes, `${bottle.tag} config`);
-      await put(bottle.entry, bottle.manifestBytes, `${bottle.tag} manifest`);
+      if (bottle.configBytes)
+        await put(
+          bottle.config,
+          bottle.configBytes,
+          `${repository.split('/').pop() ?? ''} ${bottle.tag} config`,
+        );
+      await put(
+        bottle.entry,
+        bottle.manifestBytes,
+        `${repository.split('/').pop() ?? ''} ${bottle.tag} manifest`,
+      );
     }
     const indexDescriptor: Descriptor = {
       ...built.index.descriptor,
@@ -92,7 +101,11 @@ export async function pushBottles(
     };
     await target.push(indexDescriptor, built.index.bytes, { signal: options.signal });
     await target.tag(indexDescriptor, built.imageTag, { signal: options.signal });
-    report('uploaded', indexDescriptor, `index ${built.imageTag}`);
+    report(
+      'uploaded',
+      indexDescriptor,
+      `${repository.split('/').pop() ?? ''} index ${built.imageTag}`,
+    );
     pushed.push({
       repository,
       imageTag: built.imageTag,
