@@ -8,3 +8,4 @@ export { RegistryTarget } from './registry-target.js';
 export type * from './target.js';
 export * from './unpack.js';
 export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar.js';
+export * from './blob-cache.js';

@@ -13,6 +13,8 @@ import type {
 
 /** A repository of a registry as a {@link Target}: blobs and manifests by descriptor, tags, referrers. */
 export class RegistryTarget implements Target {
+  /** Downloads from a registry can start at an offset (HTTP Range). */
+  readonly resumable = true;
   readonly registry: Registry;
   readonly repository: Repository;
   readonly name: string;
@@ -37,6 +39,7 @@ export class RegistryTarget implements Target {
     return this.repository.blobs.fetch(descriptor, {
       signal: options.signal,
       onProgress: options.onProgress,
+      resume: options.resume,
     });
   }
 

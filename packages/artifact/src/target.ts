@@ -4,7 +4,7 @@
  * `push` and `pull` work the same against either.
  */
 import type { Readable } from 'node:stream';
-import type { Descriptor } from '@ferry/oci';
+import type { Descriptor, Digester } from '@ferry/oci';
 
 export interface OperationOptions {
   signal?: AbortSignal | undefined;
@@ -16,6 +16,12 @@ export type Content = Uint8Array | (() => Readable);
 export interface FetchOptions extends OperationOptions {
   /** Called with the number of new bytes delivered. */
   onProgress?: ((bytes: number) => void) | undefined;
+  /**
+   * Continue a download: the caller holds bytes [0, offset) and a digester that has hashed them;
+   * the stream then yields only the rest, and still verifies the whole blob. Only targets with
+   * `resumable: true` (registries) are asked to.
+   */
+  resume?: { offset: number; digester: Digester } | undefined;
 }
 
 export interface PushOptions extends OperationOptions {
@@ -53,6 +59,8 @@ export interface ReferrersOptions extends OperationOptions {
 export interface Target extends Storage, Resolver, Tagger {
   /** How the target is named to users: `localhost:5000/a/b` or `oci-layout:./dir`. */
   readonly name: string;
+  /** True when `fetch` honours `resume` (remote targets; a local layout needs no cache). */
+  readonly resumable?: boolean;
   /** Manifests whose `subject` is the given manifest. */
   referrers(subject: Descriptor, options?: ReferrersOptions): Promise<Descriptor[]>;
   /** Every tag, in the target's order. */

@@ -119,13 +119,17 @@ function checks(plan: Plan, options: UnpackOptions): Transform[] {
 async function unpackFile(plan: Plan, fetcher: Fetcher, options: UnpackOptions): Promise<void> {
   const temp = partialPath(plan.target);
   const { signal } = options;
+  // The stream first: a caching fetcher may spend minutes filling its cache, and a process killed
+  // meanwhile must not leave a temp file in the output directory.
+  const source = await fetcher.fetch(plan.descriptor, { signal });
   try {
-    // Opened before fetching: the temp file exists exactly while this function may remove it.
-    const output = (await open(temp, 'wx')).createWriteStream();
-    const source = await fetcher.fetch(plan.descriptor, { signal }).catch((error: unknown) => {
-      output.destroy();
-      throw error;
-    });
+    const output = await open(temp, 'wx').then(
+      (handle) => handle.createWriteStream(),
+      (error: unknown) => {
+        source.destroy();
+        throw error;
+      },
+    );
     await pipeline([source, ...checks(plan, options), output], signal ? { signal } : {});
     if (options.keepOldFiles) {
       await placeWithoutOverwrite(temp, plan);
@@ -170,10 +174,10 @@ async function moveInto(source: string, target: string): Promise<void> {
 }
 
 async function unpackDirectory(plan: Plan, fetcher: Fetcher, options: UnpackOptions) {
+  const source = await fetcher.fetch(plan.descriptor, { signal: options.signal });
   const staging = partialPath(plan.target);
-  await mkdir(staging);
   try {
-    const source = await fetcher.fetch(plan.descriptor, { signal: options.signal });
+    await mkdir(staging);
     const directories = await extractTarGzip(source, staging, plan.title, {
       expectedTarDigest: plan.descriptor.annotations?.[Annotation.OrasContentDigest],
       before: checks(plan, options),

@@ -25,6 +25,7 @@ export interface PushArgs extends CommonArgs {
 
 export interface PullArgs extends CommonArgs {
   reference: string;
+  'cache-dir'?: string;
   output: string;
   include?: string[];
   'keep-old-files'?: boolean;
@@ -176,6 +177,10 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
         .option('platform', {
           type: 'string',
           describe: 'From a multi-platform index, pull os/arch[/variant]',
+        })
+        .option('cache-dir', {
+          type: 'string',
+          describe: 'Download cache (default $FERRY_CACHE, else $XDG_CACHE_HOME/ferry)',
         })
         .example('$0 pull localhost:5000/models/tiny:v1 -o ./model', 'Pull every file into ./model')
         .example(

@@ -22,6 +22,7 @@ export interface BottleArgs extends CommonArgs {
   extract?: string;
   'keep-old'?: boolean;
   to?: string;
+  'cache-dir'?: string;
   concurrency: number;
 }
 
@@ -72,6 +73,10 @@ export function bottleCommand(io: Io): CommandModule<object, never> {
             describe: 'Also pull the runtime dependencies from each tab',
           })
           .option('extract', { type: 'string', describe: 'Unpack into this Cellar-like directory' })
+          .option('cache-dir', {
+            type: 'string',
+            describe: 'Download cache (default $FERRY_CACHE, else $XDG_CACHE_HOME/ferry)',
+          })
           .example(
             '$0 bottle pull sqlite --tag arm64_sonoma',
             'sqlite--3.x.arm64_sonoma.bottle.tar.gz from ghcr.io',

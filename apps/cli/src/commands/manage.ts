@@ -29,6 +29,10 @@ export interface BlobArgs extends CommonArgs {
   force?: boolean;
 }
 
+export interface CacheArgs extends CommonArgs {
+  'cache-dir'?: string;
+}
+
 export interface RepoArgs extends CommonArgs {
   target: string;
   last?: string;
@@ -249,5 +253,18 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
     }),
   ]);
 
-  return [login, logout, manifest, blob, repo];
+  const cache = group(io, 'cache', 'Manage the download cache', [
+    cmd<CacheArgs>({
+      command: 'prune',
+      describe: 'Empty the download cache (complete and partial downloads)',
+      builder: (yargs) =>
+        withOutputOptions(yargs).option('cache-dir', {
+          type: 'string',
+          describe: 'The cache (default $FERRY_CACHE, else $XDG_CACHE_HOME/ferry)',
+        }) as unknown as Argv<CacheArgs>,
+      handler: lazy(io, () => import('../run/cache-prune.js')),
+    }),
+  ]);
+
+  return [login, logout, manifest, blob, repo, cache];
 }

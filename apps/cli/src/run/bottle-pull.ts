@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
+import { cachedTarget } from '@ferry/artifact';
 import { currentBottleTag, pullBottles, standardizeBottleTag } from '@ferry/homebrew';
+import { openCache } from './cache.js';
 import type { BottleArgs } from '../commands/bottle.js';
 import type { Context } from '../context.js';
 import { printResult, shortDigest } from '../output.js';
@@ -9,6 +11,7 @@ import { bottleTargets } from './bottle-shared.js';
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   const tag = typeof args.tag === 'string' ? standardizeBottleTag(args.tag) : currentBottleTag();
   const targets = await bottleTargets(context, args.registry);
+  const cache = await openCache(context, args['cache-dir']);
   const progress = Progress.forTerminal(args.tty);
   const text: string[] = [];
   try {
@@ -21,7 +24,8 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
       ...(args.extract ? { extractDir: resolve(args.extract) } : {}),
       withDeps: args['with-deps'] === true,
       concurrency: args.concurrency,
-      openTarget: targets.open,
+      openTarget: (repository) =>
+        cache ? cachedTarget(targets.open(repository), cache) : targets.open(repository),
       onEvent: (event) => {
         if (event.type === 'downloading') progress.start(event.descriptor, 'Downloading');
         else if (event.type === 'progress') progress.advance(event.descriptor, event.bytes);

@@ -1,14 +1,25 @@
-import { fetchManifest, globMatcher, selectFromIndex, selectLayers, unpack } from '@ferry/artifact';
+import {
+  cachedTarget,
+  fetchManifest,
+  globMatcher,
+  selectFromIndex,
+  selectLayers,
+  unpack,
+} from '@ferry/artifact';
 import { FerryError, hostPlatform } from '@ferry/oci';
 import type { PullArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { describe, descriptorJson, printResult, printStatus } from '../output.js';
 import { Progress } from '../progress.js';
+import { openCache } from './cache.js';
 import { resolveRoot, where, writeOutput } from './shared.js';
 
 export async function run(context: Context, args: PullArgs): Promise<void> {
-  const ref = await openTarget(args.reference, context);
+  const opened = await openTarget(args.reference, context);
+  const cache = await openCache(context, args['cache-dir']);
+  // Blobs come through the download cache: resumable across runs, free when already cached.
+  const ref = { ...opened, target: cache ? cachedTarget(opened.target, cache) : opened.target };
   let root = await resolveRoot(ref, args.platform, context);
   let fetched = await fetchManifest(ref.target, root);
   if (fetched.parsed.kind === 'index') {

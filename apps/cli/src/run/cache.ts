@@ -1,0 +1,20 @@
+import { mkdir } from 'node:fs/promises';
+import { BlobCache, defaultCacheDir } from '@ferry/artifact';
+import type { Context } from '../context.js';
+
+/** The download cache, or none (with a warning) when its directory cannot be made. */
+export async function openCache(
+  context: Context,
+  dir: string | undefined,
+): Promise<BlobCache | undefined> {
+  const path = dir ?? defaultCacheDir();
+  try {
+    await mkdir(path, { recursive: true });
+    return new BlobCache(path);
+  } catch (error) {
+    context.io.stderr(
+      `Warning: no download cache (${(error as Error).message}); downloads will not resume across runs\n`,
+    );
+    return undefined;
+  }
+}

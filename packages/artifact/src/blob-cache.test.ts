@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { computeDigest, Digester, DigestMismatchError, type Descriptor } from '@ferry/oci';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlobCache, cachedTarget, defaultCacheDir } from './blob-cache.js';
+import type { FetchOptions, Target } from './target.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-cache-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const blob = randomBytes(300_000);
+const descriptor: Descriptor = {
+  mediaType: 'application/octet-stream',
+  digest: computeDigest(blob),
+  size: blob.byteLength,
+};
+
+/** A remote that serves `bytes` (verifying like a registry would) and records what it sent. */
+function remote(bytes: Buffer = blob) {
+  const served: { offset: number; bytes: number }[] = [];
+  const fetch = async (_d: Descriptor, options: FetchOptions = {}) => {
+    const offset = options.resume?.offset ?? 0;
+    const digester = options.resume?.digester ?? new Digester();
+    const rest = bytes.subarray(offset);
+    served.push({ offset, bytes: rest.byteLength });
+    digester.update(rest);
+    options.onProgress?.(rest.byteLength);
+    const actual = digester.digest();
+    return Readable.from(
+      (async function* () {
+        yield rest;
+        if (actual !== descriptor.digest) throw new DigestMismatchError(descriptor.digest, actual);
+      })(),
+    );
+  };
+  return { fetch, served, resumable: true };
+}
+
+async function read(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const partialPath = () => join(dir, 'blobs', 'sha256', `${descriptor.digest.slice(7)}.partial`);
+
+describe('BlobCache', () => {
+  it('downloads once, then serves from disk with no request', async () => {
+    const cache = new BlobCache(dir);
+    const source = remote();
+    expect((await read(await cache.fetch(source, descriptor))).equals(blob)).toBe(true);
+    expect((await read(await cache.fetch(source, descriptor))).equals(blob)).toBe(true);
+    expect(source.served).toEqual([{ offset: 0, bytes: blob.byteLength }]);
+    expect(cache.stats).toEqual({
+      hits: blob.byteLength,
+      resumedBytes: 0,
+      fetchedBytes: blob.byteLength,
+    });
+  });
+
+  it('resumes from a partial file left by a killed run, fetching only the rest', async () => {
+    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+    await writeFile(partialPath(), blob.subarray(0, 120_000));
+    const cache = new BlobCache(dir);
+    const source = remote();
+    expect((await read(await cache.fetch(source, descriptor))).equals(blob)).toBe(true);
+    expect(source.served).toEqual([{ offset: 120_000, bytes: 180_000 }]);
+    expect(cache.stats.resumedBytes).toBe(120_000);
+    expect(await readdir(join(dir, 'blobs', 'sha256'))).toEqual([descriptor.digest.slice(7)]);
+  });
+
+  it('discards a tampered partial file (the digest check catches it) and fetches the whole blob', async () => {
+    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+    const tampered = Buffer.from(blob.subarray(0, 120_000));
+    tampered[500] = (tampered[500] ?? 0) ^ 0xff;
+    await writeFile(partialPath(), tampered);
+    const cache = new BlobCache(dir);
+    const source = remote();
+    expect((await read(await cache.fetch(source, descriptor))).equals(blob)).toBe(true);
+    expect(source.served).toEqual([
+      { offset: 120_000, bytes: 180_000 },
+      { offset: 0, bytes: blob.byteLength },
+    ]);
+  });
+
+  it('keeps nothing when the remote serves the wrong bytes', async () => {
+    const cache = new BlobCache(dir);
+    const wrong = Buffer.from(blob);
+    wrong[0] = (wrong[0] ?? 0) ^ 1;
+    await expect(cache.fetch(remote(wrong), descriptor)).rejects.toBeInstanceOf(
+      DigestMismatchError,
+    );
+    expect(await readdir(join(dir, 'blobs', 'sha256'))).toEqual([]);
+  });
+
+  it('detects a cached file changed on disk', async () => {
+    const cache = new BlobCache(dir);
+    await read(await cache.fetch(remote(), descriptor));
+    const path = join(dir, 'blobs', 'sha256', descriptor.digest.slice(7));
+    const bytes = await readFile(path);
+    bytes[10] = (bytes[10] ?? 0) ^ 1;
+    await writeFile(path, bytes);
+    await expect(read(await cache.fetch(remote(), descriptor))).rejects.toMatchObject({
+      code: 'ERR_DIGEST_MISMATCH',
+    });
+  });
+
+  it('prunes everything and says how much', async () => {
+    const cache = new BlobCache(dir);
+    await read(await cache.fetch(remote(), descriptor));
+    expect(await cache.prune()).toEqual({ files: 1, bytes: blob.byteLength });
+    expect(await cache.prune()).toEqual({ files: 0, bytes: 0 });
+  });
+
+  it('lives in FERRY_CACHE, else XDG_CACHE_HOME/ferry, else ~/.cache/ferry', () => {
+    expect(defaultCacheDir({ FERRY_CACHE: '/c', XDG_CACHE_HOME: '/x', HOME: '/h' })).toBe('/c');
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '/x', HOME: '/h' })).toBe('/x/ferry');
+    expect(defaultCacheDir({ HOME: '/h' })).toBe('/h/.cache/ferry');
+  });
+
+  it('is bypassed for local targets and for manifests', async () => {
+    const cache = new BlobCache(dir);
+    const local = { ...remote(), resumable: false } as unknown as Target;
+    expect(cachedTarget(local, cache)).toBe(local);
+    const source = remote();
+    const target = cachedTarget(source as unknown as Target, cache);
+    const manifest = { ...descriptor, mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+    await read(await target.fetch(manifest));
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * A content-addressed cache of downloaded blobs that survives the process: bytes are appended to
+ * `blobs/<alg>/<hex>.partial` as they arrive, so a download killed halfway resumes with Range
+ * from what is on disk (hashed once to continue the digest), and a blob already cached is read
+ * from disk without touching the network. Every read is verified; a partial file whose bytes were
+ * tampered with fails the final digest check, is discarded and fetched again from the start.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline as streamPipeline, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  Digester,
+  DigestMismatchError,
+  DigestTransform,
+  parseDigest,
+  type Descriptor,
+} from '@ferry/oci';
+import { isManifest } from './content.js';
+import type { FetchOptions, Fetcher, Target } from './target.js';
+
+/** Where the cache lives: FERRY_CACHE, else $XDG_CACHE_HOME/ferry, else ~/.cache/ferry. */
+export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
+  if (env.FERRY_CACHE) return env.FERRY_CACHE;
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return join(base, 'ferry');
+}
+
+export interface CacheStats {
+  /** Bytes served from the cache without a request. */
+  hits: number;
+  /** Bytes that were on disk from an earlier, interrupted download. */
+  resumedBytes: number;
+  /** Bytes fetched over the network. */
+  fetchedBytes: number;
+}
+
+export class BlobCache {
+  readonly dir: string;
+  readonly stats: CacheStats = { hits: 0, resumedBytes: 0, fetchedBytes: 0 };
+
+  constructor(dir: string = defaultCacheDir()) {
+    this.dir = dir;
+  }
+
+  #path(digest: string, suffix = ''): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return join(this.dir, 'blobs', algorithm, `${hex}${suffix}`);
+  }
+
+  /**
+   * A verified stream of the blob: from the cache when complete, else downloaded into it through
+   * `source` (resuming a partial file) and then read back.
+   */
+  async fetch(
+    source: Fetcher,
+    descriptor: Descriptor,
+    options: FetchOptions = {},
+  ): Promise<Readable> {
+    const complete = this.#path(descriptor.digest);
+    if ((await sizeOf(complete)) !== descriptor.size)
+      await this.#download(source, descriptor, options);
+    else {
+      this.stats.hits += descriptor.size;
+      options.onProgress?.(descriptor.size);
+    }
+    const verified = new DigestTransform({
+      expectedDigest: descriptor.digest,
+      expectedSize: descriptor.size,
+      subject: `cached ${descriptor.digest}`,
+    });
+    // pipeline, not pipe: a read error must reach the consumer.
+    streamPipeline(createReadStream(complete, { highWaterMark: 1024 * 1024 }), verified, () => {});
+    return verified;
+  }
+
+  async #download(
+    source: Fetcher,
+    descriptor: Descriptor,
+    options: FetchOptions,
+    fresh = false,
+  ): Promise<void> {
+    const partial = this.#path(descriptor.digest, '.partial');
+    await mkdir(join(partial, '..'), { recursive: true });
+    if (fresh) await rm(partial, { force: true });
+    let offset = (await sizeOf(partial)) ?? 0;
+    if (offset > descriptor.size) {
+      await rm(partial, { force: true });
+      offset = 0;
+    }
+    const digester = new Digester(parseDigest(descriptor.digest).algorithm);
+    if (offset > 0) {
+      // Continue the digest over what an earlier run left: one read, no network.
+      for await (const chunk of createReadStream(partial, {
+        end: offset - 1,
+        highWaterMark: 1024 * 1024,
+      })) {
+        digester.update(chunk as Buffer);
+      }
+      this.stats.resumedBytes += offset;
+      options.onProgress?.(offset);
+    }
+    try {
+      const stream = await source.fetch(descriptor, {
+        signal: options.signal,
+        onProgress: (bytes) => {
+          this.stats.fetchedBytes += bytes;
+          options.onProgress?.(bytes);
+        },
+        ...(offset > 0 ? { resume: { offset, digester } } : {}),
+      });
+      // Appending as bytes arrive is what lets a killed process resume from the partial file.
+      await pipeline(stream, createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w' }));
+    } catch (error) {
+      if (error instanceof DigestMismatchError && offset > 0 && !fresh) {
+        // The bytes on disk were not the blob's: throw them away and fetch it whole.
+        return this.#download(source, descriptor, options, true);
+      }
+      if (error instanceof DigestMismatchError) await rm(partial, { force: true });
+      throw error;
+    }
+    await rename(partial, this.#path(descriptor.digest));
+  }
+
+  /** Empties the cache; returns what was removed. */
+  async prune(): Promise<{ files: number; bytes: number }> {
+    let files = 0;
+    let bytes = 0;
+    const root = join(this.dir, 'blobs');
+    for (const entry of await readdir(root, { recursive: true, withFileTypes: true }).catch(
+      () => [],
+    )) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      bytes += (await sizeOf(path)) ?? 0;
+      files++;
+    }
+    await rm(root, { recursive: true, force: true });
+    return { files, bytes };
+  }
+}
+
+/**
+ * A fetcher that sends the blobs of a remote target through the cache; manifests (small, and
+ * resolved by tag) and local targets go straight through.
+ */
+export function cachingFetcher(
+  target: Fetcher & { resumable?: boolean },
+  cache: BlobCache,
+): Fetcher {
+  if (!target.resumable) return target;
+  return {
+    fetch: (descriptor, options) =>
+      isManifest(descriptor)
+        ? target.fetch(descriptor, options)
+        : cache.fetch(target, descriptor, options),
+  };
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same target with its blob fetches going through the cache (remote targets only). */
+export function cachedTarget<T extends Target>(target: T, cache: BlobCache): T {
+  if (!target.resumable) return target;
+  const { fetch } = cachingFetcher(target, cache);
+  // A proxy keeps `instanceof` and binds methods to the original, whose private fields they use.
+  return new Proxy(target, {
+    get(original, property) {
+      if (property === 'fetch') return fetch;
+      const value: unknown = Reflect.get(original, property, original);
+      return typeof value === 'function'
+        ? (value as (...args: unknown[]) => unknown).bind(original)
+        : value;
+    },
+  });
+}
