@@ -137,3 +137,24 @@ describe('BlobCache', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 });
+
+describe('BlobCache.copyTo', () => {
+  it('downloads once and copies the verified file; a cached file changed on disk is fetched again', async () => {
+    const cache = new BlobCache(dir);
+    const source = remote();
+    const first = join(dir, 'first.bin');
+    await cache.copyTo(source, descriptor, first);
+    expect((await readFile(first)).equals(blob)).toBe(true);
+    const path = join(dir, 'blobs', 'sha256', descriptor.digest.slice(7));
+    const bytes = await readFile(path);
+    bytes[10] = (bytes[10] ?? 0) ^ 1;
+    await writeFile(path, bytes);
+    const second = join(dir, 'second.bin');
+    await cache.copyTo(source, descriptor, second);
+    expect((await readFile(second)).equals(blob)).toBe(true);
+    expect(source.served).toHaveLength(2);
+    await expect(cache.copyTo(source, descriptor, second)).rejects.toMatchObject({
+      code: 'EEXIST',
+    });
+  });
+});

@@ -5,8 +5,8 @@
  * from disk without touching the network. Every read is verified; a partial file whose bytes were
  * tampered with fails the final digest check, is discarded and fetched again from the start.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import {
   Digester,
   DigestMismatchError,
   DigestTransform,
+  digestStream,
   parseDigest,
   type Descriptor,
 } from '@ferry/oci';
@@ -74,6 +75,35 @@ export class BlobCache {
     // pipeline, not pipe: a read error must reach the consumer.
     streamPipeline(createReadStream(complete, { highWaterMark: 1024 * 1024 }), verified, () => {});
     return verified;
+  }
+
+  /**
+   * Puts the verified blob at `destination` (which must not exist) with a kernel copy (a reflink
+   * where the file system has them): one hash pass for a download, none for its copy. A cached
+   * file that no longer matches its digest is fetched again rather than copied.
+   */
+  async copyTo(
+    source: Fetcher,
+    descriptor: Descriptor,
+    destination: string,
+    options: FetchOptions = {},
+  ): Promise<void> {
+    const complete = this.#path(descriptor.digest);
+    let cached = (await sizeOf(complete)) === descriptor.size;
+    if (cached) {
+      const { digest } = await digestStream(
+        createReadStream(complete, { highWaterMark: 1024 * 1024 }),
+      );
+      cached = digest === descriptor.digest;
+      if (cached) {
+        this.stats.hits += descriptor.size;
+        options.onProgress?.(descriptor.size);
+      } else {
+        await rm(complete, { force: true });
+      }
+    }
+    if (!cached) await this.#download(source, descriptor, options);
+    await copyFile(complete, destination, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
   }
 
   async #download(
@@ -156,6 +186,7 @@ export function cachingFetcher(
       isManifest(descriptor)
         ? target.fetch(descriptor, options)
         : cache.fetch(target, descriptor, options),
+    copyTo: (descriptor, path, options) => cache.copyTo(target, descriptor, path, options),
   };
 }
 
@@ -170,11 +201,12 @@ async function sizeOf(path: string): Promise<number | undefined> {
 /** The same target with its blob fetches going through the cache (remote targets only). */
 export function cachedTarget<T extends Target>(target: T, cache: BlobCache): T {
   if (!target.resumable) return target;
-  const { fetch } = cachingFetcher(target, cache);
+  const { fetch, copyTo } = cachingFetcher(target, cache);
   // A proxy keeps `instanceof` and binds methods to the original, whose private fields they use.
   return new Proxy(target, {
     get(original, property) {
       if (property === 'fetch') return fetch;
+      if (property === 'copyTo') return copyTo;
       const value: unknown = Reflect.get(original, property, original);
       return typeof value === 'function'
         ? (value as (...args: unknown[]) => unknown).bind(original)

@@ -31,6 +31,11 @@ export interface PushOptions extends OperationOptions {
 /** Reads content by descriptor. The stream errors unless the bytes match size and digest. */
 export interface Fetcher {
   fetch(descriptor: Descriptor, options?: FetchOptions): Promise<Readable>;
+  /**
+   * Optional: writes the verified content to `path` (which must not exist) without passing it
+   * through the caller, e.g. a kernel copy out of a cache that already checked the digest.
+   */
+  copyTo?(descriptor: Descriptor, path: string, options?: FetchOptions): Promise<void>;
 }
 
 /** Stores content under its descriptor; refuses content that does not match it. */

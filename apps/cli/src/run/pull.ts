@@ -56,6 +56,7 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
       ...(include ? { include } : {}),
       keepOldFiles: args['keep-old-files'] === true,
       allowPathTraversal: args['allow-path-traversal'] === true,
+      concurrency: args.concurrency,
     });
     for (const file of files)
       printStatus(context, 'Downloaded', file.title, file.descriptor.digest);
