@@ -10,7 +10,6 @@ import {
   computeDigest,
   DigestMismatchError,
   Digester,
-  DigestTransform,
   FerryError,
   parseDigest,
   SizeMismatchError,
@@ -156,24 +155,21 @@ async function putMonolithic(
     source instanceof Uint8Array
       ? source
       : () => {
-          // Hash while sending: a source that changed since its digest was taken fails here,
-          // before the registry has to tell us, and progress counts real bytes sent.
-          const verify = new DigestTransform({ expectedDigest: digest, expectedSize: size });
-          // Progress is counted in the pipeline: a 'data' listener would put the stream into
-          // flowing mode and take chunks away from the request body.
+          // No second hash pass here: the caller knows the digest (it hashed the content, or read
+          // it from a layout) and the registry checks it on this PUT, answering DIGEST_INVALID
+          // for bytes that changed meanwhile; undici enforces Content-Length. Progress is
+          // counted in the pipeline: a 'data' listener would take chunks from the body.
           const onProgress = options.onProgress;
-          const counted = onProgress
-            ? new Transform({
-                transform(chunk: Buffer, _encoding, done) {
-                  onProgress(chunk.byteLength);
-                  done(null, chunk);
-                },
-              })
-            : undefined;
+          if (!onProgress) return source();
+          const counted = new Transform({
+            transform(chunk: Buffer, _encoding, done) {
+              onProgress(chunk.byteLength);
+              done(null, chunk);
+            },
+          });
           // pipeline, not pipe: a source that fails must fail the request, not leave it hanging.
-          if (counted) pipeline(source(), verify, counted, () => {});
-          else pipeline(source(), verify, () => {});
-          return counted ?? verify;
+          pipeline(source(), counted, () => {});
+          return counted;
         };
   await putFinal(
     session,
