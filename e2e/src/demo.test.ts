@@ -19,7 +19,7 @@ describe('npm run demo', () => {
     );
     expect(result.stdout).toMatch(/Downloaded .*hello-ferry--1\.0\.arm64_sonoma\.bottle\.tar\.gz/);
     expect(result.stdout).toMatch(
-      /Downloaded .*libgreet--2\.1\.arm64_sonoma\.bottle\.tar\.gz .* for libgreet/,
+      /Downloaded .*libgreet--2\.1\.arm64_sonoma\.bottle\.tar\.gz .*\(needed by hello-ferry\)/,
     );
     expect(result.stdout).toContain('Cellar/hello-ferry/1.0/bin/hello-ferry');
     expect(result.stdout).toContain('Registry stopped and its storage removed.');

@@ -106,7 +106,21 @@ export class BlobCache {
     await copyFile(complete, destination, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
   }
 
-  async #download(
+  /** Downloads in progress in this process, so that two pulls of one blob share one. */
+  readonly #inflight = new Map<string, Promise<void>>();
+
+  async #download(source: Fetcher, descriptor: Descriptor, options: FetchOptions): Promise<void> {
+    let shared = this.#inflight.get(descriptor.digest);
+    if (!shared) {
+      shared = this.#downloadOnce(source, descriptor, options).finally(() =>
+        this.#inflight.delete(descriptor.digest),
+      );
+      this.#inflight.set(descriptor.digest, shared);
+    }
+    return shared;
+  }
+
+  async #downloadOnce(
     source: Fetcher,
     descriptor: Descriptor,
     options: FetchOptions,
@@ -146,7 +160,7 @@ export class BlobCache {
     } catch (error) {
       if (error instanceof DigestMismatchError && offset > 0 && !fresh) {
         // The bytes on disk were not the blob's: throw them away and fetch it whole.
-        return this.#download(source, descriptor, options, true);
+        return this.#downloadOnce(source, descriptor, options, true);
       }
       if (error instanceof DigestMismatchError) await rm(partial, { force: true });
       throw error;

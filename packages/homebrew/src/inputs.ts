@@ -11,7 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { DigestTransform, FerryError } from '@ferry/oci';
 import { extract as tarExtract } from 'tar-stream';
-import type { BottleInput } from './build.js';
+import { homebrewSourceUrl, type BottleInput } from './build.js';
+import { parseFormulaFullName } from './names.js';
 import { HomebrewErrorCode } from './errors.js';
 import { parseBottleFileName } from './versions.js';
 
@@ -154,6 +155,7 @@ interface BottleJson {
     license?: string;
     homepage?: string;
     tap_git_revision?: string;
+    tap_git_remote?: string;
     tap_git_path?: string;
     path?: string;
   };
@@ -227,6 +229,17 @@ async function fromBottleJson(path: string): Promise<BottleFile[]> {
           ...(formula.desc ? { description: formula.desc } : {}),
           ...(formula.homepage ? { homepage: formula.homepage } : {}),
           ...(formula.tap_git_revision ? { revision: formula.tap_git_revision } : {}),
+          // github_packages.rb: the formula file in its tap at the tap's revision, and for taps
+          // whose remote is on GitHub that remote as the documentation.
+          sourceUrl: homebrewSourceUrl(
+            parseFormulaFullName(fullName).namespace,
+            formula.tap_git_path ?? formula.path ?? '',
+            formula.tap_git_revision,
+          ),
+          ...(formula.tap_git_remote?.startsWith('https://github.com/') &&
+          parseFormulaFullName(fullName).namespace !== 'homebrew/core'
+            ? { documentation: formula.tap_git_remote }
+            : {}),
           created: bottle.date ?? dateOf(Number(process.env.SOURCE_DATE_EPOCH ?? 0)),
           fileName: basename(tarballPath),
         },

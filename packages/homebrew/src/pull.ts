@@ -3,12 +3,13 @@
  * checked against its layer digest and `sh.brew.bottle.digest`, written under its Homebrew file
  * name only once verified, and optionally extracted into a Cellar-like tree.
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import { applyDirectoryMetadata, extractTarGzip, type Target } from '@ferry/artifact';
+import { applyDirectoryMetadata, extractTarGzip, limit, type Target } from '@ferry/artifact';
 import {
   Annotation,
   digestStream,
@@ -61,6 +62,8 @@ export interface PulledBottle {
   /** True when the file was already there with the right digest: nothing was downloaded. */
   cached: boolean;
   dependency: boolean;
+  /** The formula whose tab listed this one. */
+  requiredBy?: string | undefined;
   extractedTo?: string | undefined;
 }
 
@@ -68,41 +71,36 @@ interface Job {
   formula: string;
   repository: string;
   imageTag: string | undefined;
-  dependency: boolean;
+  /** The formula whose tab listed this one; undefined for formulae named by the user. */
+  requiredBy: string | undefined;
 }
 
 export async function pullBottles(options: PullBottlesOptions): Promise<PulledBottle[]> {
   const namespace = options.namespace ?? 'homebrew/core';
   await mkdir(options.outputDir, { recursive: true });
   if (options.extractDir) await mkdir(options.extractDir, { recursive: true });
-  const seen = new Set<string>();
+  const requested = new Set<string>();
+  // Each image once, keyed by the tag it resolved to: a formula named on the command line (no
+  // version: the newest) and reached as a dependency (an explicit version) is the same image.
+  const claimed = new Set<string>();
   const results: PulledBottle[] = [];
   const pending: Promise<void>[] = [];
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  const limit = Math.max(1, options.concurrency ?? 4);
+  const errors: unknown[] = [];
+  const run = limit(Math.max(1, options.concurrency ?? 4));
 
   const schedule = (job: Job) => {
     const key = `${job.repository}:${job.imageTag ?? ''}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    pending.push(
-      (async () => {
-        if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-        running++;
-        let dependencies: Job[] = [];
-        try {
-          const pulled = await pullOne(job, options);
-          results.push(pulled.bottle);
-          options.onEvent?.({ type: 'pulled', bottle: pulled.bottle });
-          dependencies = pulled.dependencies;
-        } finally {
-          running--;
-          waiting.shift()?.();
-        }
-        for (const dependency of dependencies) schedule(dependency);
-      })(),
-    );
+    if (requested.has(key)) return;
+    requested.add(key);
+    const work = (async () => {
+      const pulled = await run(() => pullOne(job, options, claimed));
+      if (!pulled) return;
+      results.push(pulled.bottle);
+      options.onEvent?.({ type: 'pulled', bottle: pulled.bottle });
+      for (const dependency of pulled.dependencies) schedule(dependency);
+    })();
+    // Caught at once, so that a job failing while another is awaited is never unhandled.
+    pending.push(work.catch((error: unknown) => void errors.push(error)));
   };
 
   for (const formula of options.formulas) {
@@ -111,21 +109,25 @@ export async function pullBottles(options: PullBottlesOptions): Promise<PulledBo
       formula,
       repository: `${tapNamespace === 'homebrew/core' ? namespace : tapNamespace}/${imageName(name)}`,
       imageTag: options.version,
-      dependency: false,
+      requiredBy: undefined,
     });
   }
   // Dependencies are scheduled as their parents finish: wait until no job is left.
   for (let settled = 0; settled < pending.length; settled++) await pending[settled];
+  if (errors.length) throw errors[0];
   return results;
 }
 
 async function pullOne(
   job: Job,
   options: PullBottlesOptions,
-): Promise<{ bottle: PulledBottle; dependencies: Job[] }> {
+  claimed: Set<string>,
+): Promise<{ bottle: PulledBottle; dependencies: Job[] } | undefined> {
   const { signal } = options;
   const target = await options.openTarget(job.repository);
   const imageTag = await resolveImageTag(target, job.imageTag, signal);
+  if (claimed.has(`${job.repository}:${imageTag}`)) return undefined;
+  claimed.add(`${job.repository}:${imageTag}`);
   const image = await fetchBottleIndex(target, job.repository, imageTag, signal);
   const { entry, manifest, tab } = await chooseBottle(target, image, options.hostTag, signal);
   const layer = manifest.layers[0] as Descriptor;
@@ -141,7 +143,10 @@ async function pullOne(
   const cached = await hasDigest(path, layer.digest);
   if (!cached) {
     options.onEvent?.({ type: 'downloading', repository: job.repository, file, descriptor: layer });
-    const temporary = join(options.outputDir, `.${file}.ferry-${process.pid}.partial`);
+    const temporary = join(
+      options.outputDir,
+      `.${file}.ferry-${randomBytes(6).toString('hex')}.partial`,
+    );
     try {
       const fetchOptions = {
         signal,
@@ -170,7 +175,8 @@ async function pullOne(
     digest: layer.digest,
     size: layer.size,
     cached,
-    dependency: job.dependency,
+    dependency: job.requiredBy !== undefined,
+    requiredBy: job.requiredBy,
     extractedTo,
   };
   const dependencies =
@@ -179,7 +185,7 @@ async function pullOne(
           formula: dep.fullName,
           repository: `${dep.namespace === 'homebrew/core' ? (options.namespace ?? 'homebrew/core') : dep.namespace}/${dep.imageName}`,
           imageTag: dep.tag,
-          dependency: true,
+          requiredBy: job.formula,
         }))
       : [];
   return { bottle, dependencies };

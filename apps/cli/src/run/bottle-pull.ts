@@ -38,7 +38,7 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
           });
           const verb = bottle.cached ? 'Cached' : 'Downloaded';
           text.push(
-            `${verb.padEnd(10)} ${bottle.path} (${formatBytes(bottle.size)}, ${bottle.bottleTag}, ${shortDigest(bottle.digest)})${bottle.dependency ? ` for ${bottle.formula}` : ''}`,
+            `${verb.padEnd(10)} ${bottle.path} (${formatBytes(bottle.size)}, ${bottle.bottleTag}, ${shortDigest(bottle.digest)})${bottle.requiredBy ? ` (needed by ${bottle.requiredBy})` : ''}`,
           );
           if (bottle.extractedTo) text.push(`Extracted  ${bottle.extractedTo}`);
         }
