@@ -48,7 +48,7 @@ const codeHints: Record<string, string> = {
   ERR_INVALID_REFERENCE:
     'References look like registry/repository[:tag][@digest], e.g. localhost:5000/models/llama:v1',
   ERR_DIGEST_MISMATCH:
-    'The content changed on the way or at the source; nothing was written. Retry, and report it if it persists',
+    'The content changed on the way or at the source; the file that failed was not written. Retry, and report it if it persists',
   ERR_MANIFEST_TOO_LARGE: 'Registries refuse manifests over 4 MiB; split the artifact',
   ERR_INSECURE_REDIRECT:
     'ferry never downgrades https to http; ask the registry operator to fix the redirect',

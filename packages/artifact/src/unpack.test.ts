@@ -384,3 +384,33 @@ describe('globMatcher', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('unpack: nested titles', () => {
+  it('refuses x and x/y before writing either', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'ferry-nested-'));
+    try {
+      const a = Buffer.from('file x');
+      const b = Buffer.from('file x/y');
+      const layer = (title: string, bytes: Buffer) => ({
+        mediaType: 'application/octet-stream',
+        digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest,
+        size: bytes.byteLength,
+        annotations: { 'org.opencontainers.image.title': title },
+      });
+      const manifest = {
+        schemaVersion: 2 as const,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: EmptyJson,
+        layers: [layer('x/y', b), layer('x', a)],
+      };
+      const fetcher = { fetch: async () => Readable.from([a]) };
+      await expect(unpack(manifest, fetcher, { outputDir: out })).rejects.toMatchObject({
+        code: 'ERR_DUPLICATE_TITLE',
+        message: expect.stringContaining('one inside the other'),
+      });
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -226,6 +226,18 @@ export async function unpack(
     if (targets.has(target)) {
       throw new FerryError('ERR_DUPLICATE_TITLE', `two layers would be written to ${quote(title)}`);
     }
+    // One layer's path inside another's (x and x/y) cannot both be written, and in parallel the
+    // loser would fail half-way: refuse before anything is fetched.
+    const nested = [...targets].find(
+      (other) =>
+        target.startsWith(`${other}${path.sep}`) || other.startsWith(`${target}${path.sep}`),
+    );
+    if (nested !== undefined) {
+      throw new FerryError(
+        'ERR_DUPLICATE_TITLE',
+        `layers ${quote(title)} and ${quote(path.relative(outputDir, nested))} would be written one inside the other`,
+      );
+    }
     targets.add(target);
     if (!options.allowPathTraversal) await assertNoSymlinkEscape(outputDir, target, title);
     if (options.keepOldFiles && (await exists(target))) throw fileExists(title, target);

@@ -197,16 +197,11 @@ function bottleFile(
   job: Job,
   entry: { tag: string; pkgVersion?: string | undefined; rebuild?: number | undefined },
 ): string {
-  const title = layer.annotations?.[Annotation.Title];
-  if (
-    title &&
-    !/[/\\]/.test(title) &&
-    title !== '.' &&
-    title !== '..' &&
-    parseBottleFileName(title)
-  )
-    return title;
   const name = parseFormulaFullName(job.formula).name;
+  const title = layer.annotations?.[Annotation.Title];
+  // The title is used only when it is a plain bottle file name of this very formula: an image
+  // copied under another name must not write (or extract) another formula's files.
+  if (title && !/[/\\]/.test(title) && parseBottleFileName(title)?.name === name) return title;
   if (!entry.pkgVersion) {
     throw new FerryError(
       HomebrewErrorCode.InvalidBottle,

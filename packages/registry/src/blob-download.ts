@@ -15,7 +15,7 @@ import {
   type Descriptor,
 } from '@ferry/oci';
 import { redactUrl, RegistryErrorCode } from './errors.js';
-import { discard, isRetryableError, responseError, type Transport } from './transport.js';
+import { abandon, discard, isRetryableError, responseError, type Transport } from './transport.js';
 
 export interface FetchBlobOptions {
   signal?: AbortSignal | undefined;
@@ -91,7 +91,7 @@ async function* chunks(
       try {
         checkFullResponse(response.headers, descriptor, subject);
       } catch (error) {
-        response.body.destroy();
+        abandon(response);
         throw error;
       }
       if (range) {
@@ -102,7 +102,7 @@ async function* chunks(
       try {
         checkContentRange(response.headers['content-range'], delivered, descriptor, response.url);
       } catch (error) {
-        response.body.destroy();
+        abandon(response);
         throw error;
       }
     } else if (response.status === 416 && range && delivered === descriptor.size) {
@@ -132,7 +132,7 @@ async function* chunks(
         yield chunk;
       }
     } catch (error) {
-      response.body.destroy();
+      abandon(response);
       if (error instanceof FerryError || options.signal?.aborted) throw error;
       if (!isRetryableError(error) && !isBodyCutShort(error)) throw error;
       if (stats.resumes >= maxResumes) {

@@ -320,7 +320,7 @@ export async function readBytes(response: TransportResponse, limit: number): Pro
   for await (const chunk of response.body as AsyncIterable<Buffer>) {
     size += chunk.byteLength;
     if (size > limit) {
-      response.body.destroy();
+      abandon(response);
       throw new FerryError(
         RegistryErrorCode.Protocol,
         `${redactUrl(response.url)}: response exceeds the ${limit}-byte limit`,
@@ -329,6 +329,16 @@ export async function readBytes(response: TransportResponse, limit: number): Pro
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
+}
+
+/**
+ * Drops a response whose body will not be read. undici answers destroy() on an unread body with
+ * an 'error' event; without a listener that would crash the process instead of letting the
+ * caller report why it gave up.
+ */
+export function abandon(response: TransportResponse): void {
+  response.body.on('error', () => {});
+  response.body.destroy();
 }
 
 /** Releases a response's connection without reading a large body. */
