@@ -14,7 +14,7 @@ import {
   type RegistryOptions,
 } from '@ferry/registry';
 import type { Io } from './io.js';
-import type { CommonArgs } from './options.js';
+import { parseSize, type CommonArgs } from './options.js';
 import { UsageError } from './exit.js';
 import { version } from './version.js';
 
@@ -107,7 +107,14 @@ export async function openRegistry(
   if (!registry) {
     const { args, io } = context;
     const ca = args['ca-file'] ? await readFile(args['ca-file'], 'utf8') : undefined;
+    const chunkSize = parseSize(args['chunk-size']);
+    if (chunkSize !== undefined && !(chunkSize >= 1024)) {
+      throw new UsageError(
+        `--chunk-size ${JSON.stringify(args['chunk-size'])}: give a size of at least 1KiB, like 8MiB`,
+      );
+    }
     registry = new Registry(host, {
+      ...(chunkSize ? { chunkSize, monolithicThreshold: chunkSize } : {}),
       credentials: credentialsFor(context),
       ...(args['plain-http'] ? { plainHttp: true } : {}),
       insecure: args.insecure,

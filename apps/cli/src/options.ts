@@ -14,6 +14,7 @@ export interface RemoteArgs {
   'ca-file'?: string | undefined;
   'oci-layout'?: boolean | undefined;
   debug?: boolean | undefined;
+  'chunk-size'?: string | undefined;
 }
 
 export interface OutputArgs {
@@ -64,6 +65,12 @@ export function withRemoteOptions<T>(yargs: Argv<T>, options: { layout?: boolean
       describe: 'Trust this CA certificate (PEM)',
       group: 'Remote options:',
     })
+    .option('chunk-size', {
+      type: 'string',
+      describe:
+        'Upload blobs larger than this in PATCH chunks of this size (e.g. 50MiB), for proxies that limit request bodies',
+      group: 'Remote options:',
+    })
     .option('debug', {
       alias: 'd',
       type: 'boolean',
@@ -101,4 +108,24 @@ export function withConcurrency<T>(yargs: Argv<T>, fallback = 5) {
     default: fallback,
     describe: 'Blobs transferred at once',
   });
+}
+
+/** `8MiB`, `50MB`, `1048576` → bytes; undefined for undefined. */
+export function parseSize(input: string | undefined): number | undefined {
+  if (input === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(input.trim());
+  if (!match) return Number.NaN;
+  const units: Record<string, number> = {
+    b: 1,
+    k: 1024,
+    kb: 1000,
+    kib: 1024,
+    m: 1024 ** 2,
+    mb: 1000 ** 2,
+    mib: 1024 ** 2,
+    g: 1024 ** 3,
+    gb: 1000 ** 3,
+    gib: 1024 ** 3,
+  };
+  return Math.floor(Number(match[1]) * (units[(match[2] ?? 'b').toLowerCase()] ?? 1));
 }

@@ -15,10 +15,11 @@ import {
   SizeMismatchError,
   type Digest,
 } from '@ferry/oci';
-import { redactUrl, RegistryErrorCode } from './errors.js';
+import { redactUrl, RegistryError, RegistryErrorCode } from './errors.js';
 import {
   discard,
   isRetryableError,
+  RETRYABLE_STATUS,
   responseError,
   type Transport,
   type TransportResponse,
@@ -85,6 +86,51 @@ export async function pushBlob(
     return { digest, size, outcome: 'exists' };
   }
 
+  // Each attempt is a new upload session: registry:2 drops a session whose request broke off
+  // after part of a body arrived, so resuming it is not always possible. A source that can be
+  // opened again is uploaded again; stdin (replayable: false) gets one attempt.
+  const replayable = source instanceof Uint8Array || options.replayable !== false;
+  const startUrl = new URL('blobs/uploads/', context.repositoryUrl);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await uploadOnce(context, source, { digest, size }, options);
+    } catch (error) {
+      if (!replayable || attempt >= context.transport.retries || !isRestartable(error)) {
+        throw error;
+      }
+      const retryAfter = error instanceof RegistryError ? error.retryAfter : undefined;
+      const reason = error instanceof Error ? error.message : String(error);
+      await context.transport.pause(
+        attempt,
+        retryAfter,
+        { method: 'POST', url: startUrl, signal },
+        `upload failed (${reason}); starting a new session`,
+      );
+    }
+  }
+}
+
+/** Failures that a new upload session may not meet again. */
+function isRestartable(error: unknown): boolean {
+  if (error instanceof FerryError && error.code === RegistryErrorCode.UploadDiscarded) return true;
+  if (error instanceof RegistryError) {
+    const code = error.registryCode ?? '';
+    return (
+      RETRYABLE_STATUS.has(error.status) ||
+      error.status === 416 ||
+      (error.status === 404 && (code === 'BLOB_UPLOAD_UNKNOWN' || code === 'BLOB_UPLOAD_INVALID'))
+    );
+  }
+  return isRetryableError(error);
+}
+
+async function uploadOnce(
+  context: UploadContext,
+  source: BlobSource,
+  { digest, size }: { digest?: Digest | undefined; size?: number | undefined },
+  options: PushBlobOptions,
+): Promise<PushBlobResult> {
+  const signal = options.signal;
   const scopes = [`repository:${context.name}:pull,push`];
   if (options.mountFrom && digest && size !== undefined) {
     scopes.push(`repository:${options.mountFrom}:pull`);
@@ -177,7 +223,8 @@ async function putMonolithic(
     digest,
     body,
     size,
-    options.replayable === false ? false : undefined,
+    // Never resent blindly to the same session: pushBlob starts a new one (see there).
+    false,
   );
   if (source instanceof Uint8Array) options.onProgress?.(size);
 }
@@ -222,42 +269,57 @@ async function patchChunk(
   chunk: Uint8Array,
   offset: number,
 ): Promise<URL> {
+  const { transport } = session.context;
   let sent = 0;
   for (let resumes = 0; ; resumes++) {
     const part = chunk.subarray(sent);
     const start = offset + sent;
+    const request = {
+      method: 'PATCH' as const,
+      url: location,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(part.byteLength),
+        'content-range': `${start}-${start + part.byteLength - 1}`,
+      },
+      body: part,
+      scopes: session.scopes,
+      signal: session.signal,
+      // A blind resend could append the same bytes twice; the status check below is the retry.
+      retry: false,
+    };
     try {
-      const response = await session.context.transport.send({
-        method: 'PATCH',
-        url: location,
-        headers: {
-          'content-type': 'application/octet-stream',
-          'content-length': String(part.byteLength),
-          'content-range': `${start}-${start + part.byteLength - 1}`,
-        },
-        body: part,
-        scopes: session.scopes,
-        signal: session.signal,
-        // A blind resend could append the same bytes twice; the status check below is the retry.
-        retry: false,
-      });
-      if (response.status !== 202) {
-        if (response.status >= 500 && resumes < MAX_CHUNK_RESUMES) {
-          await discard(response);
-        } else {
-          throw await responseError(response, 'PATCH');
-        }
-      } else {
+      const response = await transport.send(request);
+      if (response.status === 202) {
         await discard(response);
         return uploadLocation(response, session.context);
       }
+      if (!RETRYABLE_STATUS.has(response.status) || resumes >= MAX_CHUNK_RESUMES) {
+        throw await responseError(response, 'PATCH');
+      }
+      // Busy or failing: wait as the retry policy says (Retry-After included), then ask.
+      await discard(response);
+      await transport.pause(
+        resumes,
+        response.headers['retry-after'],
+        request,
+        `PATCH ${response.status}`,
+      );
     } catch (error) {
       // isRetryableError looks through the transport's wrapper at the socket error underneath.
-      if (!isRetryableError(error) || resumes >= MAX_CHUNK_RESUMES) throw error;
+      if (
+        error instanceof RegistryError ||
+        !isRetryableError(error) ||
+        resumes >= MAX_CHUNK_RESUMES
+      ) {
+        throw error;
+      }
+      await transport.pause(resumes, undefined, request, 'PATCH broke off');
     }
     const status = await uploadStatus(session, location);
     location = status.location;
-    const received = status.end + 1;
+    // registry:2 answers `0-0` both for one byte and for none; at the start of an upload, none.
+    const received = status.end === 0 && offset + sent === 0 ? 0 : status.end + 1;
     if (received < offset || received > offset + chunk.byteLength) {
       throw new FerryError(
         RegistryErrorCode.Protocol,
@@ -280,6 +342,14 @@ async function uploadStatus(
     scopes: session.scopes,
     signal: session.signal,
   });
+  if (response.status === 404) {
+    // registry:2 drops a session whose request broke off after part of a body arrived.
+    await discard(response);
+    throw new FerryError(
+      RegistryErrorCode.UploadDiscarded,
+      `upload ${redactUrl(location)}: the registry discarded the interrupted upload`,
+    );
+  }
   if (response.status !== 204) throw await responseError(response, 'GET');
   await discard(response);
   const range = response.headers.range;

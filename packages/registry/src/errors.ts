@@ -15,6 +15,8 @@ export const RegistryErrorCode = {
   Network: 'ERR_NETWORK',
   /** The server broke the protocol (a missing Location, a Content-Range that does not add up). */
   Protocol: 'ERR_REGISTRY_PROTOCOL',
+  /** The registry dropped an interrupted upload session; the upload must start again. */
+  UploadDiscarded: 'ERR_UPLOAD_DISCARDED',
   /** The operation was aborted through its AbortSignal. */
   Aborted: 'ERR_ABORTED',
 } as const;
@@ -37,6 +39,8 @@ export class RegistryError extends FerryError {
   /** The request URL with credentials and query secrets redacted. */
   readonly url: string;
   readonly errors: DistributionError[];
+  /** The response's Retry-After, for callers that retry whole sequences themselves. */
+  retryAfter?: string;
   /**
    * The registry the request was for, when the URL is another host's (a token server that
    * refused the credentials): what the user logs in to.

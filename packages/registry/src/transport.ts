@@ -70,7 +70,7 @@ export interface TransportOptions {
   plainHttpFallback?: ReadonlySet<string> | undefined;
 }
 
-const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
 const RETRYABLE_ERRORS = new Set([
@@ -273,6 +273,24 @@ export class Transport {
     }
   }
 
+  /**
+   * Waits as the retry policy says before attempt `attempt + 1` (exponential backoff with jitter,
+   * at least `Retry-After`), for callers that retry whole sequences of requests themselves.
+   */
+  async pause(
+    attempt: number,
+    retryAfter: string | string[] | undefined,
+    request: TransportRequest,
+    reason: string,
+  ): Promise<void> {
+    await this.#backoff(attempt, retryAfter, request, reason);
+  }
+
+  /** Attempts after the first that the retry policy allows. */
+  get retries(): number {
+    return this.#retry.retries;
+  }
+
   #trace(line: () => string): void {
     if (this.#options.debug) this.#options.debug(line());
   }
@@ -294,10 +312,13 @@ export async function responseError(
   code?: string,
 ): Promise<RegistryError> {
   const text = method === 'HEAD' ? '' : await readText(response, 64 * 1024).catch(() => '');
-  return new RegistryError(
+  const error = new RegistryError(
     { status: response.status, method, url: response.url, errors: parseErrorBody(text) },
     code,
   );
+  const retryAfter = response.headers['retry-after'];
+  if (typeof retryAfter === 'string') error.retryAfter = retryAfter;
+  return error;
 }
 
 /** Reads a body as text, refusing more than `limit` bytes. */

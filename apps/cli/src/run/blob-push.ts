@@ -1,46 +1,63 @@
-import { RegistryTarget } from '@ferry/artifact';
-import { digestStream, FerryError, isDigest, SizeMismatchError, type Descriptor } from '@ferry/oci';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  DigestTransform,
+  digestStream,
+  FerryError,
+  isDigest,
+  SizeMismatchError,
+  type Descriptor,
+} from '@ferry/oci';
 import type { BlobArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
-import { openInput, where } from './shared.js';
+import { where } from './shared.js';
 
 export async function run(context: Context, args: BlobArgs): Promise<void> {
   const file = args.file ?? '-';
   const mediaType = args['media-type'] ?? 'application/octet-stream';
   const ref = await openTarget(args.reference, context, { create: true });
-  const open = openInput(file);
-  let descriptor: Descriptor;
-  if (file === '-') {
-    // Stdin can be read once: stream it to the registry, hashing on the way.
-    if (!(ref.target instanceof RegistryTarget)) {
-      throw new FerryError(
-        'ERR_UNSUPPORTED',
-        'pushing a blob from stdin needs a registry target; save it to a file first',
-      );
+  let staging: string | undefined;
+  try {
+    let path = file;
+    let digest: string;
+    let size: number;
+    if (file === '-') {
+      // Stdin is staged (and hashed on the way) so that an upload the registry drops half-way
+      // can start again, and so that an existing blob is not sent at all.
+      staging = await mkdtemp(join(tmpdir(), 'ferry-blob-'));
+      path = join(staging, 'stdin');
+      const hash = new DigestTransform();
+      await pipeline(process.stdin, hash, createWriteStream(path));
+      digest = hash.digest();
+      size = hash.size;
+    } else {
+      ({ digest, size } = await digestStream(createReadStream(path)));
     }
-    const result = await ref.target.repository.blobs.push(
-      open,
-      { size: args.size },
-      { replayable: false },
-    );
-    descriptor = { mediaType, digest: result.digest, size: result.size };
-  } else {
-    const { digest, size } = await digestStream(open());
     if (args.size !== undefined && args.size !== size)
       throw new SizeMismatchError(args.size, size, file);
-    descriptor = { mediaType, digest, size };
-    if (!(await ref.target.exists(descriptor))) await ref.target.push(descriptor, open);
-  }
-  if (ref.reference && isDigest(ref.reference) && ref.reference !== descriptor.digest) {
-    throw new FerryError(
-      'ERR_DIGEST_MISMATCH',
-      `${file} has digest ${descriptor.digest}, not ${ref.reference} as the reference says`,
+    const descriptor = { mediaType, digest, size } as Descriptor;
+    if (ref.reference && isDigest(ref.reference) && ref.reference !== descriptor.digest) {
+      throw new FerryError(
+        'ERR_DIGEST_MISMATCH',
+        `${file} has digest ${descriptor.digest}, not ${ref.reference} as the reference says`,
+      );
+    }
+    const source = path;
+    if (!(await ref.target.exists(descriptor))) {
+      await ref.target.push(descriptor, () =>
+        createReadStream(source, { highWaterMark: 1024 * 1024 }),
+      );
+    }
+    printResult(
+      context,
+      [`Pushed ${where(ref)} ${ref.base}`, `Digest: ${descriptor.digest}`],
+      descriptorJson(`${ref.base}@${descriptor.digest}`, descriptor),
     );
+  } finally {
+    if (staging) await rm(staging, { recursive: true, force: true });
   }
-  printResult(
-    context,
-    [`Pushed ${where(ref)} ${ref.base}`, `Digest: ${descriptor.digest}`],
-    descriptorJson(`${ref.base}@${descriptor.digest}`, descriptor),
-  );
 }
