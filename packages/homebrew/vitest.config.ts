@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Pure functions only, but the property tests run many cases: allow for a loaded machine.
+// Property tests run thousands of cases; under `npm test` they share two cores with the e2e
+// suite, so the default 5 s per test is too tight.
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],

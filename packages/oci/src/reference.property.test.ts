@@ -74,7 +74,9 @@ describe('parseReference is total', () => {
     ];
     const start = performance.now();
     for (const input of hostile) parseOrError(input);
-    expect(performance.now() - start).toBeLessThan(100);
+    // Catastrophic backtracking takes seconds or never ends; linear parsing takes microseconds.
+    // The bound is loose so that a loaded CI machine does not fail it.
+    expect(performance.now() - start).toBeLessThan(2000);
   });
 });
 
