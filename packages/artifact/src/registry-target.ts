@@ -64,6 +64,16 @@ export class RegistryTarget implements Target {
     );
   }
 
+  async pushTagged(
+    descriptor: Descriptor,
+    content: Uint8Array,
+    tag: string,
+    options: PushOptions = {},
+  ): Promise<void> {
+    await this.repository.manifests.push(tag, content, descriptor.mediaType, options.signal);
+    this.#remember(descriptor.digest, content);
+  }
+
   async exists(descriptor: Descriptor, options: OperationOptions = {}): Promise<boolean> {
     return isManifest(descriptor)
       ? this.repository.manifests.exists(descriptor.digest, options.signal)

@@ -75,6 +75,16 @@ export interface Target extends Storage, Resolver, Tagger {
    * when the target cannot, and the caller copies instead.
    */
   mount?(descriptor: Descriptor, source: Target, options?: OperationOptions): Promise<boolean>;
+  /**
+   * Pushes a manifest and points `tag` at it in one step, where the target can (a registry's
+   * `PUT /manifests/<tag>`); otherwise callers push by digest and then tag.
+   */
+  pushTagged?(
+    descriptor: Descriptor,
+    content: Uint8Array,
+    tag: string,
+    options?: PushOptions,
+  ): Promise<void>;
   /** Deletes a manifest or blob, where the target allows it. */
   delete?(descriptor: Descriptor, options?: OperationOptions): Promise<void>;
 }

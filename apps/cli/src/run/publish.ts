@@ -138,7 +138,7 @@ export async function uploadPacked(
   context: Context,
   target: Target,
   packed: PackedArtifact,
-  options: { concurrency: number; progress: Progress },
+  options: { concurrency: number; progress: Progress; tag?: string | undefined },
 ): Promise<void> {
   const blobs: PackedBlob[] = [packed.config, ...packed.layers];
   const unique = [...new Map(blobs.map((blob) => [blob.descriptor.digest, blob])).values()];
@@ -161,7 +161,13 @@ export async function uploadPacked(
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(options.concurrency, unique.length)) }, worker),
   );
-  await target.push(packed.descriptor, packed.manifestBytes);
+  // One PUT by tag where the target can, instead of one by digest and another by tag.
+  if (options.tag && target.pushTagged) {
+    await target.pushTagged(packed.descriptor, packed.manifestBytes, options.tag);
+  } else {
+    await target.push(packed.descriptor, packed.manifestBytes);
+    if (options.tag) await target.tag(packed.descriptor, options.tag);
+  }
   printStatus(context, 'Uploaded', packed.descriptor.mediaType, packed.descriptor.digest);
 }
 

@@ -53,9 +53,13 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
     try {
       if (!ref) refuseDigest((ref = await openTarget(args.reference, context, { create: true })));
       const tags = tagsOf(ref);
-      await uploadPacked(context, ref.target, packed, { concurrency: args.concurrency, progress });
-      // Tags only after the manifest is in: a tag never points at something half-pushed.
-      for (const tag of tags) await ref.target.tag(packed.descriptor, tag);
+      // Tags only with or after the manifest, which needs its blobs: never a tag on half a push.
+      await uploadPacked(context, ref.target, packed, {
+        concurrency: args.concurrency,
+        progress,
+        tag: tags[0],
+      });
+      for (const tag of tags.slice(1)) await ref.target.tag(packed.descriptor, tag);
       await exportManifest(args['export-manifest'], packed);
       const artifactType = packed.manifest.artifactType ?? packed.manifest.config.mediaType;
       const base = ref.base;
