@@ -131,7 +131,7 @@ export class OciLayoutTarget implements Target {
       if (isErrno(error, 'ENOENT')) throw this.#notFound(`blob ${descriptor.digest}`, error);
       throw error;
     }
-    const file = handle.createReadStream();
+    const file = handle.createReadStream({ highWaterMark: 1024 * 1024 });
     if (options.signal) addAbortSignal(options.signal, file);
     // Verified while streaming: the consumer gets an error instead of an end if the file on disk
     // does not match the descriptor.

@@ -124,7 +124,9 @@ function addEntry(packer: Pack, header: EntryHeader): { sink: Writable; done: Pr
 async function addFile(packer: Pack, header: EntryHeader, fullPath: string, size: number) {
   const { sink, done } = addEntry(packer, { ...header, type: 'file', size });
   let written = 0;
-  for await (const chunk of createReadStream(fullPath) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(fullPath, {
+    highWaterMark: 1024 * 1024,
+  }) as AsyncIterable<Buffer>) {
     written += chunk.byteLength;
     if (written > size) throw fileChanged(fullPath);
     if (!sink.write(chunk)) await whenDrained(sink);

@@ -217,7 +217,9 @@ async function hasDigest(path: string, digest: string): Promise<boolean> {
   } catch {
     return false;
   }
-  return (await digestStream(createReadStream(path))).digest === digest;
+  return (
+    (await digestStream(createReadStream(path, { highWaterMark: 1024 * 1024 }))).digest === digest
+  );
 }
 
 /**
@@ -237,7 +239,7 @@ async function extractBottle(
   const staging = await mkdtemp(join(cellar, `.${name}.ferry-`));
   try {
     const directories = await extractTarGzip(
-      createReadStream(path),
+      createReadStream(path, { highWaterMark: 1024 * 1024 }),
       staging,
       name,
       signal ? { signal } : {},

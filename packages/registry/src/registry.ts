@@ -56,7 +56,12 @@ const version = (
 
 export const DEFAULT_USER_AGENT = `ferry/${version}`;
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
-export const DEFAULT_MONOLITHIC_THRESHOLD = 256 * 1024 * 1024;
+/**
+ * A blob of known digest goes up in one streamed PUT whatever its size: registries ingest that
+ * fastest (chunked PATCHes of 8 MiB took twice as long for 1 GiB on registry:2). Chunks only when
+ * asked for (--chunk-size), for proxies that limit request bodies.
+ */
+export const DEFAULT_MONOLITHIC_THRESHOLD = Number.MAX_SAFE_INTEGER;
 
 /** Docker Hub's API lives on another host than its name. */
 const HOST_ALIASES: Record<string, string> = {

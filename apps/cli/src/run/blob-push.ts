@@ -35,7 +35,9 @@ export async function run(context: Context, args: BlobArgs): Promise<void> {
       digest = hash.digest();
       size = hash.size;
     } else {
-      ({ digest, size } = await digestStream(createReadStream(path)));
+      ({ digest, size } = await digestStream(
+        createReadStream(path, { highWaterMark: 1024 * 1024 }),
+      ));
     }
     if (args.size !== undefined && args.size !== size)
       throw new SizeMismatchError(args.size, size, file);
