@@ -6,7 +6,7 @@
  * tampered with fails the final digest check, is discarded and fetched again from the start.
  */
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
@@ -78,9 +78,9 @@ export class BlobCache {
   }
 
   /**
-   * Puts the verified blob at `destination` (which must not exist) with a kernel copy (a reflink
-   * where the file system has them): one hash pass for a download, none for its copy. A cached
-   * file that no longer matches its digest is fetched again rather than copied.
+   * Puts the verified blob at `destination` (which must not exist) as a hard link to the cached
+   * file, or a kernel copy: one hash pass for a download, none for placing it. A cached file that
+   * no longer matches its digest is fetched again rather than placed.
    */
   async copyTo(
     source: Fetcher,
@@ -103,7 +103,16 @@ export class BlobCache {
       }
     }
     if (!cached) await this.#download(source, descriptor, options);
-    await copyFile(complete, destination, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    // A hard link costs no second write of the blob. It is safe because every later use of the
+    // cached file re-verifies it (and fetches again if the pulled copy was edited in place);
+    // across file systems, a copy (a reflink where possible).
+    try {
+      await link(complete, destination);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw error;
+      await copyFile(complete, destination, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    }
   }
 
   /** Downloads in progress in this process, so that two pulls of one blob share one. */
@@ -156,7 +165,15 @@ export class BlobCache {
         ...(offset > 0 ? { resume: { offset, digester } } : {}),
       });
       // Appending as bytes arrive is what lets a killed process resume from the partial file.
-      await pipeline(stream, createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w' }));
+      await pipeline(
+        stream,
+        createWriteStream(partial, {
+          flags: offset > 0 ? 'a' : 'w',
+          // Room for many network chunks while one write is in flight: they go down in one
+          // writev instead of one thread-pool round trip each (1.5 s of a 1 GiB pull).
+          highWaterMark: 8 * 1024 * 1024,
+        }),
+      );
     } catch (error) {
       if (error instanceof DigestMismatchError && offset > 0 && !fresh) {
         // The bytes on disk were not the blob's: throw them away and fetch it whole.

@@ -234,6 +234,8 @@ export class Transport {
       headers,
       body: body ?? null,
       signal: request.signal ?? null,
+      // Blob bodies are large: buffer more of them before pausing the socket.
+      highWaterMark: 1024 * 1024,
     });
     this.#trace(
       () =>
