@@ -29,6 +29,9 @@ export function defaultCacheDir(env: Record<string, string | undefined> = proces
   return join(base, 'ferry');
 }
 
+/** Blobs smaller than this bypass the cache in copyTo: a resume could save only a round trip. */
+export const SMALL_BLOB = 256 * 1024;
+
 export interface CacheStats {
   /** Bytes served from the cache without a request. */
   hits: number;
@@ -88,6 +91,15 @@ export class BlobCache {
     destination: string,
     options: FetchOptions = {},
   ): Promise<void> {
+    if (descriptor.size < SMALL_BLOB) {
+      // Nothing to resume in a small blob, and its cache file operations would cost more than
+      // its transfer (a pull of 1,000 small files is bound by them): write it straight through.
+      await pipeline(
+        await source.fetch(descriptor, options),
+        createWriteStream(destination, { flags: 'wx' }),
+      );
+      return;
+    }
     const complete = this.#path(descriptor.digest);
     let cached = (await sizeOf(complete)) === descriptor.size;
     if (cached) {
