@@ -2,6 +2,8 @@
 // content between targets (registry repositories and layout directories).
 export * from './content.js';
 export * from './copy.js';
+export * from './digest-cache.js';
+export * from './eager-upload.js';
 export * from './oci-layout.js';
 export * from './pack.js';
 export { RegistryTarget } from './registry-target.js';

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { MANIFEST_SIZE_LIMIT, type Descriptor } from '@ferry/oci';
+import { MANIFEST_SIZE_LIMIT, type Descriptor, type Digest } from '@ferry/oci';
 import type { Registry, Repository } from '@ferry/registry';
 import { isManifest, readAll } from './content.js';
 import type {
@@ -8,6 +8,7 @@ import type {
   OperationOptions,
   PushOptions,
   ReferrersOptions,
+  StreamingOutcome,
   Target,
 } from './target.js';
 
@@ -62,6 +63,19 @@ export class RegistryTarget implements Target {
       { digest: descriptor.digest, size: descriptor.size },
       { signal: options.signal, onProgress: options.onProgress, skipExistsCheck: true },
     );
+  }
+
+  async pushWhileHashing(
+    open: () => Readable,
+    size: number,
+    digest: Promise<Digest>,
+    options: PushOptions = {},
+  ): Promise<StreamingOutcome> {
+    const result = await this.repository.blobs.pushWhileHashing(open, size, digest, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    return result.outcome;
   }
 
   async pushTagged(

@@ -4,7 +4,7 @@
  * `push` and `pull` work the same against either.
  */
 import type { Readable } from 'node:stream';
-import type { Descriptor, Digester } from '@ferry/oci';
+import type { Descriptor, Digest, Digester } from '@ferry/oci';
 
 export interface OperationOptions {
   signal?: AbortSignal | undefined;
@@ -43,6 +43,23 @@ export interface Pusher {
   push(descriptor: Descriptor, content: Content, options?: PushOptions): Promise<void>;
 }
 
+/** What an upload started before its digest was known came to. */
+export type StreamingOutcome = 'exists' | 'uploaded' | 'mounted';
+
+/**
+ * Optional: stores `size` bytes from `open` while their digest is still being computed (a
+ * registry streams them and closes the upload with the digest). Stops early, answering
+ * `exists`, when the digest shows the target holds the blob.
+ */
+export interface StreamingPusher {
+  pushWhileHashing(
+    open: () => Readable,
+    size: number,
+    digest: Promise<Digest>,
+    options?: PushOptions,
+  ): Promise<StreamingOutcome>;
+}
+
 export interface Storage extends Fetcher, Pusher {
   exists(descriptor: Descriptor, options?: OperationOptions): Promise<boolean>;
 }
@@ -61,7 +78,7 @@ export interface ReferrersOptions extends OperationOptions {
   artifactType?: string | undefined;
 }
 
-export interface Target extends Storage, Resolver, Tagger {
+export interface Target extends Storage, Resolver, Tagger, Partial<StreamingPusher> {
   /** How the target is named to users: `localhost:5000/a/b` or `oci-layout:./dir`. */
   readonly name: string;
   /** True when `fetch` honours `resume` (remote targets; a local layout needs no cache). */

@@ -129,8 +129,9 @@ async function unpackFile(plan: Plan, fetcher: Fetcher, options: UnpackOptions):
       options.onProgress?.(plan.title, plan.descriptor.size);
       if (options.keepOldFiles) await placeWithoutOverwrite(temp, plan);
       else await rename(temp, plan.target);
-    } finally {
+    } catch (error) {
       await rm(temp, { force: true });
+      throw error;
     }
     return;
   }
@@ -245,11 +246,22 @@ export async function unpack(
   }
   // Many small files are bound by round trips, not bytes: fetch several at once.
   const run = limit(options.concurrency ?? 4);
+  // One mkdir per directory, not per file: for 1,000 files in one directory, 999 failed with EEXIST.
+  const directories = new Map<string, Promise<unknown>>();
+  const makeParent = (target: string) => {
+    const parent = path.dirname(target);
+    let made = directories.get(parent);
+    if (!made) {
+      made = mkdir(parent, { recursive: true });
+      directories.set(parent, made);
+    }
+    return made;
+  };
   return Promise.all(
     plans.map((plan) =>
       run(async (): Promise<UnpackedFile> => {
         options.signal?.throwIfAborted();
-        await mkdir(path.dirname(plan.target), { recursive: true });
+        await makeParent(plan.target);
         if (plan.directory) await unpackDirectory(plan, fetcher, options);
         else await unpackFile(plan, fetcher, options);
         const { title, target, descriptor, directory } = plan;

@@ -112,7 +112,7 @@ export async function pushBlob(
 }
 
 /** Failures that a new upload session may not meet again. */
-function isRestartable(error: unknown): boolean {
+export function isRestartable(error: unknown): boolean {
   if (error instanceof FerryError && error.code === RegistryErrorCode.UploadDiscarded) return true;
   if (error instanceof RegistryError) {
     const code = error.registryCode ?? '';
@@ -184,10 +184,30 @@ async function uploadOnce(
   }
 }
 
-interface Session {
+export interface Session {
   context: UploadContext;
   scopes: string[];
   signal: AbortSignal | undefined;
+}
+
+/**
+ * Opens the content for a request body, counting bytes as they go. Counted in the pipeline: a
+ * 'data' listener would take chunks from the body.
+ */
+export function countedBody(
+  open: () => Readable,
+  onProgress: ((bytes: number) => void) | undefined,
+): Readable {
+  if (!onProgress) return open();
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      onProgress(chunk.byteLength);
+      done(null, chunk);
+    },
+  });
+  // pipeline, not pipe: a source that fails must fail the request, not leave it hanging.
+  pipeline(open(), counted, () => {});
+  return counted;
 }
 
 async function putMonolithic(
@@ -198,26 +218,11 @@ async function putMonolithic(
   size: number,
   options: PushBlobOptions,
 ): Promise<void> {
+  // No second hash pass here: the caller knows the digest (it hashed the content, or read it
+  // from a layout) and the registry checks it on this PUT, answering DIGEST_INVALID for bytes
+  // that changed meanwhile; undici enforces Content-Length.
   const body =
-    source instanceof Uint8Array
-      ? source
-      : () => {
-          // No second hash pass here: the caller knows the digest (it hashed the content, or read
-          // it from a layout) and the registry checks it on this PUT, answering DIGEST_INVALID
-          // for bytes that changed meanwhile; undici enforces Content-Length. Progress is
-          // counted in the pipeline: a 'data' listener would take chunks from the body.
-          const onProgress = options.onProgress;
-          if (!onProgress) return source();
-          const counted = new Transform({
-            transform(chunk: Buffer, _encoding, done) {
-              onProgress(chunk.byteLength);
-              done(null, chunk);
-            },
-          });
-          // pipeline, not pipe: a source that fails must fail the request, not leave it hanging.
-          pipeline(source(), counted, () => {});
-          return counted;
-        };
+    source instanceof Uint8Array ? source : () => countedBody(source, options.onProgress);
   await putFinal(
     session,
     location,
@@ -230,7 +235,7 @@ async function putMonolithic(
   if (source instanceof Uint8Array) options.onProgress?.(size);
 }
 
-async function putFinal(
+export async function putFinal(
   session: Session,
   location: URL,
   digest: Digest,
@@ -363,7 +368,7 @@ async function uploadStatus(
   return { location: next, end };
 }
 
-async function cancelUpload(session: Session, location: URL): Promise<void> {
+export async function cancelUpload(session: Session, location: URL): Promise<void> {
   try {
     const response = await session.context.transport.send({
       method: 'DELETE',
@@ -377,7 +382,7 @@ async function cancelUpload(session: Session, location: URL): Promise<void> {
   }
 }
 
-function uploadLocation(response: TransportResponse, context: UploadContext): URL {
+export function uploadLocation(response: TransportResponse, context: UploadContext): URL {
   const location = response.headers.location;
   if (typeof location !== 'string' || location === '') {
     throw new FerryError(

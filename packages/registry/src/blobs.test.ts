@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { computeDigest, DigestMismatchError, SizeMismatchError, type Digest } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from './registry.js';
+import { uploadServer } from './testing/upload-server.js';
 import {
   cutShort,
   json,
@@ -150,90 +151,12 @@ describe('blob downloads', () => {
   });
 });
 
-/** An in-memory upload endpoint following the distribution spec, with a fault switch. */
-function uploadServer(options: { failPatch?: number; chunkMin?: number } = {}) {
-  const sessions = new Map<string, Buffer>();
-  const blobs = new Map<string, Buffer>();
-  let patches = 0;
-  let next = 0;
-  server.handle = (req, res, body) => {
-    const url = new URL(req.url ?? '/', server.origin);
-    const session = /\/blobs\/uploads\/([^/]+)$/.exec(url.pathname)?.[1];
-    const location = (id: string) => `/v2/a/b/blobs/uploads/${id}?_state=opaque%3D%3D`;
-    if (req.method === 'HEAD' && url.pathname.includes('/blobs/sha256:')) {
-      const found = blobs.get(url.pathname.split('/').pop() ?? '');
-      res.writeHead(found ? 200 : 404, found ? { 'content-length': found.byteLength } : {});
-      return void res.end();
-    }
-    if (req.method === 'POST') {
-      const mount = url.searchParams.get('mount');
-      if (mount && blobs.has(mount)) {
-        res.writeHead(201, { location: `/v2/a/b/blobs/${mount}` });
-        return void res.end();
-      }
-      const id = `s${next++}`;
-      sessions.set(id, Buffer.alloc(0));
-      res.writeHead(202, {
-        location: location(id),
-        ...(options.chunkMin ? { 'oci-chunk-min-length': String(options.chunkMin) } : {}),
-      });
-      return void res.end();
-    }
-    if (!session || !sessions.has(session))
-      return json(res, 404, { errors: [{ code: 'BLOB_UPLOAD_UNKNOWN' }] });
-    const stored = sessions.get(session) ?? Buffer.alloc(0);
-    if (url.searchParams.get('_state') !== 'opaque==')
-      return json(res, 400, {
-        errors: [{ code: 'BLOB_UPLOAD_INVALID', message: 'state rebuilt' }],
-      });
-    if (req.method === 'PATCH') {
-      patches++;
-      const start = Number(/^(\d+)-/.exec(String(req.headers['content-range']))?.[1]);
-      if (start !== stored.byteLength)
-        return json(res, 416, { errors: [{ code: 'BLOB_UPLOAD_INVALID' }] });
-      if (patches === options.failPatch) {
-        // Keep half of the chunk, then drop the connection without answering.
-        sessions.set(session, Buffer.concat([stored, body.subarray(0, body.byteLength / 2)]));
-        return void res.socket?.destroy();
-      }
-      const total = Buffer.concat([stored, body]);
-      sessions.set(session, total);
-      res.writeHead(202, { location: location(session), range: `0-${total.byteLength - 1}` });
-      return void res.end();
-    }
-    if (req.method === 'GET') {
-      res.writeHead(204, { location: location(session), range: `0-${stored.byteLength - 1}` });
-      return void res.end();
-    }
-    if (req.method === 'PUT') {
-      const total = Buffer.concat([stored, body]);
-      const expected = url.searchParams.get('digest') ?? '';
-      if (computeDigest(total) !== expected)
-        return json(res, 400, { errors: [{ code: 'DIGEST_INVALID' }] });
-      blobs.set(expected, total);
-      sessions.delete(session);
-      res.writeHead(201, {
-        location: `/v2/a/b/blobs/${expected}`,
-        'docker-content-digest': expected,
-      });
-      return void res.end();
-    }
-    if (req.method === 'DELETE') {
-      sessions.delete(session);
-      res.writeHead(204);
-      return void res.end();
-    }
-    json(res, 405, {});
-  };
-  return { blobs, sessions, patches: () => patches };
-}
-
 describe('blob uploads', () => {
   const data = randomBytes(10_000);
   const dataDigest = computeDigest(data);
 
   it('uploads a small known blob in one PUT, appending digest to the opaque Location', async () => {
-    const fake = uploadServer();
+    const fake = uploadServer(server);
     const result = await registry
       .repository('a/b')
       .blobs.push(() => Readable.from([data.subarray(0, 3000)]), {
@@ -247,7 +170,7 @@ describe('blob uploads', () => {
   });
 
   it('skips a blob the registry has', async () => {
-    const fake = uploadServer();
+    const fake = uploadServer(server);
     fake.blobs.set(dataDigest, data);
     const result = await registry
       .repository('a/b')
@@ -257,7 +180,7 @@ describe('blob uploads', () => {
   });
 
   it('mounts from another repository when it can', async () => {
-    const fake = uploadServer();
+    const fake = uploadServer(server);
     fake.blobs.set(dataDigest, data);
     const result = await registry
       .repository('a/b')
@@ -273,7 +196,7 @@ describe('blob uploads', () => {
   });
 
   it('streams an unknown-digest source in PATCH chunks with Content-Range and hashes on the way', async () => {
-    const fake = uploadServer();
+    const fake = uploadServer(server);
     const result = await registry.repository('a/b').blobs.push(() => Readable.from([data]));
     expect(result).toEqual({ digest: dataDigest, size: data.byteLength, outcome: 'uploaded' });
     const patches = server.requests.filter((r) => r.method === 'PATCH');
@@ -284,14 +207,14 @@ describe('blob uploads', () => {
   });
 
   it('respects OCI-Chunk-Min-Length', async () => {
-    uploadServer({ chunkMin: 4096 });
+    uploadServer(server, { chunkMin: 4096 });
     await registry.repository('a/b').blobs.push(() => Readable.from([data]));
     const patches = server.requests.filter((r) => r.method === 'PATCH');
     expect(patches.map((r) => r.body.byteLength)).toEqual([4096, 4096, 10_000 - 8192]);
   });
 
   it('resumes an interrupted chunk from the upload status Range, re-sending only the missing half', async () => {
-    const fake = uploadServer({ failPatch: 3 });
+    const fake = uploadServer(server, { failPatch: 3 });
     const result = await registry.repository('a/b').blobs.push(() => Readable.from([data]));
     expect(result.digest).toBe(dataDigest);
     expect(fake.blobs.get(dataDigest)?.equals(data)).toBe(true);
@@ -308,7 +231,7 @@ describe('blob uploads', () => {
   });
 
   it('refuses a source whose bytes do not match the expected digest and cancels the session', async () => {
-    const fake = uploadServer();
+    const fake = uploadServer(server);
     const big = randomBytes(6000); // above the monolithic threshold: chunked
     const error = await registry
       .repository('a/b')
@@ -324,7 +247,7 @@ describe('blob uploads', () => {
   });
 
   it('hashes large blobs once: the digest of a streamed upload equals sha256 of the bytes', async () => {
-    uploadServer();
+    uploadServer(server);
     const parts = Array.from({ length: 7 }, () => randomBytes(1500));
     const hash = createHash('sha256');
     for (const part of parts) hash.update(part);
@@ -365,7 +288,7 @@ describe('blob upload failures', () => {
 
 describe('upload progress', () => {
   it('reports progress of a monolithic streamed PUT without disturbing the body', async () => {
-    const fake = uploadServer();
+    const fake = uploadServer(server);
     const data = randomBytes(3000);
     const seen: number[] = [];
     const result = await registry.repository('a/b').blobs.push(

@@ -7,6 +7,7 @@ import {
   type PushBlobOptions,
   type PushBlobResult,
 } from './blob-upload.js';
+import { pushBlobWhileHashing, type StreamingUploadOptions } from './blob-upload-streaming.js';
 import { RegistryErrorCode } from './errors.js';
 import { discard, readBytes, responseError, type Transport } from './transport.js';
 
@@ -111,6 +112,26 @@ export class BlobStore {
       { ...this.#context, exists: (digest, signal) => this.exists(digest, signal) },
       source,
       expected,
+      options,
+    );
+  }
+
+  /**
+   * Uploads `size` bytes while their digest is computed elsewhere (see
+   * {@link pushBlobWhileHashing}): the transfer overlaps the hash pass, and stops early when
+   * the digest shows the registry has the blob.
+   */
+  async pushWhileHashing(
+    open: () => Readable,
+    size: number,
+    digest: Promise<Digest>,
+    options?: StreamingUploadOptions,
+  ): Promise<PushBlobResult> {
+    return pushBlobWhileHashing(
+      { ...this.#context, exists: (known, signal) => this.exists(known, signal) },
+      open,
+      size,
+      digest,
       options,
     );
   }

@@ -17,6 +17,7 @@ export {
   type PushBlobOptions,
   type PushBlobResult,
 } from './blob-upload.js';
+export type { StreamingUploadOptions } from './blob-upload-streaming.js';
 export { BlobStore } from './blobs.js';
 export * from './challenge.js';
 export * from './credentials/index.js';

@@ -261,3 +261,32 @@ describe('loopback scheme', () => {
     await tls.client.close();
   });
 });
+
+describe('connection reuse', () => {
+  it('keeps the connection open after HEAD requests (undici closes it by default)', async () => {
+    const ports = new Set<number>();
+    server.handle = (req, res) => {
+      ports.add(req.socket.remotePort ?? 0);
+      // As registry:2 answers: no Connection header (the loopback server's own 1 s keep-alive
+      // would make undici close the connection early anyway).
+      res.writeHead(req.url?.endsWith('/v2/') ? 200 : 404, {
+        'content-length': '0',
+        'keep-alive': 'timeout=30',
+      });
+      res.end();
+    };
+    const { client } = registry({ concurrency: 1 });
+    const blobs = client.repository('a/b').blobs;
+    const answers: boolean[] = [];
+    for (let i = 0; i < 10; i++) {
+      answers.push(await blobs.exists(`sha256:${String(i).repeat(64)}`));
+    }
+    expect(answers).toEqual(Array(10).fill(false));
+    const heads = server.requests.filter((request) => request.method === 'HEAD');
+    expect(heads).toHaveLength(10);
+    expect(heads.map((request) => request.headers.connection)).not.toContain('close');
+    // One connection for the ping and all ten HEADs.
+    expect(ports.size).toBe(1);
+    await client.close();
+  });
+});

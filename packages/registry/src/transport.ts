@@ -237,6 +237,10 @@ export class Transport {
       signal: request.signal ?? null,
       // Blob bodies are large: buffer more of them before pausing the socket.
       highWaterMark: 1024 * 1024,
+      // undici closes the connection after every HEAD ("interop with misbehaving servers") unless
+      // told otherwise. Registries send no HEAD bodies, and a push of 1,000 small files checks
+      // 1,000 blobs: keeping the connection took 1,000 HEADs from 1.9-2.5 s to 1.1-1.2 s.
+      ...(request.method === 'HEAD' ? { reset: false } : {}),
     });
     this.#trace(
       () =>

@@ -21,6 +21,7 @@ export interface PushArgs extends CommonArgs {
   concurrency: number;
   'disable-path-validation'?: boolean;
   title?: string;
+  'digest-cache'?: boolean;
 }
 
 export interface PullArgs extends CommonArgs {
@@ -45,6 +46,7 @@ export interface AttachArgs extends CommonArgs {
   concurrency: number;
   'disable-path-validation'?: boolean;
   platform?: string;
+  'digest-cache'?: boolean;
 }
 
 export interface DiscoverArgs extends CommonArgs {
@@ -79,6 +81,12 @@ export interface ResolveArgs extends CommonArgs {
 const common = <T>(yargs: Argv<T>) => withOutputOptions(withRemoteOptions(yargs));
 const annotations = <T>(yargs: Argv<T>) =>
   yargs
+    .option('digest-cache', {
+      type: 'boolean',
+      default: true,
+      describe:
+        'Remember digests of large files by inode, size and times, so an unchanged file is not hashed again (--no-digest-cache: always hash; also FERRY_DIGEST_CACHE=0)',
+    })
     .option('annotation', {
       alias: 'a',
       type: 'string',

@@ -8,6 +8,7 @@ import {
   checkExportPath,
   exportManifest,
   packOptions,
+  pushHashing,
   stageFiles,
   uploadPacked,
 } from './publish.js';
@@ -22,12 +23,26 @@ export async function run(context: Context, args: AttachArgs): Promise<void> {
   const staged = await stageFiles(args.files, undefined);
   ensureSomethingToPush(staged.files, options.annotations, 'attach');
   const progress = Progress.forTerminal(args.tty);
+  const hashing = await pushHashing(ref.target, {
+    concurrency: args.concurrency,
+    progress,
+    digestCache: args['digest-cache'],
+  });
   const packed = await pack(staged.files, {
     ...options,
+    hashFile: hashing.hashFile,
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+  }).catch(async (error: unknown) => {
+    await hashing.abort();
+    throw error;
   });
+  let attached = false;
   try {
-    await uploadPacked(context, ref.target, packed, { concurrency: args.concurrency, progress });
+    await uploadPacked(context, ref.target, packed, {
+      concurrency: args.concurrency,
+      progress,
+      eager: hashing.eager,
+    });
     await exportManifest(args['export-manifest'], packed);
     printResult(
       context,
@@ -43,7 +58,10 @@ export async function run(context: Context, args: AttachArgs): Promise<void> {
         },
       ),
     );
+    attached = true;
   } finally {
+    if (attached) await hashing.save();
+    else await hashing.abort();
     progress.stop();
     await packed.cleanup();
     await staged.cleanup();

@@ -2,10 +2,23 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FileInput, PackedArtifact, PackedBlob, PackOptions, Target } from '@ferry/artifact';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  defaultCacheDir,
+  DigestCache,
+  digestFile,
+  EagerUploads,
+  type FileHasher,
+  type FileInput,
+  type PackedArtifact,
+  type PackedBlob,
+  type PackOptions,
+  type StreamingPusher,
+  type Target,
+} from '@ferry/artifact';
+import { Annotation, MediaType, type Descriptor } from '@ferry/oci';
 import type { Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { describe, printStatus } from '../output.js';
@@ -133,12 +146,68 @@ export async function packOptions(args: {
   };
 }
 
+/** How a push learns digests: the digest cache, and uploads started while files are hashed. */
+export interface PushHashing {
+  /** For pack(). */
+  hashFile: FileHasher;
+  /** Uploads started by hashFile, to a registry; uploadPacked waits for them. */
+  eager: EagerUploads | undefined;
+  /** Stores what the digest cache learned; call once the push succeeded. */
+  save(): Promise<void>;
+  /** Stops uploads started early; call when the push failed. */
+  abort(): Promise<void>;
+}
+
+/** A progress bar for an upload whose digest is not known yet. */
+function eagerBar(path: string, size: number): Descriptor {
+  return {
+    mediaType: MediaType.OciLayer,
+    digest: `sha256:eager-upload:${path}`,
+    size,
+    annotations: { [Annotation.Title]: basename(path) },
+  };
+}
+
+/**
+ * The digest cache (unless --no-digest-cache or FERRY_DIGEST_CACHE=0) and, for a registry target,
+ * uploads that stream while files are hashed (see EagerUploads).
+ */
+export async function pushHashing(
+  target: Target | undefined,
+  options: { concurrency: number; progress: Progress; digestCache?: boolean | undefined },
+): Promise<PushHashing> {
+  const useCache = options.digestCache !== false && process.env.FERRY_DIGEST_CACHE !== '0';
+  const cache = useCache ? await DigestCache.open(defaultCacheDir()) : undefined;
+  const { progress } = options;
+  const eager =
+    target?.pushWhileHashing !== undefined
+      ? new EagerUploads(target as StreamingPusher, {
+          concurrency: options.concurrency,
+          onStart: (path, size) => progress.start(eagerBar(path, size), 'Uploading'),
+          onProgress: (path, bytes) => progress.advance(eagerBar(path, 0), bytes),
+        })
+      : undefined;
+  const hashed = eager ? eager.hasher(digestFile) : digestFile;
+  return {
+    hashFile: cache ? cache.hasher(hashed) : hashed,
+    eager,
+    // A cache that cannot be written costs a hash next time, not this push.
+    save: async () => void (await cache?.save().catch(() => {})),
+    abort: async () => void (await eager?.abort()),
+  };
+}
+
 /** Uploads config and layers (skipping what exists), then the manifest by digest. */
 export async function uploadPacked(
   context: Context,
   target: Target,
   packed: PackedArtifact,
-  options: { concurrency: number; progress: Progress; tag?: string | undefined },
+  options: {
+    concurrency: number;
+    progress: Progress;
+    tag?: string | undefined;
+    eager?: EagerUploads | undefined;
+  },
 ): Promise<void> {
   const blobs: PackedBlob[] = [packed.config, ...packed.layers];
   const unique = [...new Map(blobs.map((blob) => [blob.descriptor.digest, blob])).values()];
@@ -146,6 +215,14 @@ export async function uploadPacked(
   const worker = async () => {
     for (let blob = unique[next++]; blob; blob = unique[next++]) {
       const { descriptor } = blob;
+      const early = options.eager?.started(descriptor.digest);
+      if (early) {
+        const outcome = await early.outcome;
+        options.progress.finish(eagerBar(early.path, early.size));
+        const verb = outcome === 'exists' ? 'Exists' : 'Uploaded';
+        printStatus(context, verb, describe(descriptor), descriptor.digest);
+        continue;
+      }
       if (await target.exists(descriptor)) {
         printStatus(context, 'Exists', describe(descriptor), descriptor.digest);
         continue;
@@ -161,6 +238,8 @@ export async function uploadPacked(
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(options.concurrency, unique.length)) }, worker),
   );
+  // Any other early upload (two files with the same bytes) must end before the manifest goes.
+  await options.eager?.settle();
   // One PUT by tag where the target can, instead of one by digest and another by tag.
   if (options.tag && target.pushTagged) {
     await target.pushTagged(packed.descriptor, packed.manifestBytes, options.tag);

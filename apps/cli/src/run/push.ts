@@ -10,6 +10,7 @@ import {
   checkExportPath,
   exportManifest,
   packOptions,
+  pushHashing,
   splitFileArgument,
   stageFiles,
   uploadPacked,
@@ -38,9 +39,16 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
   const config = args.config ? splitFileArgument(args.config) : undefined;
   if (!config) ensureSomethingToPush(staged.files, options.annotations, 'push');
   const progress = Progress.forTerminal(args.tty);
+  const hashing = await pushHashing(ref?.target, {
+    concurrency: args.concurrency,
+    progress,
+    digestCache: args['digest-cache'],
+  });
+  let pushed = false;
   try {
     const packed = await pack(staged.files, {
       ...options,
+      hashFile: hashing.hashFile,
       ...(config
         ? {
             config: {
@@ -58,6 +66,7 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
         concurrency: args.concurrency,
         progress,
         tag: tags[0],
+        eager: hashing.eager,
       });
       for (const tag of tags.slice(1)) await ref.target.tag(packed.descriptor, tag);
       await exportManifest(args['export-manifest'], packed);
@@ -82,10 +91,13 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
           },
         ),
       );
+      pushed = true;
     } finally {
       await packed.cleanup();
     }
   } finally {
+    if (pushed) await hashing.save();
+    else await hashing.abort();
     progress.stop();
     await staged.cleanup();
   }

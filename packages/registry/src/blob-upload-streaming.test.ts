@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { computeDigest, type Digest } from '@ferry/oci';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Registry } from './registry.js';
+import { recordingSleep, startLoopback, type LoopbackServer } from './testing/loopback.js';
+import { uploadServer } from './testing/upload-server.js';
+
+let server: LoopbackServer;
+let registry: Registry;
+beforeEach(async () => {
+  server = await startLoopback();
+  registry = new Registry(server.host, { sleep: recordingSleep().sleep });
+});
+afterEach(async () => {
+  await registry.close();
+  await server.close();
+});
+
+const data = randomBytes(300_000);
+const dataDigest = computeDigest(data);
+const open = () => Readable.from([data.subarray(0, 100_000), data.subarray(100_000)]);
+const blobs = () => registry.repository('a/b').blobs;
+const methods = () => server.requests.map((request) => request.method);
+
+describe('uploads while the digest is computed elsewhere', () => {
+  it('streams one PATCH without Content-Range, then PUTs the digest with an empty body', async () => {
+    const fake = uploadServer(server);
+    let progress = 0;
+    const result = await blobs().pushWhileHashing(
+      open,
+      data.byteLength,
+      Promise.resolve(dataDigest),
+      {
+        onProgress: (bytes) => (progress += bytes),
+      },
+    );
+    expect(result).toEqual({ digest: dataDigest, size: data.byteLength, outcome: 'uploaded' });
+    expect(methods()).toEqual(['POST', 'HEAD', 'PATCH', 'PUT']);
+    const patch = server.requests[2];
+    expect(patch?.headers['content-range']).toBeUndefined();
+    expect(patch?.headers['content-length']).toBe(String(data.byteLength));
+    const put = server.requests[3];
+    expect(put?.body.byteLength).toBe(0);
+    expect(put?.url).toContain(`digest=${encodeURIComponent(dataDigest)}`);
+    expect(fake.blobs.get(dataDigest)?.equals(data)).toBe(true);
+    expect(progress).toBe(data.byteLength);
+  });
+
+  it('stops and deletes the session when the digest shows the registry has the blob', async () => {
+    const fake = uploadServer(server);
+    fake.blobs.set(dataDigest, data);
+    let release: (digest: Digest) => void = () => {};
+    const digest = new Promise<Digest>((resolve) => (release = resolve));
+    let told = false;
+    const pending = blobs().pushWhileHashing(open, data.byteLength, digest, {
+      onExists: () => (told = true),
+    });
+    release(dataDigest);
+    const result = await pending;
+    expect(result.outcome).toBe('exists');
+    expect(told).toBe(true);
+    expect(methods()).not.toContain('PUT');
+    // Whatever the PATCH got to, the session it started is gone.
+    if (methods().includes('POST')) expect(methods()).toContain('DELETE');
+    expect(fake.sessions.size).toBe(0);
+  });
+
+  it('fails with the hashing error and leaves no session behind', async () => {
+    const fake = uploadServer(server);
+    let fail: (error: Error) => void = () => {};
+    const digest = new Promise<Digest>((_resolve, reject) => (fail = reject));
+    const pending = blobs().pushWhileHashing(open, data.byteLength, digest);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    fail(new Error('EIO reading the file'));
+    await expect(pending).rejects.toThrow('EIO reading the file');
+    expect(methods()).not.toContain('PUT');
+    expect(fake.sessions.size).toBe(0);
+  });
+
+  it('pushes again the ordinary way, with the now known digest, when the PATCH fails with 503', async () => {
+    const fake = uploadServer(server, { patchStatus: 503 });
+    let progress = 0;
+    const result = await blobs().pushWhileHashing(
+      open,
+      data.byteLength,
+      Promise.resolve(dataDigest),
+      {
+        onProgress: (bytes) => (progress += bytes),
+      },
+    );
+    expect(result.outcome).toBe('uploaded');
+    expect(methods()).toEqual(['POST', 'HEAD', 'PATCH', 'DELETE', 'POST', 'PUT']);
+    expect(server.requests[5]?.body.equals(data)).toBe(true);
+    expect(fake.blobs.get(dataDigest)?.equals(data)).toBe(true);
+    // Bytes of the failed attempt are taken back, so a progress bar ends at the blob's size.
+    expect(progress).toBe(data.byteLength);
+  });
+
+  it('refuses bytes that do not match the digest (the file changed after hashing)', async () => {
+    const fake = uploadServer(server);
+    const stale = computeDigest(Buffer.from('the file as it was when hashed'));
+    const error = await blobs()
+      .pushWhileHashing(open, data.byteLength, Promise.resolve(stale))
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 400, registryCode: 'DIGEST_INVALID' });
+    expect(fake.blobs.size).toBe(0);
+    expect(methods().filter((method) => method === 'PUT')).toHaveLength(1);
+    expect(fake.sessions.size).toBe(0);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * An upload that starts before the digest is known: the content streams to the registry in one
+ * `PATCH` while the caller hashes it (another read of the same file), and the upload is closed
+ * with `PUT ?digest=` once both are done. A blob that turns out to be present already is not
+ * sent further: the `PATCH` is aborted and the session deleted as soon as the digest says so.
+ *
+ * This overlaps the hash pass with the transfer. Hashing first and uploading after costs a full
+ * extra pass over the file before the first byte leaves (0.7 s per GiB here); the alternative,
+ * hashing the bytes as they are sent, cannot skip a blob the registry already holds.
+ * https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#streamed-upload
+ */
+import type { Readable } from 'node:stream';
+import type { Digest } from '@ferry/oci';
+import {
+  cancelUpload,
+  countedBody,
+  isRestartable,
+  pushBlob,
+  putFinal,
+  uploadLocation,
+  type PushBlobOptions,
+  type PushBlobResult,
+  type Session,
+  type UploadContext,
+} from './blob-upload.js';
+import { discard, responseError } from './transport.js';
+
+export interface StreamingUploadOptions extends PushBlobOptions {
+  /** Told once the digest is known and the registry turned out to hold the blob already. */
+  onExists?: (() => void) | undefined;
+}
+
+/**
+ * Uploads `size` bytes from `open` while `digest` is being computed elsewhere. Resolves like
+ * {@link pushBlob}: `exists` when the registry had the blob (little or nothing was sent).
+ * When the streamed attempt fails in a way a new session may not (a broken connection, a 5xx),
+ * the blob is pushed again the ordinary way, with the digest now known and the usual retries.
+ */
+export async function pushBlobWhileHashing(
+  context: UploadContext,
+  open: () => Readable,
+  size: number,
+  digest: Promise<Digest>,
+  options: StreamingUploadOptions = {},
+): Promise<PushBlobResult> {
+  const scopes = [`repository:${context.name}:pull,push`];
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const session: Session = { context, scopes, signal };
+  let location: URL | undefined;
+  let sent = 0;
+  const upload = (async () => {
+    const started = await context.transport.send({
+      method: 'POST',
+      url: new URL('blobs/uploads/', context.repositoryUrl),
+      scopes,
+      signal,
+    });
+    if (started.status !== 202) throw await responseError(started, 'POST');
+    await discard(started);
+    location = uploadLocation(started, context);
+    const response = await context.transport.send({
+      method: 'PATCH',
+      url: location,
+      // No Content-Range: one streamed chunk, the whole blob.
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body: () =>
+        countedBody(open, (bytes) => {
+          sent += bytes;
+          options.onProgress?.(bytes);
+        }),
+      scopes,
+      signal,
+      retry: false,
+    });
+    if (response.status !== 202) throw await responseError(response, 'PATCH');
+    await discard(response);
+    location = uploadLocation(response, context);
+    return location;
+  })();
+  // Until it is awaited below, a failure is held in the promise, not reported as unhandled.
+  upload.catch(() => {});
+
+  const abandon = async () => {
+    stop.abort();
+    await upload.catch(() => {});
+    if (location) await cancelUpload(session, location);
+  };
+
+  let known: Digest;
+  try {
+    known = await digest;
+    if (!options.skipExistsCheck && (await context.exists(known, options.signal))) {
+      await abandon();
+      options.onExists?.();
+      return { digest: known, size, outcome: 'exists' };
+    }
+  } catch (error) {
+    await abandon();
+    throw error;
+  }
+
+  try {
+    await putFinal(session, await upload, known, undefined);
+    return { digest: known, size, outcome: 'uploaded' };
+  } catch (error) {
+    if (location) await cancelUpload(session, location);
+    if (options.signal?.aborted || !isRestartable(error) || options.replayable === false) {
+      throw error;
+    }
+    // The digest is known now: the ordinary upload (HEAD skipped, one PUT) with its retries.
+    // Progress already reported for this attempt is taken back first.
+    options.onProgress?.(-sent);
+    return pushBlob(context, open, { digest: known, size }, { ...options, skipExistsCheck: true });
+  }
+}
