@@ -9,6 +9,11 @@ if (args.length === 1 && args[0] === '--version') {
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${version}\n`);
 } else {
+  // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: at once with
+  // Liftoff, then again with TurboFan on a background thread, which raised the peak RSS of every
+  // command that makes a request by 35 MiB (68 → 103 MiB for `repo tags`) and cost ~0.1 s at
+  // exit, with no measurable gain in parsing speed (a 1 GiB pull took the same time).
+  (await import('node:v8')).setFlagsFromString('--liftoff-only');
   const { run } = await import('../dist/main.js');
   process.exitCode = await run(args);
 }

@@ -52,11 +52,15 @@ export class EagerUploads {
       this.#active++;
       const hashed = inner(path, signal);
       this.#options.onStart?.(path, size);
+      const digest = hashed.then((result) => result.digest);
+      // A target may still be busy (opening the session) when hashing fails; the failure reaches
+      // the caller through `hashed` below, so this copy must not count as unhandled.
+      digest.catch(() => {});
       const outcome = this.#target
         .pushWhileHashing(
           () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
           size,
-          hashed.then((result) => result.digest),
+          digest,
           {
             signal: signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal,
             onProgress: (bytes) => this.#options.onProgress?.(path, bytes),

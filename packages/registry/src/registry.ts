@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { FerryError } from '@ferry/oci';
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { Authenticator, type CredentialProvider } from './auth.js';
 import { listPaged, type PageOptions } from './paging.js';
 import { Repository } from './repository.js';
+import { EnvHttpProxyAgent } from './undici-agent.js';
 import {
   DEFAULT_RETRY_POLICY,
   discard,

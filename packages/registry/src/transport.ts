@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError } from '@ferry/oci';
 import type { Dispatcher } from 'undici';
+import { request as dispatch } from './undici-agent.js';
 import type { Authenticator } from './auth.js';
 import { discard } from './body.js';
 import { parseWwwAuthenticate } from './challenge.js';
@@ -228,7 +229,7 @@ export class Transport {
     const body = typeof request.body === 'function' ? request.body() : request.body;
     const started = Date.now();
     this.#trace(() => `> ${request.method} ${redactUrl(request.url)} ${formatHeaders(headers)}`);
-    const response = await this.dispatcher.request({
+    const response = await dispatch(this.dispatcher, {
       origin: request.url.origin,
       path: `${request.url.pathname}${request.url.search}`,
       method: request.method,
