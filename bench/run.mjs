@@ -164,14 +164,19 @@ let current; // the child being measured, so a signal can stop it
  * Runs a command; wall time from our clock, peak RSS from GNU time (written to a file so it never
  * mixes with the command's own stderr).
  */
-async function measure(cmd, args, { cwd, rss = true } = {}) {
+async function measure(cmd, args, { cwd, rss = true, env: extraEnv } = {}) {
   const timeFile = join(WORK, `time-${process.pid}.txt`);
   const [file, argv] =
     rss && HAVE_TIME ? [TIME, ['-f', '%e %M %U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
   const started = performance.now();
   const { code, stdout, stderr } = await new Promise((resolveRun, reject) => {
     // Its own process group, so a signal to the bench can stop GNU time *and* the command under it.
-    const child = spawn(file, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(file, argv, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      ...(extraEnv ? { env: { ...process.env, ...extraEnv } } : {}),
+    });
     current = child;
     let out = '';
     let err = '';
@@ -198,7 +203,18 @@ async function measure(cmd, args, { cwd, rss = true } = {}) {
   return { seconds, rssMiB, cpu, stdout, stderr };
 }
 
-const ferry = (args, opts) => measure(NODE, [FERRY, ...args, '--no-tty'], opts);
+// Never the user's own ~/.cache/ferry: the bench's cache lives and dies with its work directory.
+const ferry = (args, opts = {}) =>
+  measure(NODE, [FERRY, ...args, '--no-tty'], {
+    ...opts,
+    env: opts.env ?? { FERRY_CACHE: join(WORK, 'ferry-cache', 'default') },
+  });
+/**
+ * ferry's cache directory (downloads and the digest cache) for a push: a fresh one per sample, so
+ * that a "new" push hashes the file as a first push would; "present" reuses the one of the push
+ * before it, as a user pushing the same file again would.
+ */
+const pushCache = (name) => ({ FERRY_CACHE: join(WORK, 'ferry-cache', name) });
 function forgetSkopeoCache() {
   for (const f of SKOPEO_CACHES) rmSync(f, { force: true });
 }
@@ -411,7 +427,10 @@ async function main() {
           `push ${big} (new)`,
           SIZES.big,
           'ferry',
-          await ferry(['push', `${host}/b/new-${i}:v1`, 'big.bin'], { cwd: data }),
+          await ferry(['push', `${host}/b/new-${i}:v1`, 'big.bin'], {
+            cwd: data,
+            env: pushCache(`big-${i}`),
+          }),
           busy,
         );
       },
@@ -487,7 +506,10 @@ async function main() {
           `push ${big} (present)`,
           SIZES.big,
           'ferry',
-          await ferry(['push', `${host}/b/new-${i}:v1`, 'big.bin'], { cwd: data }),
+          await ferry(['push', `${host}/b/new-${i}:v1`, 'big.bin'], {
+            cwd: data,
+            env: pushCache(`big-${i}`),
+          }),
           busy,
         );
       },
@@ -503,6 +525,22 @@ async function main() {
             `oci:${layout('big')}:v1`,
             `docker://${host}/s/new-${i}:v1`,
           ]),
+          busy,
+        );
+      },
+      async (i) => {
+        // The same again from a machine that never pushed the file (no digest cache): ferry has
+        // to hash it, and starts streaming it meanwhile, stopping once the digest says "exists".
+        const busy = await settle();
+        record(
+          'push-present-cold',
+          `push ${big} (present, no digest cache)`,
+          SIZES.big,
+          'ferry',
+          await ferry(['push', `${host}/b/new-${i}:v1`, 'big.bin'], {
+            cwd: data,
+            env: pushCache(`big-cold-${i}`),
+          }),
           busy,
         );
       },
@@ -575,7 +613,10 @@ async function main() {
           `push ${smallLabel}`,
           smallBytes,
           'ferry',
-          await ferry(['push', `${host}/b/small-${i}:v1`, ...smallNames], { cwd: data }),
+          await ferry(['push', `${host}/b/small-${i}:v1`, ...smallNames], {
+            cwd: data,
+            env: pushCache(`small-${i}`),
+          }),
           busy,
         );
       },
@@ -647,7 +688,10 @@ async function main() {
           `push ${modelLabel} (new)`,
           modelBytes,
           'ferry',
-          await ferry(['push', `${host}/b/model-${i}:v1`, ...shardNames], { cwd: data }),
+          await ferry(['push', `${host}/b/model-${i}:v1`, ...shardNames], {
+            cwd: data,
+            env: pushCache(`model-${i}`),
+          }),
           busy,
         );
       },
@@ -748,7 +792,10 @@ async function main() {
         `push ${human(SIZES.huge)} (new)`,
         SIZES.huge,
         'ferry',
-        await ferry(['push', `${host}/b/huge-${i}:v1`, 'huge.bin'], { cwd: data }),
+        await ferry(['push', `${host}/b/huge-${i}:v1`, 'huge.bin'], {
+          cwd: data,
+          env: pushCache(`huge-${i}`),
+        }),
         busy,
       );
       const out = fresh('ferry-out');
