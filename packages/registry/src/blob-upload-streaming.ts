@@ -9,8 +9,8 @@
  * hashing the bytes as they are sent, cannot skip a blob the registry already holds.
  * https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#streamed-upload
  */
-import type { Readable } from 'node:stream';
-import type { Digest } from '@ferry/oci';
+import { PassThrough, type Readable } from 'node:stream';
+import { SizeMismatchError, type Digest } from '@ferry/oci';
 import {
   cancelUpload,
   countedBody,
@@ -44,11 +44,12 @@ export async function pushBlobWhileHashing(
   options: StreamingUploadOptions = {},
 ): Promise<PushBlobResult> {
   const scopes = [`repository:${context.name}:pull,push`];
-  const stop = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const { signal } = options;
   const session: Session = { context, scopes, signal };
   let location: URL | undefined;
   let sent = 0;
+  let body: StoppableBody | undefined;
+  let stopping = false;
   const upload = (async () => {
     const started = await context.transport.send({
       method: 'POST',
@@ -59,16 +60,23 @@ export async function pushBlobWhileHashing(
     if (started.status !== 202) throw await responseError(started, 'POST');
     await discard(started);
     location = uploadLocation(started, context);
+    if (stopping) return location;
     const response = await context.transport.send({
       method: 'PATCH',
       url: location,
-      // No Content-Range: one streamed chunk, the whole blob.
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body: () =>
-        countedBody(open, (bytes) => {
-          sent += bytes;
-          options.onProgress?.(bytes);
-        }),
+      // No Content-Range: one streamed chunk, the whole blob. No Content-Length either (chunked
+      // encoding), so that the body can be ended early and cleanly (see `abandon`).
+      headers: { 'content-type': 'application/octet-stream' },
+      body: () => {
+        body = stoppableBody(
+          countedBody(open, (bytes) => {
+            sent += bytes;
+            options.onProgress?.(bytes);
+          }),
+        );
+        if (stopping) body.stop();
+        return body.stream;
+      },
       scopes,
       signal,
       retry: false,
@@ -76,13 +84,21 @@ export async function pushBlobWhileHashing(
     if (response.status !== 202) throw await responseError(response, 'PATCH');
     await discard(response);
     location = uploadLocation(response, context);
+    if (!stopping && sent !== size) {
+      throw new SizeMismatchError(size, sent, 'streamed upload (the file changed while read)');
+    }
     return location;
   })();
   // Until it is awaited below, a failure is held in the promise, not reported as unhandled.
   upload.catch(() => {});
 
+  // Ends the upload early and deletes the session. Not by aborting the requests: registry:2
+  // keeps the bytes of a PATCH cut off mid-body and then refuses every request whose Location
+  // state predates them (DELETE included), so the session would stay behind with its data. An
+  // ended body gets a 202 and a fresh Location, and that DELETE succeeds.
   const abandon = async () => {
-    stop.abort();
+    stopping = true;
+    body?.stop();
     await upload.catch(() => {});
     if (location) await cancelUpload(session, location);
   };
@@ -113,4 +129,24 @@ export async function pushBlobWhileHashing(
     options.onProgress?.(-sent);
     return pushBlob(context, open, { digest: known, size }, { ...options, skipExistsCheck: true });
   }
+}
+
+interface StoppableBody {
+  stream: Readable;
+  /** Stops reading the source and ends the stream after what it holds already. */
+  stop(): void;
+}
+
+function stoppableBody(source: Readable): StoppableBody {
+  const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+  source.on('error', (error) => stream.destroy(error));
+  source.pipe(stream);
+  return {
+    stream,
+    stop() {
+      source.unpipe(stream);
+      source.destroy();
+      stream.end();
+    },
+  };
 }
