@@ -19,11 +19,16 @@ const requestWith = require('undici/lib/api/api-request.js') as (
 
 /**
  * `dispatcher.request(options)` for any Dispatcher: the full package adds `request` to
- * Dispatcher's prototype when it loads, which this module does not do.
+ * Dispatcher's prototype when it loads, which this module does not do. An injected dispatcher's
+ * own `request` (a wrapper, a MockAgent) is used when it has one.
  */
 export function request(
   dispatcher: Dispatcher,
   options: Dispatcher.RequestOptions,
 ): Promise<Dispatcher.ResponseData> {
-  return requestWith.call(dispatcher, options);
+  const own = (dispatcher as Partial<Dispatcher>).request as
+    ((options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>) | undefined;
+  return typeof own === 'function'
+    ? own.call(dispatcher, options)
+    : requestWith.call(dispatcher, options);
 }
