@@ -117,7 +117,9 @@ export class DigestCache {
       if (known) return { digest: known, size: Number(before.size) };
       const startedNs = BigInt(Date.now()) * 1_000_000n;
       const result = await inner(path, signal);
-      if (before.isFile() && BigInt(result.size) === before.size) {
+      // Small files are never recorded: no second stat for each of a thousand 4 KiB files.
+      const recordable = before.size >= BigInt(DIGEST_CACHE_MIN_SIZE);
+      if (recordable && before.isFile() && BigInt(result.size) === before.size) {
         this.record(path, before, await stat(path, { bigint: true }), result.digest, startedNs);
       }
       return result;
