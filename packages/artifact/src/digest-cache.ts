@@ -18,10 +18,14 @@ import { dirname, join, resolve } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { isDigest, type Digest } from '@ferry/oci';
 
-/** What pack() calls to learn a file's digest and size. */
+/**
+ * What pack() calls to learn a file's digest and size. `size` is what stat() just said, a hint for
+ * sizing read buffers; the result's size is what was actually read.
+ */
 export type FileHasher = (
   path: string,
   signal?: AbortSignal,
+  size?: number,
 ) => Promise<{ digest: Digest; size: number }>;
 
 /** Files smaller than this are hashed every time: reading them costs no more than a lookup. */
@@ -116,7 +120,7 @@ export class DigestCache {
       const known = before.isFile() ? this.lookup(path, before) : undefined;
       if (known) return { digest: known, size: Number(before.size) };
       const startedNs = BigInt(Date.now()) * 1_000_000n;
-      const result = await inner(path, signal);
+      const result = await inner(path, signal, Number(before.size));
       // Small files are never recorded: no second stat for each of a thousand 4 KiB files.
       const recordable = before.size >= BigInt(DIGEST_CACHE_MIN_SIZE);
       if (recordable && before.isFile() && BigInt(result.size) === before.size) {

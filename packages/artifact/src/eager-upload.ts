@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { FerryError, quote, type Digest } from '@ferry/oci';
 import type { FileHasher } from './digest-cache.js';
+import { readOptions } from './read-options.js';
 import type { StreamingOutcome, StreamingPusher } from './target.js';
 
 /** Below this, a file is hashed first and uploaded after (by the caller), as before. */
@@ -48,24 +49,19 @@ export class EagerUploads {
       const { size } = await stat(path);
       const minSize = this.#options.minSize ?? EAGER_UPLOAD_MIN_SIZE;
       if (size < minSize || this.#active >= this.#options.concurrency || this.#stop.signal.aborted)
-        return inner(path, signal);
+        return inner(path, signal, size);
       this.#active++;
-      const hashed = inner(path, signal);
+      const hashed = inner(path, signal, size);
       this.#options.onStart?.(path, size);
       const digest = hashed.then((result) => result.digest);
       // A target may still be busy (opening the session) when hashing fails; the failure reaches
       // the caller through `hashed` below, so this copy must not count as unhandled.
       digest.catch(() => {});
       const outcome = this.#target
-        .pushWhileHashing(
-          () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
-          size,
-          digest,
-          {
-            signal: signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal,
-            onProgress: (bytes) => this.#options.onProgress?.(path, bytes),
-          },
-        )
+        .pushWhileHashing(() => createReadStream(path, readOptions(size)), size, digest, {
+          signal: signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal,
+          onProgress: (bytes) => this.#options.onProgress?.(path, bytes),
+        })
         .finally(() => this.#active--);
       // Awaited through started() or settle(); until then a failure must not count as unhandled.
       outcome.catch(() => {});

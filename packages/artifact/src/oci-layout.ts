@@ -6,6 +6,7 @@
  * Nothing is cached: every call reads index.json afresh, so that changes made by other tools (or
  * other processes) between calls are seen.
  */
+import { readOptions } from './read-options.js';
 import { mkdir, open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -131,7 +132,7 @@ export class OciLayoutTarget implements Target {
       if (isErrno(error, 'ENOENT')) throw this.#notFound(`blob ${descriptor.digest}`, error);
       throw error;
     }
-    const file = handle.createReadStream({ highWaterMark: 1024 * 1024 });
+    const file = handle.createReadStream(readOptions(descriptor.size));
     if (options.signal) addAbortSignal(options.signal, file);
     // Verified while streaming: the consumer gets an error instead of an end if the file on disk
     // does not match the descriptor.

@@ -21,6 +21,7 @@ import {
   type ImageManifest,
 } from '@ferry/oci';
 import type { FileHasher } from './digest-cache.js';
+import { readOptions } from './read-options.js';
 import { UNSAFE_PATH, defaultTitle, validateTitle } from './paths.js';
 import { tarDirectory, unsupportedFile } from './tar.js';
 
@@ -167,12 +168,13 @@ async function statInput(file: string) {
   }
 }
 
-const READ = { highWaterMark: 1024 * 1024 };
-
-/** Reads and hashes a file (sha256). */
-export const digestFile: FileHasher = (file, signal) =>
-  // 1 MiB reads: with the default 64 KiB, hashing a 1 GiB file takes 2.5 times as long.
-  digestStream(createReadStream(file, READ) as AsyncIterable<Buffer>, 'sha256', signal);
+/** Reads and hashes a file (sha256), with read buffers sized by {@link readOptions}. */
+export const digestFile: FileHasher = (file, signal, size) =>
+  digestStream(
+    createReadStream(file, readOptions(size)) as AsyncIterable<Buffer>,
+    'sha256',
+    signal,
+  );
 
 function bytesBlob(descriptor: Descriptor, bytes: Uint8Array): PackedBlob {
   return { descriptor, open: () => Readable.from([Buffer.from(bytes)]) };
@@ -214,11 +216,11 @@ export async function pack(files: FileInput[], options: PackOptions = {}): Promi
             size: result.size,
             annotations: layerAnnotations,
           },
-          open: () => createReadStream(tarball, READ),
+          open: () => createReadStream(tarball, readOptions(result.size)),
           cleanup: () => rm(tarball, { force: true }),
         });
       } else if (stats.isFile()) {
-        const { digest, size } = await hashFile(file.path, signal);
+        const { digest, size } = await hashFile(file.path, signal, stats.size);
         layers.push({
           descriptor: {
             mediaType: file.mediaType ?? MediaType.OciLayer,
@@ -226,7 +228,7 @@ export async function pack(files: FileInput[], options: PackOptions = {}): Promi
             size,
             annotations: sorted({ ...extra, [Annotation.Title]: title }),
           },
-          open: () => createReadStream(file.path, READ),
+          open: () => createReadStream(file.path, readOptions(size)),
         });
       } else {
         throw unsupportedFile(file.path, stats);
@@ -245,7 +247,7 @@ export async function pack(files: FileInput[], options: PackOptions = {}): Promi
       const mediaType = options.config.mediaType ?? MediaTypeUnknownConfig;
       config = {
         descriptor: withConfigAnnotations({ mediaType, digest, size }),
-        open: () => createReadStream(configPath, READ),
+        open: () => createReadStream(configPath, readOptions(size)),
       };
     } else if (version === 'v1.1') {
       config = bytesBlob(withConfigAnnotations({ ...EmptyJson }), EMPTY_JSON_BYTES);

@@ -10,6 +10,7 @@ import {
   DigestCache,
   digestFile,
   EagerUploads,
+  ExistenceChecks,
   type FileHasher,
   type FileInput,
   type PackedArtifact,
@@ -211,6 +212,8 @@ export async function uploadPacked(
 ): Promise<void> {
   const blobs: PackedBlob[] = [packed.config, ...packed.layers];
   const unique = [...new Map(blobs.map((blob) => [blob.descriptor.digest, blob])).values()];
+  // Small blobs of a first push skip the HEAD (see ExistenceChecks).
+  const checks = new ExistenceChecks();
   let next = 0;
   const worker = async () => {
     for (let blob = unique[next++]; blob; blob = unique[next++]) {
@@ -223,9 +226,13 @@ export async function uploadPacked(
         printStatus(context, verb, describe(descriptor), descriptor.digest);
         continue;
       }
-      if (await target.exists(descriptor)) {
-        printStatus(context, 'Exists', describe(descriptor), descriptor.digest);
-        continue;
+      if (checks.shouldCheck(descriptor.size)) {
+        const exists = await target.exists(descriptor);
+        checks.observe(exists);
+        if (exists) {
+          printStatus(context, 'Exists', describe(descriptor), descriptor.digest);
+          continue;
+        }
       }
       options.progress.start(descriptor, 'Uploading');
       await target.push(descriptor, blob.open, {
