@@ -33,7 +33,8 @@ export class ExistenceChecks {
   constructor(options: ExistenceCheckOptions = {}) {
     this.#smallSize = options.smallSize ?? EXISTENCE_CHECK_SMALL_SIZE;
     this.#warmUp = options.warmUp ?? 8;
-    this.#sampleEvery = Math.max(1, options.sampleEvery ?? 16);
+    const sampleEvery = options.sampleEvery ?? 16;
+    this.#sampleEvery = Number.isFinite(sampleEvery) ? Math.max(1, sampleEvery) : 1;
   }
 
   /** Whether to ask the target before uploading a blob of `size` bytes. */

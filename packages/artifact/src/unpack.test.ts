@@ -385,6 +385,70 @@ describe('globMatcher', () => {
   });
 });
 
+describe('unpack: nested titles, by ancestor lookup', () => {
+  const layerOf = (title: string, bytes: Buffer) => ({
+    mediaType: 'application/octet-stream',
+    digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest,
+    size: bytes.byteLength,
+    annotations: { 'org.opencontainers.image.title': title },
+  });
+  const manifestOf = (titles: string[]) => ({
+    schemaVersion: 2 as const,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: EmptyJson,
+    layers: titles.map((t) => layerOf(t, Buffer.from(t))),
+  });
+  const fetcher = {
+    fetch: async (d: { annotations?: Record<string, string> }) =>
+      Readable.from([Buffer.from(d.annotations?.['org.opencontainers.image.title'] ?? '')]),
+  };
+
+  it.each([
+    [['a', 'a/b/c'], 'a/b/c', 'a'],
+    [['a/b/c', 'a'], 'a', 'a/b/c'],
+    [['d/e', 'q', 'd/e/f/g'], 'd/e/f/g', 'd/e'],
+  ])('refuses %j, naming both titles', async (titles, later, earlier) => {
+    const out = await mkdtemp(join(tmpdir(), 'ferry-nested-'));
+    try {
+      await expect(unpack(manifestOf(titles), fetcher, { outputDir: out })).rejects.toMatchObject({
+        code: 'ERR_DUPLICATE_TITLE',
+        message: `layers "${later}" and "${earlier}" would be written one inside the other`,
+      });
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses nesting outside the output directory when traversal is allowed', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'ferry-nested-'));
+    const out = join(parent, 'out');
+    try {
+      await expect(
+        unpack(manifestOf(['../p', '../p/q']), fetcher, {
+          outputDir: out,
+          allowPathTraversal: true,
+        }),
+      ).rejects.toMatchObject({ code: 'ERR_DUPLICATE_TITLE' });
+      expect(await readdir(parent)).toEqual([]);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('writes siblings and names that only share a prefix', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'ferry-nested-'));
+    try {
+      const titles = ['x', 'xy', 'd/a', 'd/b', 'd/c/e'];
+      const files = await unpack(manifestOf(titles), fetcher, { outputDir: out });
+      expect(files.map((f) => f.title)).toEqual(titles);
+      for (const title of titles) expect(await readFile(join(out, title), 'utf8')).toBe(title);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('unpack: nested titles', () => {
   it('refuses x and x/y before writing either', async () => {
     const out = await mkdtemp(join(tmpdir(), 'ferry-nested-'));

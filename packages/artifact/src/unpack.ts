@@ -152,8 +152,19 @@ async function unpackFile(plan: Plan, fetcher: Fetcher, options: UnpackOptions):
     } else {
       await rename(temp, plan.target);
     }
-  } finally {
+  } catch (error) {
+    // Only on failure: after a rename there is nothing left to remove (a syscall per file saved).
     await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Every directory above `target`, nearest first (titles may lead outside the output directory). */
+function ancestorsOf(target: string): string[] {
+  const ancestors: string[] = [];
+  for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
+    ancestors.push(dir);
+    if (path.dirname(dir) === dir) return ancestors;
   }
 }
 
@@ -221,6 +232,9 @@ export async function unpack(
   const outputDir = path.resolve(options.outputDir);
   const plans: Plan[] = [];
   const targets = new Set<string>();
+  const safeParents = new Set<string>();
+  /** Each directory above a planned target → one target below it. */
+  const above = new Map<string, string>();
   for (const descriptor of selectLayers(manifest, options.include)) {
     const title = titleOf(descriptor) ?? '';
     const target = resolveTitlePath(outputDir, title, options.allowPathTraversal);
@@ -229,10 +243,8 @@ export async function unpack(
     }
     // One layer's path inside another's (x and x/y) cannot both be written, and in parallel the
     // loser would fail half-way: refuse before anything is fetched.
-    const nested = [...targets].find(
-      (other) =>
-        target.startsWith(`${other}${path.sep}`) || other.startsWith(`${target}${path.sep}`),
-    );
+    // Looked up by ancestor, not by comparing every pair: 1,000 titles made half a million pairs.
+    const nested = above.get(target) ?? ancestorsOf(target).find((a) => targets.has(a));
     if (nested !== undefined) {
       throw new FerryError(
         'ERR_DUPLICATE_TITLE',
@@ -240,7 +252,13 @@ export async function unpack(
       );
     }
     targets.add(target);
-    if (!options.allowPathTraversal) await assertNoSymlinkEscape(outputDir, target, title);
+    for (const ancestor of ancestorsOf(target)) above.set(ancestor, target);
+    // Only the directories above a title are walked, so titles sharing a parent share the answer.
+    const parent = path.dirname(target);
+    if (!options.allowPathTraversal && !safeParents.has(parent)) {
+      await assertNoSymlinkEscape(outputDir, target, title);
+      safeParents.add(parent);
+    }
     if (options.keepOldFiles && (await exists(target))) throw fileExists(title, target);
     plans.push({ title, target, descriptor, directory: isDirectoryLayer(descriptor) });
   }
