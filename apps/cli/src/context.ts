@@ -14,7 +14,7 @@ import {
   type RegistryOptions,
 } from '@ferry/registry';
 import type { Io } from './io.js';
-import { parseSize, type CommonArgs } from './options.js';
+import { parseSize, SMALL_BLOB_CONCURRENCY, type CommonArgs } from './options.js';
 import { UsageError } from './exit.js';
 import { version } from './version.js';
 
@@ -120,7 +120,11 @@ export async function openRegistry(
       insecure: args.insecure,
       ca,
       userAgent: `ferry/${version}`,
-      concurrency: Math.max(4, Number((args as { concurrency?: number }).concurrency ?? 5)),
+      // Enough connections for whatever the command moves at once (see transferLimits).
+      concurrency: Math.max(
+        4,
+        Number((args as { concurrency?: number }).concurrency ?? SMALL_BLOB_CONCURRENCY),
+      ),
       staticBearerToken: undefined,
       debug: args.debug ? (line) => io.stderr(`[debug] ${line}\n`) : undefined,
       ...extra,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { FerryError } from '@ferry/oci';
 import { describe, expect, it } from 'vitest';
 import { reportError } from './exit.js';
-import { run } from './main.js';
+import { run, skipHelpCache } from './main.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -156,5 +156,47 @@ describe('parseSize', () => {
     expect(parseSize('1.5k')).toBe(1536);
     expect(parseSize('lots')).toBeNaN();
     expect(parseSize(undefined)).toBeUndefined();
+  });
+});
+
+describe('skipHelpCache', () => {
+  it('stops yargs rendering help after starting a handler, and help still works', async () => {
+    const { default: yargs } = await import('yargs');
+    let handled = 0;
+    const parser = yargs(['go'])
+      .command('go', 'a command', {}, () => void handled++)
+      .help()
+      .exitProcess(false);
+    skipHelpCache(parser);
+    await parser.parseAsync();
+    expect(handled).toBe(1);
+    // Fails if yargs renames its internals: then the render happens again, and this test says so.
+    const internal = (parser as unknown as { getInternalMethods(): unknown }).getInternalMethods();
+    const usage = (
+      internal as { getUsageInstance(): { hasCachedHelpMessage(): boolean } }
+    ).getUsageInstance();
+    expect(usage.hasCachedHelpMessage()).toBe(false);
+    const help = await new Promise<string>((resolve) =>
+      yargs(['--help'])
+        .command('go', 'a command', {}, () => {})
+        .help()
+        .exitProcess(false)
+        .parse(['--help'], {}, (_e, _a, text) => resolve(text)),
+    );
+    expect(help).toContain('a command');
+  });
+
+  it('without it, yargs caches the help text (the cost skipped)', async () => {
+    const { default: yargs } = await import('yargs');
+    const parser = yargs(['go'])
+      .command('go', 'a command', {}, () => {})
+      .help()
+      .exitProcess(false);
+    await parser.parseAsync();
+    const internal = (parser as unknown as { getInternalMethods(): unknown }).getInternalMethods();
+    const usage = (
+      internal as { getUsageInstance(): { hasCachedHelpMessage(): boolean } }
+    ).getUsageInstance();
+    expect(usage.hasCachedHelpMessage()).toBe(true);
   });
 });

@@ -53,6 +53,7 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     })
     .epilogue('Exit codes: 0 success, 1 failure, 2 usage error.');
 
+  skipHelpCache(parser);
   let output = '';
   try {
     await parser.parseAsync(protectDashes(argv), {}, (_error, _args, text) => {
@@ -66,4 +67,20 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
   // --help, --version and completion come back as text instead of being printed by yargs.
   if (output) io.stdout(`${output}\n`);
   return ExitCode.Ok;
+}
+
+/**
+ * yargs renders the whole help text after starting every command handler, in case the handler
+ * asks for it (`cacheHelpMessage`). ferry's handlers never do, and failures print a one-line hint
+ * instead of help, so the render (25-45 ms of every command's start-up, before its first request)
+ * is skipped. Reached through yargs' internal methods; if they change, yargs simply renders again.
+ */
+export function skipHelpCache(parser: unknown): void {
+  const internal = (parser as { getInternalMethods?: () => unknown }).getInternalMethods?.();
+  const usage = (
+    internal as { getUsageInstance?: () => unknown } | undefined
+  )?.getUsageInstance?.();
+  if (usage && typeof (usage as { cacheHelpMessage?: unknown }).cacheHelpMessage === 'function') {
+    (usage as { cacheHelpMessage: () => void }).cacheHelpMessage = () => {};
+  }
 }

@@ -3,6 +3,7 @@
  * Builders only: nothing here imports the heavy packages, so `ferry --help` stays fast.
  */
 import type { Argv } from 'yargs';
+import { UsageError } from './exit.js';
 
 export interface RemoteArgs {
   username?: string | undefined;
@@ -108,6 +109,40 @@ export function withConcurrency<T>(yargs: Argv<T>, fallback = 5) {
     default: fallback,
     describe: 'Blobs transferred at once',
   });
+}
+
+/** push, pull and attach: `--concurrency` without a yargs default, so that "not given" is seen. */
+export function withTransferConcurrency<T>(yargs: Argv<T>) {
+  return yargs.option('concurrency', {
+    type: 'number',
+    describe: `Blobs transferred at once [default: ${DEFAULT_CONCURRENCY}, and up to ${SMALL_BLOB_CONCURRENCY} for blobs under 1 MiB]`,
+  });
+}
+
+export const DEFAULT_CONCURRENCY = 5;
+/**
+ * Small blobs are bound by round trips, not bytes: 1,000 × 4 KiB pulled from registry:2 in 3.3 s
+ * at 16 at once against 3.9 s at 5 (pushed: 7.4 against 8.0 s), with no extra memory to speak of.
+ * An explicit --concurrency applies to every blob.
+ */
+export const SMALL_BLOB_CONCURRENCY = 16;
+
+export interface TransferLimits {
+  /** Blobs of 1 MiB or more in flight at once. */
+  concurrency: number;
+  /** Blobs in flight at once in all, small ones included (at least `concurrency`). */
+  total: number;
+}
+
+/** The limits for a `--concurrency` that may not have been given; refuses anything but 1, 2, …. */
+export function transferLimits(given: number | undefined): TransferLimits {
+  if (given === undefined) {
+    return { concurrency: DEFAULT_CONCURRENCY, total: SMALL_BLOB_CONCURRENCY };
+  }
+  if (!Number.isInteger(given) || given < 1) {
+    throw new UsageError(`--concurrency ${given}: give a whole number of at least 1, like 5`);
+  }
+  return { concurrency: given, total: given };
 }
 
 /** `8MiB`, `50MB`, `1048576` → bytes; undefined for undefined. */

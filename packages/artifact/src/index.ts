@@ -13,4 +13,4 @@ export type * from './target.js';
 export * from './unpack.js';
 export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar.js';
 export * from './blob-cache.js';
-export { limit } from './limit.js';
+export { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';

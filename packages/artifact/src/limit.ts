@@ -19,3 +19,23 @@ export function limit(concurrency: number): <T>(task: () => Promise<T>) => Promi
     }
   };
 }
+
+/**
+ * Below this size a blob's transfer is bound by round trips rather than bytes, and holds no large
+ * buffers: callers may allow more of them at once than of large ones.
+ */
+export const SMALL_BLOB_SIZE = 1024 * 1024;
+
+/**
+ * Two nested limits: at most `total` tasks at once, of which at most `large` are large. A large
+ * task takes its large slot before a general one, and small tasks never wait for large slots, so
+ * the pair cannot deadlock.
+ */
+export function limitBySize(
+  total: number,
+  large: number,
+): <T>(isLarge: boolean, task: () => Promise<T>) => Promise<T> {
+  const all = limit(total);
+  const big = limit(Math.min(large, total));
+  return (isLarge, task) => (isLarge ? big(() => all(task)) : all(task));
+}

@@ -16,7 +16,7 @@ import {
   type Descriptor,
   type ImageManifest,
 } from '@ferry/oci';
-import { limit } from './limit.js';
+import { limitBySize, SMALL_BLOB_SIZE } from './limit.js';
 import { assertNoSymlinkEscape, resolveTitlePath } from './paths.js';
 import { applyDirectoryMetadata, extractTarGzip } from './tar.js';
 import type { Fetcher } from './target.js';
@@ -34,6 +34,10 @@ export interface UnpackOptions {
   onProgress?: ((title: string, bytes: number) => void) | undefined;
   /** Layers fetched and written at once. Default 4. */
   concurrency?: number | undefined;
+  /**
+   * Of those, at most this many of 1 MiB or more (and directories). Default: `concurrency`.
+   */
+  largeConcurrency?: number | undefined;
 }
 
 export interface UnpackedFile {
@@ -263,7 +267,8 @@ export async function unpack(
     plans.push({ title, target, descriptor, directory: isDirectoryLayer(descriptor) });
   }
   // Many small files are bound by round trips, not bytes: fetch several at once.
-  const run = limit(options.concurrency ?? 4);
+  const concurrency = options.concurrency ?? 4;
+  const run = limitBySize(concurrency, options.largeConcurrency ?? concurrency);
   // One mkdir per directory, not per file: for 1,000 files in one directory, 999 failed with EEXIST.
   const directories = new Map<string, Promise<unknown>>();
   const makeParent = (target: string) => {
@@ -277,14 +282,17 @@ export async function unpack(
   };
   return Promise.all(
     plans.map((plan) =>
-      run(async (): Promise<UnpackedFile> => {
-        options.signal?.throwIfAborted();
-        await makeParent(plan.target);
-        if (plan.directory) await unpackDirectory(plan, fetcher, options);
-        else await unpackFile(plan, fetcher, options);
-        const { title, target, descriptor, directory } = plan;
-        return { title, path: target, descriptor, directory };
-      }),
+      run(
+        plan.directory || plan.descriptor.size >= SMALL_BLOB_SIZE,
+        async (): Promise<UnpackedFile> => {
+          options.signal?.throwIfAborted();
+          await makeParent(plan.target);
+          if (plan.directory) await unpackDirectory(plan, fetcher, options);
+          else await unpackFile(plan, fetcher, options);
+          const { title, target, descriptor, directory } = plan;
+          return { title, path: target, descriptor, directory };
+        },
+      ),
     ),
   );
 }

@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import {
   withConcurrency,
+  withTransferConcurrency,
   withOutputOptions,
   withRemoteOptions,
   type CommonArgs,
@@ -18,7 +19,7 @@ export interface PushArgs extends CommonArgs {
   config?: string;
   'image-spec'?: 'v1.1' | 'v1.0';
   'export-manifest'?: string;
-  concurrency: number;
+  concurrency?: number;
   'disable-path-validation'?: boolean;
   title?: string;
   'digest-cache'?: boolean;
@@ -32,7 +33,7 @@ export interface PullArgs extends CommonArgs {
   'keep-old-files'?: boolean;
   'allow-path-traversal'?: boolean;
   platform?: string;
-  concurrency: number;
+  concurrency?: number;
 }
 
 export interface AttachArgs extends CommonArgs {
@@ -43,7 +44,7 @@ export interface AttachArgs extends CommonArgs {
   'annotation-file'?: string;
   'image-spec'?: 'v1.1' | 'v1.0';
   'export-manifest'?: string;
-  concurrency: number;
+  concurrency?: number;
   'disable-path-validation'?: boolean;
   platform?: string;
   'digest-cache'?: boolean;
@@ -103,7 +104,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     command: 'push <reference> [files..]',
     describe: 'Push files (and directories) to a registry as an OCI artifact',
     builder: (yargs) =>
-      withConcurrency(annotations(common(yargs)))
+      withTransferConcurrency(annotations(common(yargs)))
         .positional('reference', {
           type: 'string',
           demandOption: true,
@@ -155,7 +156,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     command: 'pull <reference>',
     describe: 'Pull the files of an artifact into a directory (or one file to stdout)',
     builder: (yargs) =>
-      withConcurrency(common(yargs))
+      withTransferConcurrency(common(yargs))
         .positional('reference', {
           type: 'string',
           demandOption: true,
@@ -201,7 +202,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     command: 'attach <reference> [files..]',
     describe: 'Attach files or annotations to an existing artifact (a referrer with a subject)',
     builder: (yargs) =>
-      withConcurrency(annotations(common(yargs)))
+      withTransferConcurrency(annotations(common(yargs)))
         .positional('reference', {
           type: 'string',
           demandOption: true,

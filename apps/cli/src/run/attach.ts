@@ -1,6 +1,7 @@
 import { pack } from '@ferry/artifact';
 import type { AttachArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
+import { transferLimits } from '../options.js';
 import { descriptorJson, printResult } from '../output.js';
 import { Progress } from '../progress.js';
 import {
@@ -16,6 +17,7 @@ import { resolveRoot, where } from './shared.js';
 
 /** A referrer: an artifact whose `subject` is the named manifest, pushed by digest (no tag). */
 export async function run(context: Context, args: AttachArgs): Promise<void> {
+  const limits = transferLimits(args.concurrency);
   const ref = await openTarget(args.reference, context);
   const subject = await resolveRoot(ref, args.platform, context);
   await checkExportPath(args['export-manifest']);
@@ -24,7 +26,7 @@ export async function run(context: Context, args: AttachArgs): Promise<void> {
   ensureSomethingToPush(staged.files, options.annotations, 'attach');
   const progress = Progress.forTerminal(args.tty);
   const hashing = await pushHashing(ref.target, {
-    concurrency: args.concurrency,
+    concurrency: limits.concurrency,
     progress,
     digestCache: args['digest-cache'],
   });
@@ -39,7 +41,7 @@ export async function run(context: Context, args: AttachArgs): Promise<void> {
   let attached = false;
   try {
     await uploadPacked(context, ref.target, packed, {
-      concurrency: args.concurrency,
+      ...limits,
       progress,
       eager: hashing.eager,
     });

@@ -11,6 +11,8 @@ import {
   digestFile,
   EagerUploads,
   ExistenceChecks,
+  limit,
+  SMALL_BLOB_SIZE,
   type FileHasher,
   type FileInput,
   type PackedArtifact,
@@ -204,7 +206,10 @@ export async function uploadPacked(
   target: Target,
   packed: PackedArtifact,
   options: {
+    /** Blobs of 1 MiB or more uploaded at once. */
     concurrency: number;
+    /** Blobs uploaded at once in all, small ones included. Default: `concurrency`. */
+    total?: number | undefined;
     progress: Progress;
     tag?: string | undefined;
     eager?: EagerUploads | undefined;
@@ -234,17 +239,21 @@ export async function uploadPacked(
           continue;
         }
       }
-      options.progress.start(descriptor, 'Uploading');
-      await target.push(descriptor, blob.open, {
-        onProgress: (n) => options.progress.advance(descriptor, n),
-      });
-      options.progress.finish(descriptor);
+      const upload = async () => {
+        options.progress.start(descriptor, 'Uploading');
+        await target.push(descriptor, blob.open, {
+          onProgress: (n) => options.progress.advance(descriptor, n),
+        });
+        options.progress.finish(descriptor);
+      };
+      await (descriptor.size >= SMALL_BLOB_SIZE ? large(upload) : upload());
       printStatus(context, 'Uploaded', describe(descriptor), descriptor.digest);
     }
   };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(options.concurrency, unique.length)) }, worker),
-  );
+  // One worker per small-blob slot; a large blob also takes one of `concurrency` large slots.
+  const total = Math.max(options.concurrency, options.total ?? options.concurrency);
+  const large = limit(options.concurrency);
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(total, unique.length)) }, worker));
   // Any other early upload (two files with the same bytes) must end before the manifest goes.
   await options.eager?.settle();
   // One PUT by tag where the target can, instead of one by digest and another by tag.

@@ -9,6 +9,7 @@ import {
 import { FerryError, hostPlatform } from '@ferry/oci';
 import type { PullArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
+import { transferLimits } from '../options.js';
 import { UsageError } from '../exit.js';
 import { describe, descriptorJson, printResult, printStatus } from '../output.js';
 import { Progress } from '../progress.js';
@@ -16,6 +17,7 @@ import { openCache } from './cache.js';
 import { resolveRoot, where, writeOutput } from './shared.js';
 
 export async function run(context: Context, args: PullArgs): Promise<void> {
+  const limits = transferLimits(args.concurrency);
   const opened = await openTarget(args.reference, context);
   const cache = await openCache(context, args['cache-dir']);
   // Blobs come through the download cache: resumable across runs, free when already cached.
@@ -56,7 +58,8 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
       ...(include ? { include } : {}),
       keepOldFiles: args['keep-old-files'] === true,
       allowPathTraversal: args['allow-path-traversal'] === true,
-      concurrency: args.concurrency,
+      concurrency: limits.total,
+      largeConcurrency: limits.concurrency,
     });
     for (const file of files)
       printStatus(context, 'Downloaded', file.title, file.descriptor.digest);

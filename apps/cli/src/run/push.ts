@@ -2,6 +2,7 @@ import { pack } from '@ferry/artifact';
 import { isDigest } from '@ferry/oci';
 import type { PushArgs } from '../commands/artifacts.js';
 import { openTarget, splitLayoutReference, type Context, type TargetRef } from '../context.js';
+import { transferLimits } from '../options.js';
 import { UsageError } from '../exit.js';
 import { descriptorJson, printResult } from '../output.js';
 import { Progress } from '../progress.js';
@@ -26,6 +27,7 @@ function refuseDigest(ref: TargetRef): void {
 }
 
 export async function run(context: Context, args: PushArgs): Promise<void> {
+  const limits = transferLimits(args.concurrency);
   // A layout directory is created only once there is something valid to put in it; a registry
   // reference is checked before any file is read.
   const layout = context.args['oci-layout'] === true;
@@ -40,7 +42,7 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
   if (!config) ensureSomethingToPush(staged.files, options.annotations, 'push');
   const progress = Progress.forTerminal(args.tty);
   const hashing = await pushHashing(ref?.target, {
-    concurrency: args.concurrency,
+    concurrency: limits.concurrency,
     progress,
     digestCache: args['digest-cache'],
   });
@@ -63,7 +65,7 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
       const tags = tagsOf(ref);
       // Tags only with or after the manifest, which needs its blobs: never a tag on half a push.
       await uploadPacked(context, ref.target, packed, {
-        concurrency: args.concurrency,
+        ...limits,
         progress,
         tag: tags[0],
         eager: hashing.eager,
