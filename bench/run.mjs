@@ -37,6 +37,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FERRY = join(ROOT, 'apps/cli/bin/ferry.js');
+/** As many small blobs at once as ferry moves by default (SMALL_BLOB_CONCURRENCY). */
+const SMALL_FLOOR_CONCURRENCY = '16';
 const HARNESS = join(ROOT, 'e2e/dist/harness/index.js');
 const NODE = process.execPath;
 const TIME = '/usr/bin/time';
@@ -215,6 +217,9 @@ const ferry = (args, opts = {}) =>
  * before it, as a user pushing the same file again would.
  */
 const pushCache = (name) => ({ FERRY_CACHE: join(WORK, 'ferry-cache', name) });
+/** bench/floors.mjs: the same work with bare undici, the least a Node.js client can do. */
+const FLOORS = join(ROOT, 'bench/floors.mjs');
+const nodeFloor = (args, opts) => measure(NODE, [FLOORS, ...args], opts);
 function forgetSkopeoCache() {
   for (const f of SKOPEO_CACHES) rmSync(f, { force: true });
 }
@@ -228,10 +233,11 @@ const skopeo = (args, opts) => {
 // ---------------------------------------------------------------------------------------------
 // Results
 
-/** case id → { label, bytes, ferry: [], skopeo: [], raw: [], note } */
+/** case id → { label, bytes, ferry: [], skopeo: [], raw: [], node: [], note } */
 const results = new Map();
 function record(id, label, bytes, tool, sample, busy, note) {
-  if (!results.has(id)) results.set(id, { id, label, bytes, ferry: [], skopeo: [], raw: [], note });
+  if (!results.has(id))
+    results.set(id, { id, label, bytes, ferry: [], skopeo: [], raw: [], node: [], note });
   const entry = results.get(id);
   entry[tool].push({
     seconds: sample.seconds,
@@ -598,6 +604,15 @@ async function main() {
         await checkPulled(out, SIZES.big);
         await clearScratch();
       },
+      async () => {
+        const out = fresh('node-out');
+        const busy = await settle();
+        const s = await nodeFloor(['pull', `${registry.url}/v2/b/new-0/blobs/${bigDigest}`, out]);
+        if (s.stdout.trim() !== bigDigest) throw new Error(`node floor pulled ${s.stdout}`);
+        record('pull', `pull ${big}`, SIZES.big, 'node', s, busy);
+        await checkPulled(out, SIZES.big);
+        await clearScratch();
+      },
     ]);
   }
 
@@ -632,6 +647,18 @@ async function main() {
             `oci:${layout('small')}:v1`,
             `docker://${host}/s/small-${i}:v1`,
           ]),
+          busy,
+        );
+      },
+      async (i) => {
+        const busy = await settle();
+        const args = [registry.url, `n/small-${i}`, join(data, 'small'), SMALL_FLOOR_CONCURRENCY];
+        record(
+          'small-push',
+          `push ${smallLabel}`,
+          smallBytes,
+          'node',
+          await nodeFloor(['small-push', ...args]),
           busy,
         );
       },
@@ -671,6 +698,25 @@ async function main() {
           await skopeo([...skopeoSrc, `docker://${host}/s/small-0:v1`, `oci:${out}:v1`]),
           busy,
         );
+        await clearScratch();
+      },
+      async () => {
+        const out = fresh('node-out');
+        const busy = await settle();
+        const args = [registry.url, 'b/small-0', 'v1', out, SMALL_FLOOR_CONCURRENCY];
+        record(
+          'small-pull',
+          `pull ${smallLabel}`,
+          smallBytes,
+          'node',
+          await nodeFloor(['small-pull', ...args]),
+          busy,
+        );
+        const got = dirBytes(out);
+        if (got !== smallBytes)
+          throw new Error(
+            `the node floor pulled ${got} bytes of small files, expected ${smallBytes}`,
+          );
         await clearScratch();
       },
     ]);
@@ -769,6 +815,7 @@ async function main() {
       ferry: [],
       skopeo: [],
       raw: [],
+      node: [],
     };
     entry.ferry = versions.map((seconds) => ({ seconds, rssMiB: rss.rssMiB, busy: NaN }));
     entry.raw = nodes.map((seconds) => ({ seconds, rssMiB: NaN, busy: NaN }));
@@ -842,6 +889,7 @@ function report() {
     'ferry median (s)',
     'skopeo median (s)',
     'raw (s)',
+    'node floor (s)',
     'MB/s (ferry)',
     'ferry/skopeo',
     'ferry peak RSS (MiB)',
@@ -864,6 +912,7 @@ function report() {
       isStartup ? fmt(f, 3) : fmt(f),
       fmt(s),
       isStartup ? fmt(raw, 3) : fmt(raw),
+      fmt(median(r.node.map((x) => x.seconds))),
       r.bytes ? mbps(r.bytes / 1e6 / f) : '—',
       fmt(f / s),
       fmt(rss, 0),
@@ -886,7 +935,7 @@ function report() {
     `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
     ...rows.map(line),
     '',
-    `${RUNS} run(s) per tool and case, medians; peak RSS is the largest of the runs; CPU = user + sys of the process (median), less sensitive to other load than wall time. raw = curl (push: POST + one monolithic PUT with the digest known; pull: GET the blob). MB = 10^6 bytes.`,
+    `${RUNS} run(s) per tool and case, medians; peak RSS is the largest of the runs; CPU = user + sys of the process (median), less sensitive to other load than wall time. raw = curl (push: POST + one monolithic PUT with the digest known; pull: GET the blob). node floor = bench/floors.mjs, the same work with bare undici (pull: GET + sha256 + write; small files: POST + PUT, or GET + write, ${SMALL_FLOOR_CONCURRENCY} at once). MB = 10^6 bytes.`,
   ];
 
   // Targets from the issue ("Performance: beat skopeo and ORAS on the same registry").
@@ -922,20 +971,20 @@ function report() {
   const pl = med('pull', 'ferry');
   t.push([
     `pull ${human(SIZES.big)} ≤ 1.8 s`,
-    `${fmt(pl)} s (cache warm: ${fmt(med('pull-cached', 'ferry'))} s)`,
+    `${fmt(pl)} s (cache warm: ${fmt(med('pull-cached', 'ferry'))} s; node floor ${fmt(med('pull', 'node'))} s, curl ${fmt(med('pull', 'raw'))} s)`,
     verdict(results.has('pull') ? pl <= 1.8 : undefined),
   ]);
   const sp = med('small-push', 'ferry');
   t.push([
     `push ${SIZES.smallCount} small files ≤ 1.0× oras-go (6.2–6.8 s)`,
-    `${fmt(sp)} s`,
+    `${fmt(sp)} s (node floor ${fmt(med('small-push', 'node'))} s)`,
     verdict(results.has('small-push') ? sp <= 6.2 : undefined) +
       (sp > 6.2 && sp <= 6.8 ? ' (within the 6.8 s end)' : ''),
   ]);
   const sl = med('small-pull', 'ferry');
   t.push([
     `pull ${SIZES.smallCount} small files ≤ 0.9× oras-go (1.9 s) = 1.71 s`,
-    `${fmt(sl)} s`,
+    `${fmt(sl)} s (node floor ${fmt(med('small-pull', 'node'))} s)`,
     verdict(results.has('small-pull') ? sl <= 1.71 : undefined),
   ]);
   t.push([
@@ -976,7 +1025,7 @@ function report() {
 
   out.push('', 'Samples (s):');
   for (const r of results.values()) {
-    for (const tool of ['ferry', 'skopeo', 'raw']) {
+    for (const tool of ['ferry', 'skopeo', 'raw', 'node']) {
       if (!r[tool].length) continue;
       out.push(
         `  ${r.label} — ${tool}: ${r[tool].map((s) => s.seconds.toFixed(3)).join(', ')}` +

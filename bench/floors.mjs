@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// The "node floor" of the benchmark: the least a Node.js client can do for the same work against
+// the same registry, with the same HTTP library as ferry (undici) and nothing else. No reference
+// parsing, no retries, no progress, no atomic temp files, no checks beyond what the protocol needs.
+// Where ferry comes close to these, what is left is the machine and the registry, not ferry.
+//
+//   node bench/floors.mjs pull <blob url> <out file>              GET, sha256, 8 MiB writes
+//   node bench/floors.mjs small-push <registry url> <repo> <dir> <concurrency>
+//                                                                 POST + PUT ?digest= per file
+//   node bench/floors.mjs small-pull <registry url> <repo> <tag> <out dir> <concurrency>
+//                                                                 GET manifest, GET + write each layer
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Agent, request } from 'undici';
+
+const [mode, ...args] = process.argv.slice(2);
+
+async function pool(count, items, work) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(count, items.length) }, worker));
+}
+
+async function pull([url, out]) {
+  const agent = new Agent();
+  const response = await request(url, { dispatcher: agent, highWaterMark: 1024 * 1024 });
+  if (response.statusCode !== 200) throw new Error(`GET ${url}: ${response.statusCode}`);
+  const hash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  await pipeline(
+    response.body,
+    hashing,
+    createWriteStream(out, { highWaterMark: 8 * 1024 * 1024 }),
+  );
+  process.stdout.write(`sha256:${hash.digest('hex')}\n`);
+  await agent.close();
+}
+
+async function smallPush([base, repo, dir, concurrency]) {
+  const agent = new Agent({ connections: Number(concurrency) });
+  const names = (await readdir(dir)).sort();
+  await pool(Number(concurrency), names, async (name) => {
+    const body = await readFile(join(dir, name));
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const started = await request(`${base}/v2/${repo}/blobs/uploads/`, {
+      method: 'POST',
+      dispatcher: agent,
+    });
+    await started.body.dump();
+    if (started.statusCode !== 202) throw new Error(`POST: ${started.statusCode}`);
+    const location = new URL(started.headers.location, base);
+    location.searchParams.set('digest', digest);
+    const put = await request(location, {
+      method: 'PUT',
+      body,
+      dispatcher: agent,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    await put.body.dump();
+    if (put.statusCode !== 201) throw new Error(`PUT: ${put.statusCode}`);
+  });
+  await agent.close();
+}
+
+async function smallPull([base, repo, tag, out, concurrency]) {
+  const agent = new Agent({ connections: Number(concurrency) });
+  const response = await request(`${base}/v2/${repo}/manifests/${tag}`, {
+    dispatcher: agent,
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
+  const manifest = await response.body.json();
+  await mkdir(out, { recursive: true });
+  await pool(Number(concurrency), manifest.layers, async (layer) => {
+    const blob = await request(`${base}/v2/${repo}/blobs/${layer.digest}`, { dispatcher: agent });
+    if (blob.statusCode !== 200) throw new Error(`GET ${layer.digest}: ${blob.statusCode}`);
+    const bytes = Buffer.from(await blob.body.arrayBuffer());
+    await writeFile(join(out, layer.digest.slice('sha256:'.length)), bytes);
+  });
+  await agent.close();
+}
+
+const modes = { pull, 'small-push': smallPush, 'small-pull': smallPull };
+if (!modes[mode]) {
+  process.stderr.write(`usage: floors.mjs ${Object.keys(modes).join('|')} …\n`);
+  process.exit(2);
+}
+await modes[mode](args);
