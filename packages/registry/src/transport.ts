@@ -97,6 +97,14 @@ export class Transport {
   readonly #retry: RetryPolicy;
   /** Hosts found to speak plain http (see `plainHttpFallback`). */
   readonly #plainHosts = new Set<string>();
+  /** Fallback hosts whose scheme is settled (either way). */
+  readonly #settledHosts = new Set<string>();
+  /**
+   * The first request to a fallback host, while it finds out whether the host speaks TLS. Others
+   * wait for it instead of each trying https first: 16 small blobs at once made 16 failed TLS
+   * handshakes and 32 HEADs.
+   */
+  readonly #probes = new Map<string, Promise<void>>();
 
   constructor(options: TransportOptions) {
     this.dispatcher = options.dispatcher;
@@ -110,6 +118,31 @@ export class Transport {
    * unsafe, or the signal aborted.
    */
   async send(original: TransportRequest): Promise<TransportResponse> {
+    const host = original.url.host;
+    if (
+      original.url.protocol === 'https:' &&
+      this.#options.plainHttpFallback?.has(host) === true &&
+      !this.#settledHosts.has(host)
+    ) {
+      const pending = this.#probes.get(host);
+      if (pending) {
+        await pending;
+      } else {
+        let settle = () => {};
+        this.#probes.set(host, new Promise<void>((resolve) => (settle = resolve)));
+        try {
+          return await this.#send(original);
+        } finally {
+          // Settled unless the probe failed before any answer (then the next request probes).
+          this.#probes.delete(host);
+          settle();
+        }
+      }
+    }
+    return this.#send(original);
+  }
+
+  async #send(original: TransportRequest): Promise<TransportResponse> {
     let request = this.#withScheme(original);
     const retries = request.retry === false ? 0 : this.#retry.retries;
     for (let attempt = 0; ; attempt++) {
@@ -117,10 +150,12 @@ export class Transport {
       let response: TransportResponse;
       try {
         response = await this.#authenticated(request);
+        this.#settledHosts.add(request.url.host);
       } catch (error) {
         if (this.#fallsBackToPlainHttp(request, error)) {
           this.#trace(() => `! ${request.url.host} does not speak TLS; using plain http`);
           this.#plainHosts.add(request.url.host);
+          this.#settledHosts.add(request.url.host);
           request = this.#withScheme(request);
           attempt--;
           continue;
