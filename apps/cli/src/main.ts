@@ -35,8 +35,9 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
-      // yargs reports its own parse errors as a message; errors from handlers pass through.
-      if (error) throw error;
+      // yargs reports its own parse errors as a message; errors from handlers pass through. An
+      // option's `coerce` that refuses a value reaches here as a YError: a usage error too.
+      if (error && error.name !== 'YError') throw error;
       const command = argv.find((arg) => !arg.startsWith('-'));
       if (
         command &&

@@ -108,6 +108,7 @@ export function withConcurrency<T>(yargs: Argv<T>, fallback = 5) {
     type: 'number',
     default: fallback,
     describe: 'Blobs transferred at once',
+    coerce: (value: number) => transferLimits(value).concurrency,
   });
 }
 

@@ -90,6 +90,22 @@ function random(seed: number): () => number {
 }
 
 describe('limit', () => {
+  it.each([Number.NaN, Number.POSITIVE_INFINITY])(
+    'runs tasks one at a time for %s, instead of never',
+    async (bad) => {
+      const run = limit(bad);
+      const probe = new Probe();
+      const results = ['a', 'b'].map((name) => run(probe.task(name)));
+      await flush();
+      expect([...probe.running]).toEqual(['a']);
+      probe.release('a');
+      await flush();
+      expect([...probe.running]).toEqual(['b']);
+      probe.release('b');
+      await Promise.all(results);
+    },
+  );
+
   it('never runs more than n tasks at once, and starts a waiter as each one ends', async () => {
     const run = limit(2);
     const probe = new Probe();
@@ -401,11 +417,13 @@ describe('limitBySize', () => {
     probe.fail('L0', boom);
     await expect(bad).rejects.toBe(boom);
     await flush();
-    // The large slot went to L1, which then took the freed general slot ahead of S1.
-    expect(probe.large).toEqual(['L1']);
-    expect(probe.small).toEqual(['S0']);
+    // Its general slot went to S1, queued there first; its large slot to L1, which now waits
+    // for a general one.
+    expect(probe.small).toEqual(['S0', 'S1']);
+    expect(probe.large).toEqual([]);
     probe.release('S0');
     await flush();
+    expect(probe.large).toEqual(['L1']);
     expect(probe.small).toEqual(['S1']);
     probe.release('L1');
     probe.release('S1');
@@ -423,7 +441,10 @@ describe('limitBySize', () => {
       const run = limitBySize(total, largeSlots);
       const probe = new Probe();
       const names = Array.from({ length: 50 }, (_, i) => `${next() < 0.5 ? 'L' : 'S'}${i}`);
-      const results = names.map((name) => run(Probe.isLarge(name), probe.task(name)));
+      // Settled from the start, so that the rejections of failed tasks are always handled.
+      const settled = Promise.allSettled(
+        names.map((name) => run(Probe.isLarge(name), probe.task(name))),
+      );
       let rounds = 0;
       while (probe.finished.length < names.length) {
         await flush();
@@ -450,7 +471,7 @@ describe('limitBySize', () => {
         rounds++;
         expect(rounds).toBeLessThan(200);
       }
-      const outcomes = await Promise.allSettled(results);
+      const outcomes = await settled;
       expect(probe.finished).toHaveLength(50);
       expect(new Set(probe.started).size).toBe(50);
       expect(probe.maxRunning).toBe(total);
@@ -461,8 +482,9 @@ describe('limitBySize', () => {
         else expect((outcome.reason as Error).message).toBe(name);
       }
       // Each kind still starts in the order it was queued.
-      const largeNames = names.filter(Probe.isLarge);
-      expect(probe.started.filter(Probe.isLarge)).toEqual(largeNames);
+      expect(probe.started.filter(Probe.isLarge)).toEqual(names.filter(Probe.isLarge));
+      const isSmall = (name: string) => !Probe.isLarge(name);
+      expect(probe.started.filter(isSmall)).toEqual(names.filter(isSmall));
     },
   );
 });

@@ -4,7 +4,8 @@
  * Tasks must not wait on other limited tasks while holding a slot, or the pool can deadlock.
  */
 export function limit(concurrency: number): <T>(task: () => Promise<T>) => Promise<T> {
-  const slots = Math.max(1, Math.floor(concurrency));
+  // NaN or Infinity (a bad flag that slipped through) must not leave every task waiting forever.
+  const slots = Number.isFinite(concurrency) ? Math.max(1, Math.floor(concurrency)) : 1;
   let active = 0;
   const waiting: (() => void)[] = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {
