@@ -58,6 +58,32 @@ export interface UploadContext {
   exists(digest: Digest, signal?: AbortSignal): Promise<boolean>;
 }
 
+/** Blobs up to this size (sent in one PUT) are read into memory before they are sent. */
+export const SMALL_BODY = 256 * 1024;
+
+/** Reads a small source whole; stops one byte past `size` (checkBytes reports the mismatch). */
+async function readSmall(
+  open: () => Readable,
+  size: number,
+  signal: AbortSignal | undefined,
+): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const stream = open();
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      signal?.throwIfAborted();
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(buffer);
+      total += buffer.byteLength;
+      if (total > size) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
+}
+
 /** How often one chunk may be resumed after a broken connection. */
 const MAX_CHUNK_RESUMES = 5;
 
@@ -69,15 +95,16 @@ export async function pushBlob(
 ): Promise<PushBlobResult> {
   const signal = options.signal;
   let { digest, size } = expected;
-  if (source instanceof Uint8Array) {
-    if (size !== undefined && size !== source.byteLength) {
-      throw new SizeMismatchError(size, source.byteLength, digest ?? 'blob');
+  const checkBytes = (bytes: Uint8Array) => {
+    if (size !== undefined && size !== bytes.byteLength) {
+      throw new SizeMismatchError(size, bytes.byteLength, digest ?? 'blob');
     }
-    size = source.byteLength;
-    const actual = computeDigest(source, digest ? parseDigest(digest).algorithm : 'sha256');
+    size = bytes.byteLength;
+    const actual = computeDigest(bytes, digest ? parseDigest(digest).algorithm : 'sha256');
     if (digest && actual !== digest) throw new DigestMismatchError(digest, actual, 'blob');
     digest = actual;
-  }
+  };
+  if (source instanceof Uint8Array) checkBytes(source);
   if (
     digest &&
     size !== undefined &&
@@ -85,6 +112,16 @@ export async function pushBlob(
     (await context.exists(digest, signal))
   ) {
     return { digest, size, outcome: 'exists' };
+  }
+  if (
+    typeof source === 'function' &&
+    size !== undefined &&
+    size <= Math.min(SMALL_BODY, context.monolithicThreshold)
+  ) {
+    // A small blob goes up from memory: no stream pipeline per request (each one made an
+    // AbortController and a DOMException: 0.13 s of a 1,000-file push), and a retry can resend it.
+    source = await readSmall(source, size, signal);
+    checkBytes(source);
   }
 
   // Each attempt is a new upload session: registry:2 drops a session whose request broke off

@@ -246,6 +246,58 @@ describe('blob uploads', () => {
     expect(fake.blobs.size).toBe(0);
   });
 
+  it('reads a small blob into memory first: bytes that do not match are refused before any request', async () => {
+    const fake = uploadServer(server);
+    const small = randomBytes(3000); // below the monolithic threshold: one PUT from memory
+    const error = await registry
+      .repository('a/b')
+      .blobs.push(() => Readable.from([small]), {
+        digest: computeDigest('something else'),
+        size: 3000,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DigestMismatchError);
+    expect(server.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
+    expect(fake.sessions.size).toBe(0);
+    expect(fake.blobs.size).toBe(0);
+  });
+
+  it('sends a small blob read from a stream as one PUT with its length, and can resend it', async () => {
+    const fake = uploadServer(server);
+    const small = randomBytes(3000);
+    let opened = 0;
+    const result = await registry.repository('a/b').blobs.push(
+      () => {
+        opened++;
+        return Readable.from([small.subarray(0, 1000), small.subarray(1000)]);
+      },
+      { digest: computeDigest(small), size: 3000 },
+    );
+    expect(result.outcome).toBe('uploaded');
+    expect(opened).toBe(1);
+    const put = server.requests.find((r) => r.method === 'PUT');
+    expect(put?.headers['content-length']).toBe('3000');
+    expect(fake.blobs.get(computeDigest(small))?.equals(small)).toBe(true);
+  });
+
+  it('refuses a small source longer than its size without reading all of it', async () => {
+    uploadServer(server);
+    let pushed = 0;
+    const endless = new Readable({
+      read() {
+        pushed++;
+        this.push(Buffer.alloc(1024));
+      },
+    });
+    const error = await registry
+      .repository('a/b')
+      .blobs.push(() => endless, { digest: computeDigest('x'), size: 2048 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SizeMismatchError);
+    expect(pushed).toBeLessThan(10);
+    expect(endless.destroyed).toBe(true);
+  });
+
   it('hashes large blobs once: the digest of a streamed upload equals sha256 of the bytes', async () => {
     uploadServer(server);
     const parts = Array.from({ length: 7 }, () => randomBytes(1500));
