@@ -217,6 +217,39 @@ describe('unpack: verification', () => {
     expect(await readdir(out)).toEqual([]);
   });
 
+  // Files up to 256 KiB are read whole and checked; larger ones are checked as they stream.
+  it.each([
+    ['small, one byte more', 'x'.repeat(1000), 'x'.repeat(1001), 'ERR_SIZE_MISMATCH'],
+    ['small, one byte less', 'x'.repeat(1000), 'x'.repeat(999), 'ERR_SIZE_MISMATCH'],
+    ['small, same size', 'x'.repeat(1000), `${'x'.repeat(999)}y`, 'ERR_DIGEST_MISMATCH'],
+    ['large, one byte more', 'x'.repeat(300_000), 'x'.repeat(300_001), 'ERR_SIZE_MISMATCH'],
+    ['large, same size', 'x'.repeat(300_000), `${'x'.repeat(299_999)}y`, 'ERR_DIGEST_MISMATCH'],
+  ])(
+    'refuses a file that is not what its descriptor says (%s)',
+    async (_case, genuine, served, code) => {
+      const { manifest, fetcher, descriptor } = fileLayer('f.txt', genuine);
+      fetcher.blobs.set(descriptor.digest, Buffer.from(served));
+      await expect(unpack(manifest, fetcher, { outputDir: out })).rejects.toMatchObject({ code });
+      expect(await readdir(out)).toEqual([]);
+    },
+  );
+
+  it('writes small and large files byte for byte, and reports progress for each', async () => {
+    const small = fileLayer('small.txt', 'ab'.repeat(500));
+    const large = fileLayer('large.txt', 'cd'.repeat(200_000));
+    small.fetcher.blobs.set(large.descriptor.digest, Buffer.from('cd'.repeat(200_000)));
+    const manifest = manifestOf([small.descriptor, large.descriptor]);
+    const progress = new Map<string, number>();
+    await unpack(manifest, small.fetcher, {
+      outputDir: out,
+      onProgress: (title, bytes) => progress.set(title, (progress.get(title) ?? 0) + bytes),
+    });
+    expect(await readFile(join(out, 'small.txt'), 'utf8')).toBe('ab'.repeat(500));
+    expect(await readFile(join(out, 'large.txt'), 'utf8')).toBe('cd'.repeat(200_000));
+    expect(Object.fromEntries(progress)).toEqual({ 'small.txt': 1000, 'large.txt': 400_000 });
+    expect((await readdir(out)).sort()).toEqual(['large.txt', 'small.txt']);
+  });
+
   it('leaves nothing behind when a directory layer does not match its digest', async () => {
     const { manifest, fetcher } = await tarLayer([{ name: 'dir/a.txt', body: 'a' }]);
     const [digest] = fetcher.blobs.keys();
