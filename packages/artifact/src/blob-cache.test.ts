@@ -158,3 +158,58 @@ describe('BlobCache.copyTo', () => {
     });
   });
 });
+
+describe('BlobCache.copyTo, small blobs', () => {
+  const small = randomBytes(4096);
+  const smallDescriptor: Descriptor = {
+    mediaType: 'application/octet-stream',
+    digest: computeDigest(small),
+    size: small.byteLength,
+  };
+  /** Serves `bytes` in two chunks, failing at the end (as a registry stream does) when they differ. */
+  const smallRemote = (bytes: Buffer) => {
+    let fetched = 0;
+    return {
+      resumable: true,
+      get fetched() {
+        return fetched;
+      },
+      fetch: async () => {
+        fetched++;
+        const actual = computeDigest(bytes);
+        return Readable.from(
+          (async function* () {
+            yield bytes.subarray(0, 1000);
+            yield bytes.subarray(1000);
+            if (actual !== smallDescriptor.digest)
+              throw new DigestMismatchError(smallDescriptor.digest, actual);
+          })(),
+        );
+      },
+    };
+  };
+
+  it('writes the bytes straight to the destination, never into the cache', async () => {
+    const cache = new BlobCache(dir);
+    const source = smallRemote(small);
+    const destination = join(dir, 'out.bin');
+    await cache.copyTo(source, smallDescriptor, destination);
+    expect((await readFile(destination)).equals(small)).toBe(true);
+    expect(await readdir(dir)).toEqual(['out.bin']);
+    await expect(cache.copyTo(source, smallDescriptor, destination)).rejects.toMatchObject({
+      code: 'EEXIST',
+    });
+    expect((await readFile(destination)).equals(small)).toBe(true);
+  });
+
+  it('writes nothing when the source fails its check', async () => {
+    const cache = new BlobCache(dir);
+    const forged = Buffer.from(small);
+    forged[5] = (forged[5] ?? 0) ^ 1;
+    const destination = join(dir, 'out.bin');
+    await expect(
+      cache.copyTo(smallRemote(forged), smallDescriptor, destination),
+    ).rejects.toBeInstanceOf(DigestMismatchError);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

@@ -6,7 +6,7 @@
  * tampered with fails the final digest check, is discarded and fetched again from the start.
  */
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
@@ -93,11 +93,12 @@ export class BlobCache {
   ): Promise<void> {
     if (descriptor.size < SMALL_BLOB) {
       // Nothing to resume in a small blob, and its cache file operations would cost more than
-      // its transfer (a pull of 1,000 small files is bound by them): write it straight through.
-      await pipeline(
-        await source.fetch(descriptor, options),
-        createWriteStream(destination, { flags: 'wx' }),
-      );
+      // its transfer (a pull of 1,000 small files is bound by them): write it straight through,
+      // in one call rather than through a write stream (the source verifies what it yields).
+      const stream = await source.fetch(descriptor, options);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+      await writeFile(destination, Buffer.concat(chunks), { flag: 'wx' });
       return;
     }
     const complete = this.#path(descriptor.digest);
