@@ -3,7 +3,7 @@
  * and `PackManifest`), but reproducibly: the same inputs always give the same manifest bytes, so a
  * second push is a no-op and a digest can be predicted before pushing.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -18,9 +18,11 @@ import {
   digestStream,
   quote,
   type Descriptor,
+  type Digest,
   type ImageManifest,
 } from '@ferry/oci';
 import type { FileHasher } from './digest-cache.js';
+import { limitBySize, SMALL_BLOB_SIZE } from './limit.js';
 import { readOptions } from './read-options.js';
 import { UNSAFE_PATH, defaultTitle, validateTitle } from './paths.js';
 import { tarDirectory, unsupportedFile } from './tar.js';
@@ -187,16 +189,20 @@ export async function pack(files: FileInput[], options: PackOptions = {}): Promi
   const { signal } = options;
   const hashFile = options.hashFile ?? digestFile;
   let staging: string | undefined;
+  // Stops the hashing ahead (below) when pack fails or is aborted.
+  const stop = new AbortController();
+  const hashSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   const cleanup = async () => {
     if (staging) await rm(staging, { recursive: true, force: true });
   };
   try {
+    const ahead = hashAhead(files, hashFile, hashSignal);
     const layers: PackedBlob[] = [];
     for (const [index, file] of files.entries()) {
       signal?.throwIfAborted();
       const title = titles[index] ?? '';
       const extra = options.fileAnnotations?.[title];
-      const stats = await statInput(file.path);
+      const { stats, hashed } = await (ahead[index] as Promise<Examined>);
       if (stats.isDirectory()) {
         staging ??= await mkdtemp(path.join(options.tempDir ?? tmpdir(), 'ferry-pack-'));
         const tarball = path.join(staging, `layer-${index}.tar.gz`);
@@ -219,8 +225,8 @@ export async function pack(files: FileInput[], options: PackOptions = {}): Promi
           open: () => createReadStream(tarball, readOptions(result.size)),
           cleanup: () => rm(tarball, { force: true }),
         });
-      } else if (stats.isFile()) {
-        const { digest, size } = await hashFile(file.path, signal, stats.size);
+      } else if (hashed) {
+        const { digest, size } = hashed;
         layers.push({
           descriptor: {
             mediaType: file.mediaType ?? MediaType.OciLayer,
@@ -281,9 +287,44 @@ export async function pack(files: FileInput[], options: PackOptions = {}): Promi
     if (manifest.annotations) descriptor.annotations = manifest.annotations;
     return { manifest, manifestBytes, descriptor, config, layers, cleanup };
   } catch (error) {
+    stop.abort();
     await cleanup();
     throw error;
   }
+}
+
+interface Examined {
+  stats: Stats;
+  /** For a regular file. */
+  hashed?: { digest: Digest; size: number };
+}
+
+/** Files of up to 1 MiB hashed at once; larger ones one at a time (they are CPU-bound). */
+const HASH_AHEAD = 8;
+
+/**
+ * Stats every input and hashes the regular files ahead of pack's loop, several small ones at once:
+ * one after another, a 1,000-file push spent 0.5 s here before its first upload. Results come back
+ * in input order; a failure surfaces when the loop reaches that file (the others are not left
+ * unhandled).
+ */
+function hashAhead(
+  files: FileInput[],
+  hashFile: FileHasher,
+  signal: AbortSignal,
+): Promise<Examined>[] {
+  const run = limitBySize(HASH_AHEAD, 1);
+  return files.map((file) => {
+    const examined = statInput(file.path).then(async (stats): Promise<Examined> => {
+      if (!stats.isFile()) return { stats };
+      return run(stats.size >= SMALL_BLOB_SIZE, async () => {
+        signal.throwIfAborted();
+        return { stats, hashed: await hashFile(file.path, signal, stats.size) };
+      });
+    });
+    examined.catch(() => {});
+    return examined;
+  });
 }
 
 const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
