@@ -4,14 +4,16 @@
 // parsing, no retries, no progress, no atomic temp files, no checks beyond what the protocol needs.
 // Where ferry comes close to these, what is left is the machine and the registry, not ferry.
 //
+//   node bench/floors.mjs push <registry url> <repo> <file> <digest>
+//                                                                 POST, one streamed PUT ?digest=
 //   node bench/floors.mjs pull <blob url> <out file>              GET, sha256, 8 MiB writes
 //   node bench/floors.mjs small-push <registry url> <repo> <dir> <concurrency>
 //                                                                 POST + PUT ?digest= per file
 //   node bench/floors.mjs small-pull <registry url> <repo> <tag> <out dir> <concurrency>
 //                                                                 GET manifest, GET + write each layer
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -44,6 +46,28 @@ async function pull([url, out]) {
     createWriteStream(out, { highWaterMark: 8 * 1024 * 1024 }),
   );
   process.stdout.write(`sha256:${hash.digest('hex')}\n`);
+  await agent.close();
+}
+
+async function push([base, repo, file, digest]) {
+  const agent = new Agent();
+  const started = await request(`${base}/v2/${repo}/blobs/uploads/`, {
+    method: 'POST',
+    dispatcher: agent,
+  });
+  await started.body.dump();
+  if (started.statusCode !== 202) throw new Error(`POST: ${started.statusCode}`);
+  const location = new URL(started.headers.location, base);
+  location.searchParams.set('digest', digest);
+  const { size } = await stat(file);
+  const put = await request(location, {
+    method: 'PUT',
+    body: createReadStream(file, { highWaterMark: 1024 * 1024 }),
+    dispatcher: agent,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+  });
+  await put.body.dump();
+  if (put.statusCode !== 201) throw new Error(`PUT: ${put.statusCode}`);
   await agent.close();
 }
 
@@ -90,7 +114,7 @@ async function smallPull([base, repo, tag, out, concurrency]) {
   await agent.close();
 }
 
-const modes = { pull, 'small-push': smallPush, 'small-pull': smallPull };
+const modes = { push, pull, 'small-push': smallPush, 'small-pull': smallPull };
 if (!modes[mode]) {
   process.stderr.write(`usage: floors.mjs ${Object.keys(modes).join('|')} …\n`);
   process.exit(2);
