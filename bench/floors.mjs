@@ -49,8 +49,8 @@ async function pull([url, out]) {
   await agent.close();
 }
 
-async function push([base, repo, file, digest]) {
-  const agent = new Agent();
+/** POST for a session, then one PUT ?digest= with the whole body. */
+async function upload(agent, base, repo, digest, body, size) {
   const started = await request(`${base}/v2/${repo}/blobs/uploads/`, {
     method: 'POST',
     dispatcher: agent,
@@ -59,15 +59,21 @@ async function push([base, repo, file, digest]) {
   if (started.statusCode !== 202) throw new Error(`POST: ${started.statusCode}`);
   const location = new URL(started.headers.location, base);
   location.searchParams.set('digest', digest);
-  const { size } = await stat(file);
   const put = await request(location, {
     method: 'PUT',
-    body: createReadStream(file, { highWaterMark: 1024 * 1024 }),
+    body,
     dispatcher: agent,
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
   });
   await put.body.dump();
   if (put.statusCode !== 201) throw new Error(`PUT: ${put.statusCode}`);
+}
+
+async function push([base, repo, file, digest]) {
+  const agent = new Agent();
+  const { size } = await stat(file);
+  const body = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  await upload(agent, base, repo, digest, body, size);
   await agent.close();
 }
 
@@ -77,22 +83,7 @@ async function smallPush([base, repo, dir, concurrency]) {
   await pool(Number(concurrency), names, async (name) => {
     const body = await readFile(join(dir, name));
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-    const started = await request(`${base}/v2/${repo}/blobs/uploads/`, {
-      method: 'POST',
-      dispatcher: agent,
-    });
-    await started.body.dump();
-    if (started.statusCode !== 202) throw new Error(`POST: ${started.statusCode}`);
-    const location = new URL(started.headers.location, base);
-    location.searchParams.set('digest', digest);
-    const put = await request(location, {
-      method: 'PUT',
-      body,
-      dispatcher: agent,
-      headers: { 'content-type': 'application/octet-stream' },
-    });
-    await put.body.dump();
-    if (put.statusCode !== 201) throw new Error(`PUT: ${put.statusCode}`);
+    await upload(agent, base, repo, digest, body, body.byteLength);
   });
   await agent.close();
 }
