@@ -90,21 +90,29 @@ function random(seed: number): () => number {
 }
 
 describe('limit', () => {
-  it.each([Number.NaN, Number.POSITIVE_INFINITY])(
-    'runs tasks one at a time for %s, instead of never',
-    async (bad) => {
-      const run = limit(bad);
-      const probe = new Probe();
-      const results = ['a', 'b'].map((name) => run(probe.task(name)));
-      await flush();
-      expect([...probe.running]).toEqual(['a']);
-      probe.release('a');
-      await flush();
-      expect([...probe.running]).toEqual(['b']);
-      probe.release('b');
-      await Promise.all(results);
-    },
-  );
+  it('runs tasks one at a time for NaN, instead of never', async () => {
+    const run = limit(Number.NaN);
+    const probe = new Probe();
+    const results = ['a', 'b'].map((name) => run(probe.task(name)));
+    await flush();
+    expect([...probe.running]).toEqual(['a']);
+    probe.release('a');
+    await flush();
+    expect([...probe.running]).toEqual(['b']);
+    probe.release('b');
+    await Promise.all(results);
+  });
+
+  it('runs every task at once for Infinity (no limit)', async () => {
+    const run = limit(Number.POSITIVE_INFINITY);
+    const probe = new Probe();
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
+    const results = names.map((name) => run(probe.task(name)));
+    await flush();
+    expect([...probe.running]).toEqual(names);
+    for (const name of names) probe.release(name);
+    await Promise.all(results);
+  });
 
   it('never runs more than n tasks at once, and starts a waiter as each one ends', async () => {
     const run = limit(2);

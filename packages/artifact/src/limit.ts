@@ -4,8 +4,9 @@
  * Tasks must not wait on other limited tasks while holding a slot, or the pool can deadlock.
  */
 export function limit(concurrency: number): <T>(task: () => Promise<T>) => Promise<T> {
-  // NaN or Infinity (a bad flag that slipped through) must not leave every task waiting forever.
-  const slots = Number.isFinite(concurrency) ? Math.max(1, Math.floor(concurrency)) : 1;
+  // NaN (a bad flag that slipped through) must not leave every task waiting forever; Infinity
+  // means no limit.
+  const slots = Number.isNaN(concurrency) ? 1 : Math.max(1, Math.floor(concurrency));
   let active = 0;
   const waiting: (() => void)[] = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {

@@ -5,7 +5,7 @@
  * way, and a final `PUT ?digest=`. An interrupted chunk is resumed from the server's `Range`.
  * https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#pushing-blobs
  */
-import { pipeline, Transform, type Readable } from 'node:stream';
+import { addAbortSignal, pipeline, Transform, type Readable } from 'node:stream';
 import {
   computeDigest,
   DigestMismatchError,
@@ -70,14 +70,20 @@ async function readSmall(
   const chunks: Buffer[] = [];
   let total = 0;
   const stream = open();
+  // A source that stalls must still stop when the push is aborted (as a request body would).
+  if (signal) addAbortSignal(signal, stream);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-      signal?.throwIfAborted();
       const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       chunks.push(buffer);
       total += buffer.byteLength;
       if (total > size) break;
     }
+  } catch (error) {
+    if (signal?.aborted) {
+      throw new FerryError(RegistryErrorCode.Aborted, 'upload aborted', { cause: signal.reason });
+    }
+    throw error;
   } finally {
     stream.destroy();
   }
@@ -116,7 +122,9 @@ export async function pushBlob(
   if (
     typeof source === 'function' &&
     size !== undefined &&
-    size <= Math.min(SMALL_BODY, context.monolithicThreshold)
+    size <= Math.min(SMALL_BODY, context.monolithicThreshold) &&
+    // A mount needs no bytes: read them only if it is not tried.
+    !options.mountFrom
   ) {
     // A small blob goes up from memory: no stream pipeline per request (each one made an
     // AbortController and a DOMException: 0.13 s of a 1,000-file push), and a retry can resend it.

@@ -280,6 +280,46 @@ describe('blob uploads', () => {
     expect(fake.blobs.get(computeDigest(small))?.equals(small)).toBe(true);
   });
 
+  it('stops reading a small source that stalls when the push is aborted', async () => {
+    uploadServer(server);
+    const stalled = new Readable({ read() {} });
+    const error = await registry
+      .repository('a/b')
+      .blobs.push(
+        () => stalled,
+        { digest: computeDigest('0123456789'), size: 10 },
+        {
+          signal: AbortSignal.timeout(50),
+        },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_ABORTED' });
+    expect(stalled.destroyed).toBe(true);
+    expect(server.requests.filter((r) => r.method !== 'HEAD')).toEqual([]);
+  });
+
+  it('does not read a small source before a cross-repository mount that succeeds', async () => {
+    server.handle = (req, res) => {
+      if (req.method === 'HEAD') return json(res, 404, {});
+      if (req.method === 'POST' && req.url?.includes('mount=')) {
+        res.writeHead(201, { location: '/v2/a/b/blobs/x' });
+        return void res.end();
+      }
+      json(res, 500, {});
+    };
+    let opened = 0;
+    const result = await registry.repository('a/b').blobs.push(
+      () => {
+        opened++;
+        return Readable.from([Buffer.from('small')]);
+      },
+      { digest: computeDigest('small'), size: 5 },
+      { mountFrom: 'c/d' },
+    );
+    expect(result.outcome).toBe('mounted');
+    expect(opened).toBe(0);
+  });
+
   it('refuses a small source longer than its size without reading all of it', async () => {
     uploadServer(server);
     let pushed = 0;

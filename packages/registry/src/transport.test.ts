@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryError } from './errors.js';
@@ -246,6 +247,55 @@ describe('loopback scheme', () => {
     expect(lines[0]).toMatch(/^> GET https:\/\/127\.0\.0\.1:\d+\/v2\//);
     expect(lines.filter((l) => l.includes('does not speak TLS'))).toHaveLength(1);
     expect(lines.filter((l) => l.startsWith('> GET http://'))).toHaveLength(2);
+    await client.close();
+  });
+
+  it('probes TLS with one request; the others go once it has an answer, not after its retries', async () => {
+    let calls = 0;
+    server.handle = (_req, res) => {
+      calls++;
+      // The probe's first answer is a 503: it will back off and retry.
+      if (calls === 1) return json(res, 503, {}, { 'retry-after': '1' });
+      json(res, 200, {});
+    };
+    let endBackoff = () => {};
+    const backoff = new Promise<void>((resolve) => (endBackoff = resolve));
+    const lines: string[] = [];
+    const client = new Registry(server.host, {
+      // The probe's backoff lasts until the test ends it.
+      sleep: () => backoff,
+      debug: (line) => lines.push(line),
+    });
+    const probe = client.ping();
+    probe.catch(() => {});
+    const others = Array.from({ length: 5 }, () => client.ping());
+    // Without the early release these would wait for the probe's backoff, which never ends here.
+    await Promise.all(others);
+    expect(lines.filter((l) => l.startsWith('> GET https://'))).toHaveLength(1);
+    endBackoff();
+    await probe;
+    await client.close();
+  });
+
+  it('a request waiting for the TLS probe stops when its own signal aborts', async () => {
+    // A server that accepts and never answers: the https probe hangs in its handshake.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const client = new Registry(`127.0.0.1:${port}`, { retry: { retries: 0 } });
+    const probe = client.ping().catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    const waiting = await client
+      .repository('a/b')
+      .manifests.exists('latest', AbortSignal.timeout(50))
+      .catch((e: unknown) => e);
+    expect(waiting).toMatchObject({ code: 'ERR_ABORTED' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+    await probe;
     await client.close();
   });
 

@@ -104,7 +104,7 @@ export class Transport {
    * wait for it instead of each trying https first: 16 small blobs at once made 16 failed TLS
    * handshakes and 32 HEADs.
    */
-  readonly #probes = new Map<string, Promise<void>>();
+  readonly #probes = new Map<string, { settled: Promise<void>; release: () => void }>();
 
   constructor(options: TransportOptions) {
     this.dispatcher = options.dispatcher;
@@ -126,20 +126,27 @@ export class Transport {
     ) {
       const pending = this.#probes.get(host);
       if (pending) {
-        await pending;
+        await waitOrAbort(pending.settled, original.signal);
       } else {
-        let settle = () => {};
-        this.#probes.set(host, new Promise<void>((resolve) => (settle = resolve)));
+        let release = () => {};
+        const settled = new Promise<void>((resolve) => (release = resolve));
+        this.#probes.set(host, { settled, release });
         try {
           return await this.#send(original);
         } finally {
-          // Settled unless the probe failed before any answer (then the next request probes).
+          // Settled by now, unless the probe failed before any answer: then the next one probes.
           this.#probes.delete(host);
-          settle();
+          release();
         }
       }
     }
     return this.#send(original);
+  }
+
+  /** The host's scheme is known: requests waiting for the probe go ahead now, not when it ends. */
+  #settle(host: string): void {
+    this.#settledHosts.add(host);
+    this.#probes.get(host)?.release();
   }
 
   async #send(original: TransportRequest): Promise<TransportResponse> {
@@ -150,12 +157,12 @@ export class Transport {
       let response: TransportResponse;
       try {
         response = await this.#authenticated(request);
-        this.#settledHosts.add(request.url.host);
+        this.#settle(request.url.host);
       } catch (error) {
         if (this.#fallsBackToPlainHttp(request, error)) {
           this.#trace(() => `! ${request.url.host} does not speak TLS; using plain http`);
           this.#plainHosts.add(request.url.host);
-          this.#settledHosts.add(request.url.host);
+          this.#settle(request.url.host);
           request = this.#withScheme(request);
           attempt--;
           continue;
@@ -358,6 +365,22 @@ export function isRetryableError(error: unknown): boolean {
     if (typeof code === 'string' && RETRYABLE_ERRORS.has(code)) return true;
   }
   return false;
+}
+
+/** Waits for `promise`, or rejects as aborted when `signal` fires first. */
+async function waitOrAbort(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  throwIfAborted(signal);
+  if (!signal) return promise;
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortedError(undefined, signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
