@@ -2,21 +2,14 @@ import { readFileSync } from 'node:fs';
 import { FerryError } from '@ferry/oci';
 import { describe, expect, it } from 'vitest';
 import { reportError } from './exit.js';
-import { run, skipHelpCache } from './main.js';
+import { skipHelpCache } from './main.js';
+import { runCaptured } from './run-captured.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ) as { version: string };
 
-async function ferry(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  });
-  return { code, stdout, stderr };
-}
+const ferry = runCaptured;
 
 describe('ferry CLI basics', () => {
   it('--version prints the package version and exits 0', async () => {

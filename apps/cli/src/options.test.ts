@@ -2,18 +2,10 @@ import { SMALL_BLOB_SIZE } from '@ferry/artifact';
 import { FerryError } from '@ferry/oci';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, reportError, UsageError } from './exit.js';
-import { run } from './main.js';
+import { runCaptured } from './run-captured.js';
 import { DEFAULT_CONCURRENCY, SMALL_BLOB_CONCURRENCY, transferLimits } from './options.js';
 
-async function ferry(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  });
-  return { code, stdout, stderr };
-}
+const ferry = runCaptured;
 
 /** The error transferLimits throws for `given`; fails the test when it throws none. */
 function refusal(given: number): unknown {

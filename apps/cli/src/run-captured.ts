@@ -1,0 +1,14 @@
+import { run } from './main.js';
+
+/** Runs ferry in this process with stdout and stderr captured as text (for tests and embedding). */
+export async function runCaptured(
+  ...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(argv, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+  });
+  return { code, stdout, stderr };
+}
