@@ -5,7 +5,7 @@
  * way, and a final `PUT ?digest=`. An interrupted chunk is resumed from the server's `Range`.
  * https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#pushing-blobs
  */
-import { addAbortSignal, pipeline, Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import {
   computeDigest,
   DigestMismatchError,
@@ -16,6 +16,7 @@ import {
   type Digest,
 } from '@ferry/oci';
 import { redactUrl, RegistryError, RegistryErrorCode } from './errors.js';
+import { readSmall, SMALL_BODY } from './small-body.js';
 import { rechunk, withDigest } from './upload-helpers.js';
 import {
   discard,
@@ -56,38 +57,6 @@ export interface UploadContext {
   chunkSize: number;
   monolithicThreshold: number;
   exists(digest: Digest, signal?: AbortSignal): Promise<boolean>;
-}
-
-/** Blobs up to this size (sent in one PUT) are read into memory before they are sent. */
-export const SMALL_BODY = 256 * 1024;
-
-/** Reads a small source whole; stops one byte past `size` (checkBytes reports the mismatch). */
-async function readSmall(
-  open: () => Readable,
-  size: number,
-  signal: AbortSignal | undefined,
-): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const stream = open();
-  // A source that stalls must still stop when the push is aborted (as a request body would).
-  if (signal) addAbortSignal(signal, stream);
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      chunks.push(buffer);
-      total += buffer.byteLength;
-      if (total > size) break;
-    }
-  } catch (error) {
-    if (signal?.aborted) {
-      throw new FerryError(RegistryErrorCode.Aborted, 'upload aborted', { cause: signal.reason });
-    }
-    throw error;
-  } finally {
-    stream.destroy();
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
 }
 
 /** How often one chunk may be resumed after a broken connection. */

@@ -14,6 +14,7 @@ import type { Authenticator } from './auth.js';
 import { discard } from './body.js';
 import { parseWwwAuthenticate } from './challenge.js';
 import { redactUrl, RegistryErrorCode } from './errors.js';
+import { formatHeaders, isNotTlsError } from './trace-format.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -410,46 +411,5 @@ function describeError(error: unknown): string {
   return typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
 }
 
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
-
-/** Headers for the debug trace, with every credential replaced by its scheme and `REDACTED`. */
-export function formatHeaders(headers: Record<string, unknown> | IncomingHttpHeaders): string {
-  return Object.entries(headers)
-    .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => {
-      const text = Array.isArray(value) ? value.join(', ') : String(value);
-      // Upload and storage locations carry upload state and pre-signed signatures.
-      if (name.toLowerCase() === 'location') return `${name}: ${redactLocation(text)}`;
-      if (!SECRET_HEADERS.has(name.toLowerCase())) return `${name}: ${text}`;
-      const scheme = /^\S+\s/.exec(text)?.[0] ?? '';
-      return `${name}: ${scheme}REDACTED`;
-    })
-    .join('; ');
-}
-
-function redactLocation(location: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(location)) return redactUrl(location);
-  const base = 'http://relative.invalid';
-  return redactUrl(new URL(location, base)).slice(base.length);
-}
-
-/** The server answered the TLS handshake with something that is not TLS (plain HTTP). */
-function isNotTlsError(error: unknown): boolean {
-  for (
-    let e: unknown = error, depth = 0;
-    e && depth < 5;
-    e = (e as { cause?: unknown }).cause, depth++
-  ) {
-    const code = String((e as { code?: unknown }).code ?? '');
-    const message = e instanceof Error ? e.message : '';
-    if (
-      code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
-      /wrong version number|packet length too long|http request/i.test(message)
-    ) {
-      return true;
-    }
-  }
-  return false;
-}
-
+export { formatHeaders } from './trace-format.js';
 export { abandon, discard, readBytes, readText, responseError } from './body.js';
