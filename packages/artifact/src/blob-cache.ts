@@ -19,7 +19,7 @@ import {
   parseDigest,
   type Descriptor,
 } from '@ferry/oci';
-import { isManifest } from './content.js';
+import { isManifest, readAll } from './content.js';
 import type { FetchOptions, Fetcher, Target } from './target.js';
 
 /** Where the cache lives: FERRY_CACHE, else $XDG_CACHE_HOME/ferry, else ~/.cache/ferry. */
@@ -95,10 +95,8 @@ export class BlobCache {
       // Nothing to resume in a small blob, and its cache file operations would cost more than
       // its transfer (a pull of 1,000 small files is bound by them): write it straight through,
       // in one call rather than through a write stream (the source verifies what it yields).
-      const stream = await source.fetch(descriptor, options);
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-      await writeFile(destination, Buffer.concat(chunks), { flag: 'wx' });
+      const bytes = await readAll(await source.fetch(descriptor, options), descriptor.size);
+      await writeFile(destination, bytes, { flag: 'wx' });
       return;
     }
     const complete = this.#path(descriptor.digest);
