@@ -118,6 +118,24 @@ describe('pack: hashing ahead', () => {
     );
   });
 
+  it('queues files for hashing in input order, whatever order their stats come back in', async () => {
+    // Stats run on the thread pool and finish in any order; the first eight hashed must still be
+    // the first eight files, or pack's loop (which awaits in input order) waits on a queued file.
+    const names = Array.from({ length: 64 }, (_, i) => `small-${String(i).padStart(2, '0')}`);
+    for (let round = 0; round < 5; round++) {
+      const hasher = new HeldHasher();
+      const packing = pack(await files(names), { hashFile: hasher.hash });
+      while (hasher.waiting.length < 8) await new Promise((resolve) => setTimeout(resolve, 2));
+      await flush();
+      expect(hasher.waiting.sort()).toEqual(names.slice(0, 8));
+      const packed = await releaseUntil(packing, () => {
+        for (const name of hasher.waiting) hasher.release(name);
+      });
+      expect(hasher.started).toEqual(names);
+      expect(packed.layers).toHaveLength(64);
+    }
+  });
+
   it('fails with the first failing file in input order and aborts the hashing still going', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `small-${String(i).padStart(2, '0')}`);
     const hasher = new HeldHasher();

@@ -314,14 +314,26 @@ function hashAhead(
   signal: AbortSignal,
 ): Promise<Examined>[] {
   const run = limitBySize(HASH_AHEAD, 1);
+  // Stats run at once, but files join the hashing queue in input order: the loop awaits them in
+  // that order, and a later file whose stat came back first must not take an earlier one's slot.
+  let queuedBefore: Promise<unknown> = Promise.resolve();
   return files.map((file) => {
-    const examined = statInput(file.path).then(async (stats): Promise<Examined> => {
+    const stat = statInput(file.path);
+    stat.catch(() => {});
+    const queued = queuedBefore.then(async () => {
+      const stats = await stat;
       if (!stats.isFile()) return { stats };
-      return run(stats.size >= SMALL_BLOB_SIZE, async () => {
+      const hashed = run(stats.size >= SMALL_BLOB_SIZE, async () => {
         signal.throwIfAborted();
-        return { stats, hashed: await hashFile(file.path, signal, stats.size) };
+        return hashFile(file.path, signal, stats.size);
       });
+      hashed.catch(() => {});
+      return { stats, hashed };
     });
+    queuedBefore = queued.catch(() => {});
+    const examined = queued.then(async ({ stats, hashed }): Promise<Examined> =>
+      hashed ? { stats, hashed: await hashed } : { stats },
+    );
     examined.catch(() => {});
     return examined;
   });
