@@ -282,14 +282,20 @@ describe('blob uploads', () => {
 
   it('stops reading a small source that stalls when the push is aborted', async () => {
     uploadServer(server);
-    const stalled = new Readable({ read() {} });
+    // Aborted once the source is being read (a timer could fire before it is opened, under load).
+    const controller = new AbortController();
+    const stalled = new Readable({
+      read() {
+        setTimeout(() => controller.abort(), 20);
+      },
+    });
     const error = await registry
       .repository('a/b')
       .blobs.push(
         () => stalled,
         { digest: computeDigest('0123456789'), size: 10 },
         {
-          signal: AbortSignal.timeout(50),
+          signal: controller.signal,
         },
       )
       .catch((e: unknown) => e);
