@@ -102,7 +102,7 @@ describe('ferry push/pull: many small files', () => {
     // By default up to 16 small blobs at once; registry:2 answers fast, so only the ceiling is sure.
     expect(peakInFlight(pulled.stderr, /\/blobs\/sha256:/)).toBeLessThanOrEqual(16);
     expect(peakInFlight(pulled.stderr, /\/blobs\/sha256:/)).toBeGreaterThan(5);
-  });
+  }, 120_000);
 
   it('--concurrency applies to small blobs too, and a bad value is a usage error', async () => {
     const { names } = await writeSmallFiles();
@@ -120,10 +120,9 @@ describe('ferry push/pull: many small files', () => {
     ]);
     expect(peakInFlight(pulled.stderr, /\/blobs\/sha256:/)).toBeLessThanOrEqual(2);
 
-    for (const bad of ['0', '-3', '1.5']) {
-      const refused = await fx.run(['pull', `${repo}:v1`, '-o', 'bad', '--concurrency', bad]);
-      expect(refused.code).toBe(2);
-      expect(refused.stderr).toContain(`--concurrency ${bad}`);
-    }
-  });
+    // One bad value end to end; options.test.ts checks the others in process.
+    const refused = await fx.run(['pull', `${repo}:v1`, '-o', 'bad', '--concurrency', '1.5']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--concurrency 1.5');
+  }, 120_000);
 });

@@ -145,12 +145,14 @@ describe('soak', () => {
       );
       expect(pushed).toHaveLength(ARTIFACTS);
       expect(checkedFiles).toBe(pushed.reduce((n, p) => n + p.files.size, 0));
-      expect(totalMs).toBeLessThan(60_000);
+      // Speed belongs to bench/; here the time is only a sanity bound (the soak takes ~8 s on a
+      // quiet 2-core machine), strict only when asked for.
+      expect(totalMs).toBeLessThan(process.env.FERRY_SOAK_STRICT ? 60_000 : 150_000);
       expect(peakRss).toBeLessThan(400 * MIB);
       expect(maxRss).toBeLessThan(400 * MIB);
     } finally {
       clearInterval(sampler);
       await registry.close();
     }
-  }, 90_000);
+  }, 180_000);
 });

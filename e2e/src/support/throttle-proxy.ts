@@ -20,8 +20,8 @@ export interface ThrottleProxy {
 }
 
 class Throttle extends Transform {
-  #sent = 0;
-  readonly #started = Date.now();
+  /** When the next piece may go. Time spent waiting for upstream earns no credit: no bursts. */
+  #next = Date.now();
   constructor(
     private readonly bytesPerSecond: number,
     private readonly onBytes: (n: number) => void,
@@ -32,9 +32,9 @@ class Throttle extends Transform {
     void (async () => {
       for (let at = 0; at < chunk.byteLength; at += 64 * 1024) {
         const piece = chunk.subarray(at, at + 64 * 1024);
-        this.#sent += piece.byteLength;
-        const due = this.#started + (this.#sent / this.bytesPerSecond) * 1000;
-        if (due > Date.now()) await sleep(due - Date.now());
+        this.#next =
+          Math.max(this.#next, Date.now()) + (piece.byteLength / this.bytesPerSecond) * 1000;
+        if (this.#next > Date.now()) await sleep(this.#next - Date.now());
         this.onBytes(piece.byteLength);
         this.push(piece);
       }

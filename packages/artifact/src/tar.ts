@@ -236,6 +236,13 @@ export interface DirectoryMetadata {
 
 type Kind = 'file' | 'directory' | 'implicit' | 'symlink';
 
+/** What tar-stream hands over for an entry's body (a streamx Readable). */
+type EntryStream = AsyncIterable<unknown> & {
+  resume(): unknown;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  readonly destroyed: boolean;
+};
+
 function unsafeEntry(name: string, problem: string): FerryError {
   return new FerryError(UNSAFE_ARCHIVE, `unsafe archive entry ${quote(name)}: ${problem}`);
 }
@@ -258,7 +265,12 @@ class Extraction {
     readonly prefix: string,
   ) {}
 
-  async add(header: Header, stream: AsyncIterable<unknown> & { resume(): unknown }) {
+  async add(header: Header, stream: EntryStream) {
+    // The extraction may be aborted while this entry's directories are made or its file opened,
+    // before anything reads the stream: its error is kept here (no listener would make it an
+    // uncaught exception) and checked once the file is open.
+    let entryError: unknown;
+    stream.on('error', (error: unknown) => (entryError ??= error));
     const { name, type } = header;
     const segments = archiveEntryPath(name, this.prefix);
     const key = segments.join('/');
@@ -284,6 +296,11 @@ class Extraction {
     const { mtime } = header;
     if (type === 'file' || type === 'contiguous-file') {
       const handle = await open(target, 'wx', 0o600);
+      if (stream.destroyed) {
+        // pipeline() on a stream that is already destroyed would wait forever, holding the handle.
+        await handle.close();
+        throw entryError ?? new Error(`the archive stream ended before entry ${quote(name)}`);
+      }
       await pipeline(stream, handle.createWriteStream());
       await chmod(target, header.mode & 0o777);
       await utimes(target, mtime, mtime);

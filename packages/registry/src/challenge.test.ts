@@ -208,10 +208,12 @@ describe('malformed headers', () => {
       '"'.repeat(1 << 20),
       'Basic ' + '\\'.repeat(1 << 20),
     ];
+    // A quadratic scan of these takes minutes; linear ones take milliseconds. The bound is loose
+    // so that a loaded CI machine cannot fail it.
     const started = performance.now();
-    for (const input of inputs) expect(() => parseWwwAuthenticate(input)).not.toThrow();
-    expect(performance.now() - started).toBeLessThan(2000);
-  });
+    for (const input of inputs) expect(Array.isArray(parseWwwAuthenticate(input))).toBe(true);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  }, 30_000);
 
   it('only reads the first 64 KiB', () => {
     const filler = 'x'.repeat(MAX_CHALLENGE_HEADER_LENGTH);
