@@ -414,7 +414,7 @@ describe('globMatcher', () => {
   it('stays fast on patterns that make backtracking matchers explode', () => {
     const started = Date.now();
     expect(globMatcher(['*a*a*a*a*a*a*a*a*a*a*a*b'])('a'.repeat(5000))).toBe(false);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
 

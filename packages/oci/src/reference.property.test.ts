@@ -76,7 +76,7 @@ describe('parseReference is total', () => {
     for (const input of hostile) parseOrError(input);
     // Catastrophic backtracking takes seconds or never ends; linear parsing takes microseconds.
     // The bound is loose so that a loaded CI machine does not fail it.
-    expect(performance.now() - start).toBeLessThan(2000);
+    expect(performance.now() - start).toBeLessThan(5000);
   });
 });
 
