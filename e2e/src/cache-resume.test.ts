@@ -72,7 +72,8 @@ async function pullAndKillHalfway(cache: string, output: string): Promise<number
   const exited = new Promise<NodeJS.Signals | null>((resolve) =>
     child.on('exit', (_code, signal) => resolve(signal)),
   );
-  for (let i = 0; i < 3000; i++) {
+  // A deadline by the clock, not a count of polls: each poll takes longer on a loaded machine.
+  for (const end = Date.now() + 90_000; Date.now() < end;) {
     const size = await stat(partialOf(cache)).then(
       (s) => s.size,
       () => 0,
