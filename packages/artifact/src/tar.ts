@@ -299,7 +299,7 @@ class Extraction {
       if (stream.destroyed) {
         // pipeline() on a stream that is already destroyed would wait forever, holding the handle.
         await handle.close();
-        throw entryError ?? new Error(`the archive stream ended before entry ${quote(name)}`);
+        throw entryError ?? unsafeEntry(name, 'the archive stopped before its contents');
       }
       await pipeline(stream, handle.createWriteStream());
       await chmod(target, header.mode & 0o777);
