@@ -169,12 +169,14 @@ describe('skipHelpCache', () => {
       internal as { getUsageInstance(): { hasCachedHelpMessage(): boolean } }
     ).getUsageInstance();
     expect(usage.hasCachedHelpMessage()).toBe(false);
+    // Help still renders on a parser that skipHelpCache was applied to.
+    const helpParser = yargs(['--help'])
+      .command('go', 'a command', {}, () => {})
+      .help()
+      .exitProcess(false);
+    skipHelpCache(helpParser);
     const help = await new Promise<string>((resolve) =>
-      yargs(['--help'])
-        .command('go', 'a command', {}, () => {})
-        .help()
-        .exitProcess(false)
-        .parse(['--help'], {}, (_e, _a, text) => resolve(text)),
+      helpParser.parse(['--help'], {}, (_e, _a, text) => resolve(text)),
     );
     expect(help).toContain('a command');
   });

@@ -186,21 +186,45 @@ export async function expectStoredArtifact(
 }
 
 /**
- * After a failed push: the tag is absent, or every blob its manifest names exists (no tag ever
- * points at missing content).
+ * What ferry itself must not do around a failed or retried upload: send a manifest before every
+ * blob it names was accepted. registry:2 already refuses a manifest whose blobs are missing, so the
+ * registry's state could never show ferry trying; the proxy's log does. `blobs` are hex digests.
  */
-export async function expectNoDanglingTag(fx: FaultFixture, repo: string, tag: string) {
-  const tags = await fx.run(['repo', 'tags', repo, '--format', 'json']);
-  // A push that failed before any manifest leaves no repository to list.
-  if (tags.code !== 0 && /NAME_UNKNOWN/.test(tags.stderr)) return;
-  expect(tags.code, tags.stderr).toBe(0);
-  const listed = (JSON.parse(tags.stdout) as { tags: string[] }).tags;
-  if (!listed.includes(tag)) return;
-  const manifest = JSON.parse((await fx.ok(['manifest', 'fetch', `${repo}:${tag}`])).stdout) as {
-    config: { digest: string };
-    layers: { digest: string }[];
-  };
-  for (const { digest } of [manifest.config, ...manifest.layers]) {
-    await fx.ok(['blob', 'fetch', `${repo}@${digest}`, '--descriptor']);
+export function expectManifestOnlyAfterBlobs(fx: FaultFixture, repo: string, blobs: string[]) {
+  const name = repo.slice(repo.indexOf('/') + 1);
+  const manifestPuts = fx.proxy.requests.filter(
+    (r) => r.method === 'PUT' && r.path.startsWith(`/v2/${name}/manifests/`),
+  );
+  for (const put of manifestPuts) {
+    for (const hex of blobs) {
+      const accepted = fx.proxy.requests.some(
+        (r) =>
+          r.endedAt !== undefined &&
+          r.endedAt <= put.startedAt &&
+          ((r.method === 'PUT' && r.status === 201 && blobDigestParam(r.path) === hex) ||
+            (r.method === 'HEAD' &&
+              r.status === 200 &&
+              r.path === `/v2/${name}/blobs/sha256:${hex}`)),
+      );
+      expect(accepted, `manifest PUT #${put.seq} sent before blob sha256:${hex} was accepted`).toBe(
+        true,
+      );
+    }
   }
+  return manifestPuts;
+}
+
+/** The hex of an upload PUT's `digest=sha256:…` query parameter. */
+function blobDigestParam(path: string): string | undefined {
+  const query = path.split('?')[1];
+  const digest = query ? new URLSearchParams(query).get('digest') : null;
+  return digest?.startsWith('sha256:') ? digest.slice('sha256:'.length) : undefined;
+}
+
+/** The repository's tags, or none when a push failed before the repository existed. */
+export async function listedTags(fx: FaultFixture, repo: string): Promise<string[]> {
+  const tags = await fx.run(['repo', 'tags', repo, '--format', 'json']);
+  if (tags.code !== 0 && /NAME_UNKNOWN/.test(tags.stderr)) return [];
+  expect(tags.code, tags.stderr).toBe(0);
+  return (JSON.parse(tags.stdout) as { tags: string[] }).tags;
 }

@@ -50,6 +50,8 @@ interface PushCall {
 
 interface FakePusher extends StreamingPusher {
   calls: PushCall[];
+  /** Resolves once the first upload has read its whole stream. */
+  drained: Promise<void>;
 }
 
 async function drain(stream: Readable, call: PushCall, options?: PushOptions): Promise<Buffer> {
@@ -74,13 +76,16 @@ function fakePusher(
   watchDigest = false,
 ): FakePusher {
   const calls: PushCall[] = [];
+  const drained = deferred();
   return {
     calls,
+    drained: drained.promise,
     async pushWhileHashing(open, size, digest, options) {
       const call: PushCall = { size, signal: options?.signal, progress: 0 };
       calls.push(call);
       if (watchDigest) digest.catch(() => {});
       call.bytes = await drain(open(), call, options);
+      drained.resolve();
       try {
         call.digest = await digest;
       } catch (error) {
@@ -331,11 +336,12 @@ describe('EagerUploads', () => {
     const eager = new EagerUploads(target, { concurrency: 1, minSize: MIN });
     const failure = new Error('late read error');
     const hash = eager.hasher(async () => {
-      await new Promise((done) => setTimeout(done, 50)); // the fake has drained the file by now
+      await target.drained; // the upload has taken every byte before the hash fails
       throw failure;
     });
     await expect(hash(path)).rejects.toBe(failure);
     await expect(eager.settle()).rejects.toBe(failure);
+    expect(target.calls[0]?.bytes?.byteLength).toBe(MIN * 2);
     expect(target.calls[0]?.digestError).toBe(failure);
   });
 

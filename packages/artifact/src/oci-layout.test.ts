@@ -73,7 +73,7 @@ describe('OciLayoutTarget.open', () => {
     expect(await readFile(join(dir, 'notes.txt'), 'utf8')).toBe('keep me');
   });
 
-  it('initialises one directory once when opened twice at the same time', async () => {
+  it('two opens of one new directory at the same time both succeed on one valid layout', async () => {
     const dir = join(await tempDir(), 'twice');
     const [a, b] = await Promise.all([OciLayoutTarget.open(dir), OciLayoutTarget.open(dir)]);
     expect(await a.tags()).toEqual(await b.tags());

@@ -23,6 +23,8 @@ class HeldHasher {
   running = new Set<string>();
   peak = 0;
   peakLarge = 0;
+  /** Small files that started hashing while a large one was being hashed. */
+  smallBesideLarge: string[] = [];
   started: string[] = [];
   signals = new Map<string, AbortSignal | undefined>();
   #release = new Map<string, (fail?: Error) => void>();
@@ -34,6 +36,7 @@ class HeldHasher {
     this.running.add(name);
     this.peak = Math.max(this.peak, this.running.size);
     const large = [...this.running].filter((n) => n.startsWith('large')).length;
+    if (name.startsWith('small') && large > 0) this.smallBesideLarge.push(name);
     this.peakLarge = Math.max(this.peakLarge, large);
     const fail = await new Promise<Error | undefined>((resolve) =>
       this.#release.set(name, resolve),
@@ -117,6 +120,7 @@ describe('pack: hashing ahead', () => {
       if (first) hasher.release(first);
     });
     expect(hasher.peakLarge).toBe(1);
+    expect(hasher.smallBesideLarge).toContain('small-a');
     expect(packed.layers.map((l) => l.descriptor.size)).toEqual(
       names.map((n) => (n.startsWith('large') ? 2 * 1024 * 1024 : n.length)),
     );

@@ -167,9 +167,10 @@ describe('hostBottleTag', () => {
     );
   });
 
-  it('defaults to this process', () => {
-    if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
+  it.runIf(process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64'))(
+    'defaults to this process (Linux with bottles)',
+    () => {
       expect(hostBottleTag()).toBe(process.arch === 'x64' ? 'x86_64_linux' : 'arm64_linux');
-    }
-  });
+    },
+  );
 });

@@ -101,7 +101,7 @@ describe('computing and verifying', () => {
     expect(() => digester.update(Buffer.from('!'))).toThrow(/after digest/);
   });
 
-  it('digestStream hashes a multi-chunk stream without buffering it whole', async () => {
+  it('digestStream gives the digest and size of every byte of a multi-chunk stream', async () => {
     const chunk = Buffer.alloc(64 * 1024, 7);
     const chunks = Array.from({ length: 50 }, () => chunk);
     const expected = createHash('sha256');

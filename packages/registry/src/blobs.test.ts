@@ -344,14 +344,15 @@ describe('blob uploads', () => {
     expect(endless.destroyed).toBe(true);
   });
 
-  it('hashes large blobs once: the digest of a streamed upload equals sha256 of the bytes', async () => {
-    uploadServer(server);
+  it('a streamed upload of unknown digest is stored under the sha256 of the bytes it sent', async () => {
+    const fake = uploadServer(server);
     const parts = Array.from({ length: 7 }, () => randomBytes(1500));
     const hash = createHash('sha256');
     for (const part of parts) hash.update(part);
     const result = await registry.repository('a/b').blobs.push(() => Readable.from(parts));
     expect(result.digest).toBe(`sha256:${hash.digest('hex')}` as Digest);
     expect(result.size).toBe(10_500);
+    expect(fake.blobs.get(result.digest)?.equals(Buffer.concat(parts))).toBe(true);
   });
 });
 
