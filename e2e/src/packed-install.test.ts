@@ -206,6 +206,23 @@ describe('the packed packages', () => {
     }
   });
 
+  it("are what the README's Install section packs, with the Node.js version the packages require", async () => {
+    const readme = await readFile(join(repositoryRoot, 'README.md'), 'utf8');
+    const install = /^## Install\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+    expect(install).toContain('npm install -g @ferry/cli');
+    const pack = /npm pack --pack-destination[^\n]*\\\n([^\n]*)/.exec(install)?.[1] ?? '';
+    const named = [...pack.matchAll(/-w (\S+)/g)].map((m) => m[1]).sort();
+    expect(named).toEqual(workspaces.map((w) => w.name).sort());
+    for (const w of workspaces) {
+      const manifest = JSON.parse(
+        await readFile(join(repositoryRoot, w.dir, 'package.json'), 'utf8'),
+      ) as { engines?: { node?: string } };
+      const floor = manifest.engines?.node?.replace(/^>=\s*/, '');
+      expect(floor, `${w.name} engines.node`).toBe('20.19');
+      expect(install).toContain(`Node.js ≥ ${floor}`);
+    }
+  });
+
   it('install into an empty prefix as a `ferry` that runs from outside the repository', async () => {
     const target = await realpath(ferryBin);
     expect(target.startsWith(join(prefix, ''))).toBe(true);
