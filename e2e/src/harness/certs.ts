@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from './process.js';
-
-const OPENSSL = process.env.FERRY_E2E_OPENSSL ?? 'openssl';
+import { OPENSSL, ensureToolOnce } from './tool-install.js';
 
 async function openssl(args: string[]): Promise<void> {
+  // Found on PATH (or FERRY_E2E_OPENSSL), installed with apt-get as root, else a clear error.
+  const program = await ensureToolOnce(OPENSSL, (line) => process.stderr.write(`${line}\n`));
   let result;
   try {
-    result = await run(OPENSSL, args, { timeoutMs: 60_000 });
+    result = await run(program, args, { timeoutMs: 60_000 });
   } catch (err) {
-    throw new Error(`cannot run ${OPENSSL} (needed to make per-run test certificates): ${err}`);
+    throw new Error(`cannot run ${program} (needed to make per-run test certificates): ${err}`);
   }
   if (result.code !== 0) {
     throw new Error(`openssl ${args.join(' ')} failed (exit ${result.code}):\n${result.stderr}`);

@@ -23,3 +23,14 @@ export { launchRegistry } from './registry-process.js';
 export type { RegistryProcess } from './registry-process.js';
 export { freePort, isPidAlive, run } from './process.js';
 export type { RunOptions, RunResult } from './process.js';
+export {
+  DOCKER_REGISTRY,
+  OPENSSL,
+  SKOPEO,
+  decideToolInstall,
+  ensureTool,
+  ensureToolOnce,
+  findOnPath,
+  manualInstallCommand,
+} from './tool-install.js';
+export type { InstallDecision, InstallHost, ToolSpec } from './tool-install.js';

@@ -104,7 +104,7 @@ export interface Index {
   annotations: Record<string, string>;
 }
 
-const FIXTURES = join(repositoryRoot, '..', 'shared', 'fixtures', 'homebrew');
+const FIXTURES = join(repositoryRoot, 'fixtures', 'homebrew');
 
 export function fixtureJson<T>(file: string): T {
   return JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as T;

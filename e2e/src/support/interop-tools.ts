@@ -1,16 +1,17 @@
 /**
  * Helpers for the interoperability tests (cli-interop-*.test.ts): running skopeo and the built
  * ferry with byte-exact output, reproducible tar layers and image configs, and scratch directories.
- * skopeo is required: when it is missing these helpers throw, so the tests fail rather than skip.
+ * skopeo is required: the harness installs it when the tests run as root, and otherwise these
+ * helpers throw with the command to install it, so the tests fail rather than skip.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SKOPEO, ensureToolOnce } from '../harness/tool-install.js';
 import { repositoryRoot } from './cli.js';
 
-export const SKOPEO = process.env.SKOPEO ?? 'skopeo';
 const TIMEOUT_MS = 30_000;
 
 export interface ToolResult {
@@ -64,8 +65,9 @@ function runBytes(
 }
 
 /** skopeo with `--insecure-policy` (no trust policy file needed: only test content is moved). */
-export function skopeo(...args: string[]): Promise<ToolResult> {
-  return runBytes(SKOPEO, ['--insecure-policy', ...args], 'skopeo');
+export async function skopeo(...args: string[]): Promise<ToolResult> {
+  const path = await ensureToolOnce(SKOPEO, (line) => process.stderr.write(`${line}\n`));
+  return runBytes(path, ['--insecure-policy', ...args], 'skopeo');
 }
 
 /** skopeo that must succeed; the error names the command and carries its stderr. */

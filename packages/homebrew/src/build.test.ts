@@ -12,7 +12,7 @@ import {
 } from './build.js';
 import { selectBottle } from './select.js';
 
-const FIXTURES = new URL('../../../../shared/fixtures/homebrew/', import.meta.url);
+const FIXTURES = new URL('../../../fixtures/homebrew/', import.meta.url);
 const INDEX_BYTES = readFileSync(new URL('sqlite-3.40.1.index.json', FIXTURES));
 const MANIFEST_BYTES = readFileSync(new URL('sqlite-3.40.1.x86_64_linux.manifest.json', FIXTURES));
 const MANIFEST_DIGEST = 'sha256:ff58c21da5e58b82bae6e19207a8ec01e398a31512081e9b6560b2dec88c22da';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MediaType, parseManifest, type Descriptor, type ImageIndex } from '@ferry/oci';
 import { bottleEntries, findMatchingTag, selectBottle } from './select.js';
 
-const FIXTURES = new URL('../../../../shared/fixtures/homebrew/', import.meta.url);
+const FIXTURES = new URL('../../../fixtures/homebrew/', import.meta.url);
 
 function sqliteIndex(): ImageIndex {
   const parsed = parseManifest(readFileSync(new URL('sqlite-3.40.1.index.json', FIXTURES)));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dependencyImage, dependencyImages, dependencyPkgVersion, parseTab } from './tab.js';
 
-const FIXTURES = new URL('../../../../shared/fixtures/homebrew/', import.meta.url);
+const FIXTURES = new URL('../../../fixtures/homebrew/', import.meta.url);
 
 // A tab as Homebrew writes it today (`Tab.formula_to_dep_hash` in tab.rb).
 const CURRENT_TAB = {

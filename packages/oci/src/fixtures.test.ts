@@ -1,5 +1,5 @@
 // The real ghcr.io responses for homebrew/core/sqlite:3.40.1, stored byte for byte in
-// ../shared/fixtures/homebrew/: what ferry reads must agree with what Homebrew pushed.
+// fixtures/homebrew/ at the repository root: what ferry reads must agree with what Homebrew pushed.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { Annotation, MediaType } from './constants.js';
 import { computeDigest, verifyDigest } from './digest.js';
 import { parseManifest } from './manifest.js';
 
-const fixtures = new URL('../../../../shared/fixtures/homebrew/', import.meta.url);
+const fixtures = new URL('../../../fixtures/homebrew/', import.meta.url);
 const read = (name: string) => readFileSync(fileURLToPath(new URL(name, fixtures)));
 
 describe('ghcr.io Homebrew fixtures', () => {
