@@ -6,6 +6,8 @@ export interface Io {
   stderr(text: string): void;
   /** Binary results (blob and file contents); process.stdout unless a test replaces it. */
   stdoutStream?: Writable;
+  /** All of stdin as text; process.stdin unless a test replaces it. */
+  readStdin?: () => Promise<string>;
 }
 
 export const processIo: Io = {
