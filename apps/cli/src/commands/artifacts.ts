@@ -259,7 +259,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
         })
         .option('depth', {
           type: 'number',
-          describe: 'How deep to follow referrers of referrers (default: all)',
+          describe: 'How deep to follow referrers of referrers, 1 to 1000 [default: 100]',
         })
         .option('platform', {
           type: 'string',
