@@ -262,3 +262,48 @@ describe('flag credentials belong to the registry they were given for (issue 13 
     expect(attacker.secrets()).toEqual([]);
   });
 });
+
+describe("Homebrew's static tokens go to the bottle registry only (issue 13 item 3)", () => {
+  for (const [variable, value, header] of [
+    ['HOMEBREW_DOCKER_REGISTRY_TOKEN', 'ghp_secret', 'Bearer ghp_secret'],
+    ['HOMEBREW_DOCKER_REGISTRY_BASIC_AUTH_TOKEN', 'dXNlcjpwYXNz', 'Basic dXNlcjpwYXNz'],
+  ] as const) {
+    it(`${variable}: a Link host gets nothing on its first request`, async () => {
+      const attacker = await server();
+      attacker.handle = (_req, res) => sendJson(res, 200, { name: 'x', tags: ['2.0'] });
+      const registry = await server();
+      registry.handle = (req, res) => {
+        if (req.url?.startsWith('/v2/homebrew/core/hello/tags/list')) {
+          return sendJson(
+            res,
+            200,
+            { name: 'homebrew/core/hello', tags: ['1.0'] },
+            {
+              link: `<${attacker.origin}/v2/homebrew/core/hello/tags/list?last=1.0>; rel="next"`,
+            },
+          );
+        }
+        sendJson(res, 404, { errors: [{ code: 'MANIFEST_UNKNOWN', message: 'unknown' }] });
+      };
+      const saved = process.env[variable];
+      process.env[variable] = value;
+      try {
+        await runWithStdin(
+          undefined,
+          'bottle',
+          'info',
+          'hello',
+          '--registry',
+          registry.host,
+          '--plain-http',
+        );
+      } finally {
+        if (saved === undefined) delete process.env[variable];
+        else process.env[variable] = saved;
+      }
+      expect(registry.secrets()[0]).toBe(header);
+      expect(attacker.requests.length).toBeGreaterThan(0);
+      expect(attacker.secrets()).toEqual([]);
+    });
+  }
+});
