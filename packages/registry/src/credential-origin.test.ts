@@ -264,6 +264,17 @@ describe('hosts named by a registry get credentials only when same origin (issue
     expect(secretsReceived(attacker)).toEqual([]);
   });
 
+  it('a loopback registry found to speak plain http is still its own origin: credentials kept', async () => {
+    const registryServer = await server();
+    basicRegistry(registryServer, (_req, res) => json(res, 200, { name: 'a/b', tags: ['v1'] }));
+    // No plainHttp: ferry tries https first and falls back to http for a loopback host.
+    const client = new Registry(registryServer.host, { credentials: async () => ALICE });
+    expect(client.baseUrl.protocol).toBe('https:');
+    expect(await client.repository('a/b').tags()).toEqual(['v1']);
+    await client.close();
+    expect(registryServer.requests.at(-1)?.headers.authorization).toBe(ALICE_BASIC);
+  });
+
   it('a Link on the same origin keeps the credentials', async () => {
     const registryServer = await server();
     basicRegistry(registryServer, (req, res) =>
