@@ -86,6 +86,19 @@ const manifest = JSON.stringify({
   annotations: { 'org.opencontainers.image.title': `title${HOSTILE}`, note: HOSTILE },
 });
 const manifestDigest = sha256(manifest);
+/** An index whose only entry has hostile platform fields. */
+const index = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: INDEX,
+  manifests: [
+    {
+      mediaType: MANIFEST,
+      digest: manifestDigest,
+      size: Buffer.byteLength(manifest),
+      platform: { os: `linux${HOSTILE}`, architecture: `amd64${HOSTILE}` },
+    },
+  ],
+});
 
 let registry: RecordingServer;
 beforeAll(async () => {
@@ -126,6 +139,14 @@ beforeAll(async () => {
         },
         { 'content-type': INDEX },
       );
+    }
+    if (url === '/v2/hostile/manifests/multi' || url === `/v2/hostile/manifests/${sha256(index)}`) {
+      res.writeHead(200, {
+        'content-type': INDEX,
+        'content-length': Buffer.byteLength(index),
+        'docker-content-digest': sha256(index),
+      });
+      return res.end(req.method === 'HEAD' ? undefined : index);
     }
     if (url === `/v2/hostile/blobs/${sha256('hello')}`) {
       res.writeHead(200, { 'content-length': 5 });
@@ -168,6 +189,17 @@ describe('what a hostile registry sends is printed escaped (issue 13 item 10)', 
     } finally {
       await rm(output, { recursive: true, force: true });
     }
+  });
+
+  it('platform fields, in the error listing what an index offers', async () => {
+    const result = await ferry(
+      'resolve',
+      `${registry.host}/hostile:multi`,
+      '--platform',
+      'linux/arm64',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`linux${HOSTILE_ESCAPED}/amd64${HOSTILE_ESCAPED}`);
   });
 
   it('manifest fetch --pretty: annotations and artifact type, still valid JSON', async () => {
