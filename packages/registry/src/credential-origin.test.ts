@@ -3,6 +3,7 @@
  * loopback "attacker" origin that a registry's answer points at (a token realm's redirect, an
  * upload Location, a Link) and checks what it received.
  */
+import { execFileSync } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,15 @@ import {
 } from './testing/loopback.js';
 import { makeTestCertificates, type TestCertificates } from './testing/tls.js';
 import { crossOriginHeaders, Transport } from './transport.js';
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const ALICE: Credential = { username: 'alice', password: 's3cret-password' };
 const ALICE_BASIC = `Basic ${Buffer.from('alice:s3cret-password').toString('base64')}`;
@@ -136,7 +146,7 @@ describe('token realm redirects (issue 13 item 1)', () => {
     });
   });
 
-  describe('over https', () => {
+  describe.skipIf(!hasOpenssl())('over https', () => {
     let certificates: TestCertificates;
     beforeAll(() => {
       certificates = makeTestCertificates();
