@@ -41,18 +41,78 @@ export interface TargetRef {
 }
 
 const registries = new Map<string, Registry>();
-let explicitCredential: Promise<Credential | undefined> | undefined;
+const explicitCredentials = new Map<CredentialRole, Promise<Credential | undefined>>();
 
-/** Credentials from -u/-p/--password-stdin, else Docker's config.json (or --registry-config). */
-export function credentialsFor(context: Context): CredentialProvider {
+/**
+ * Whose flag credentials a registry gets: `default` is -u/-p/--password-stdin; `cp` gives its
+ * source `from` (--from-username/--from-password/--from-password-stdin) and its destination `to`
+ * (--to-…, or the plain flags, which mean the destination as in ORAS).
+ */
+export type CredentialRole = 'default' | 'from' | 'to';
+
+interface CredentialFlags {
+  username: string | undefined;
+  password: string | undefined;
+  passwordStdin: boolean;
+  /** How the flags are spelt, for messages. */
+  names: { username: string; password: string; stdin: string };
+}
+
+function flagsFor(args: CommonArgs, role: CredentialRole): CredentialFlags {
+  const plain: CredentialFlags = {
+    username: args.username,
+    password: args.password,
+    passwordStdin: args['password-stdin'] === true,
+    names: { username: '--username', password: '--password', stdin: '--password-stdin' },
+  };
+  if (role === 'default') return plain;
+  const prefixed: CredentialFlags = {
+    username: args[`${role}-username`],
+    password: args[`${role}-password`],
+    passwordStdin: args[`${role}-password-stdin`] === true,
+    names: {
+      username: `--${role}-username`,
+      password: `--${role}-password`,
+      stdin: `--${role}-password-stdin`,
+    },
+  };
+  if (role === 'from' || !given(plain)) return prefixed;
+  if (given(prefixed)) {
+    throw new UsageError(
+      `give the destination's credentials once: with --to-username/--to-password/--to-password-stdin or with -u/-p/--password-stdin, not both`,
+    );
+  }
+  return plain;
+}
+
+function given(flags: CredentialFlags): boolean {
+  return flags.username !== undefined || flags.password !== undefined || flags.passwordStdin;
+}
+
+/**
+ * Credentials for the registry at `registryHost()`: the flags of `role` (if any) for that host
+ * alone, else Docker's config.json (or --registry-config). Flag credentials are never offered to
+ * another host, whatever asks.
+ */
+export function credentialsFor(
+  context: Context,
+  role: CredentialRole | undefined,
+  registryHost: () => string,
+): CredentialProvider {
   const { args } = context;
   const store = new CredentialStore(
     args['registry-config'] ? { configPath: args['registry-config'] } : {},
   );
-  explicitCredential ??= explicit(context);
   return async (host) => {
-    const given = await explicitCredential;
-    if (given) return given;
+    if (role !== undefined && host === registryHost()) {
+      let explicitCredential = explicitCredentials.get(role);
+      if (!explicitCredential) {
+        explicitCredential = explicit(context, role);
+        explicitCredentials.set(role, explicitCredential);
+      }
+      const given = await explicitCredential;
+      if (given) return given;
+    }
     try {
       return await store.get(host);
     } catch (error) {
@@ -70,39 +130,64 @@ export function credentialsFor(context: Context): CredentialProvider {
  * The password given on the command line: --password-stdin reads it (one trailing newline
  * dropped); -p works but warns, since it shows up in shell history and process lists.
  */
-export async function givenPassword(context: Context): Promise<string | undefined> {
-  const { args } = context;
-  if (args['password-stdin']) {
-    if (args.password !== undefined) {
-      throw new UsageError('--password and --password-stdin cannot be used together');
+export async function givenPassword(
+  context: Context,
+  role: CredentialRole = 'default',
+): Promise<string | undefined> {
+  const flags = flagsFor(context.args, role);
+  if (flags.passwordStdin) {
+    if (flags.password !== undefined) {
+      throw new UsageError(
+        `${flags.names.password} and ${flags.names.stdin} cannot be used together`,
+      );
     }
     return (await context.readStdin()).replace(/\r?\n$/, '');
   }
-  if (args.password !== undefined) {
+  if (flags.password !== undefined) {
     context.io.stderr(
-      'Warning: a password on the command line can leak through shell history and process lists; use --password-stdin\n',
+      `Warning: a password on the command line can leak through shell history and process lists; use ${flags.names.stdin}\n`,
     );
   }
-  return args.password;
+  return flags.password;
 }
 
-async function explicit(context: Context): Promise<Credential | undefined> {
-  const { args } = context;
-  const password = await givenPassword(context);
-  if (args.username === undefined && password === undefined) return undefined;
+async function explicit(context: Context, role: CredentialRole): Promise<Credential | undefined> {
+  const flags = flagsFor(context.args, role);
+  const password = await givenPassword(context, role);
+  if (flags.username === undefined && password === undefined) return undefined;
   if (password === undefined) {
-    throw new UsageError('--username needs --password or --password-stdin');
+    throw new UsageError(
+      `${flags.names.username} needs ${flags.names.password} or ${flags.names.stdin}`,
+    );
   }
   // ORAS treats a password without a username as an identity (refresh) token.
-  return args.username ? { username: args.username, password } : { identityToken: password };
+  return flags.username ? { username: flags.username, password } : { identityToken: password };
+}
+
+/** Refuses two flags that would both read stdin (only one can have it). */
+export function checkStdinUse(args: CommonArgs): void {
+  const readers = [
+    ['--password-stdin', args['password-stdin']],
+    ['--from-password-stdin', args['from-password-stdin']],
+    ['--to-password-stdin', args['to-password-stdin']],
+  ].filter(([, on]) => on === true);
+  if (readers.length > 1) {
+    throw new UsageError(
+      `${readers.map(([name]) => name).join(' and ')} cannot be used together: stdin holds one password`,
+    );
+  }
 }
 
 export async function openRegistry(
   host: string,
   context: Context,
   extra: Partial<RegistryOptions> = {},
+  role: CredentialRole = 'default',
 ): Promise<Registry> {
-  const key = `${host} ${JSON.stringify(extra)}`;
+  // A role without flags of its own reads config.json only: cp's two ends then share one client.
+  checkStdinUse(context.args);
+  const flagRole = given(flagsFor(context.args, role)) ? role : undefined;
+  const key = `${host} ${flagRole ?? 'config'} ${JSON.stringify(extra)}`;
   let registry = registries.get(key);
   if (!registry) {
     const { args, io } = context;
@@ -113,9 +198,11 @@ export async function openRegistry(
         `--chunk-size ${JSON.stringify(args['chunk-size'])}: give a size of at least 1KiB, like 8MiB`,
       );
     }
+    let registryHost = host;
     registry = new Registry(host, {
       ...(chunkSize ? { chunkSize, monolithicThreshold: chunkSize } : {}),
-      credentials: credentialsFor(context),
+      // Flag credentials go to this registry only (as contacted: registry-1.docker.io for docker.io).
+      credentials: credentialsFor(context, flagRole, () => registryHost),
       ...(args['plain-http'] ? { plainHttp: true } : {}),
       insecure: args.insecure,
       ca,
@@ -129,6 +216,7 @@ export async function openRegistry(
       debug: args.debug ? (line) => io.stderr(`[debug] ${line}\n`) : undefined,
       ...extra,
     });
+    registryHost = registry.host;
     registries.set(key, registry);
   }
   return registry;
@@ -138,7 +226,7 @@ export async function openRegistry(
 export async function closeRegistries(): Promise<void> {
   await Promise.all([...registries.values()].map((r) => r.close()));
   registries.clear();
-  explicitCredential = undefined;
+  explicitCredentials.clear();
 }
 
 /**
@@ -148,7 +236,12 @@ export async function closeRegistries(): Promise<void> {
 export async function openTarget(
   input: string,
   context: Context,
-  options: { layout?: boolean | undefined; create?: boolean } = {},
+  options: {
+    layout?: boolean | undefined;
+    create?: boolean;
+    /** Whose flag credentials the registry gets (cp: `from` for the source, `to` for the destination). */
+    credentials?: CredentialRole;
+  } = {},
 ): Promise<TargetRef> {
   const [first = '', ...extraTags] = input.split(',');
   for (const tag of extraTags) {
@@ -163,7 +256,7 @@ export async function openTarget(
     return { target, reference, extraTags, display: first, base: dir, kind: 'oci-layout' };
   }
   const parsed = parseReference(first);
-  const registry = await openRegistry(parsed.host, context);
+  const registry = await openRegistry(parsed.host, context, {}, options.credentials);
   return {
     target: new RegistryTarget(registry, parsed.repository),
     reference: parsed.digest ?? parsed.tag,

@@ -4,7 +4,7 @@ import { bottleCommand } from './commands/bottle.js';
 import { manageCommands } from './commands/manage.js';
 import { versionCommand } from './commands/version.js';
 import { ExitCode, reportError, UsageError } from './exit.js';
-import { processIo, type Io } from './io.js';
+import { processIo, terminalSafe, type Io } from './io.js';
 import { protectDashes } from './stdin-argument.js';
 import { version } from './version.js';
 
@@ -12,7 +12,9 @@ import { version } from './version.js';
  * Runs ferry with the given arguments (without `node` and the script) and resolves to the exit
  * code. Never calls process.exit, so that output is flushed and tests can call it in-process.
  */
-export async function run(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function run(argv: readonly string[], given: Io = processIo): Promise<number> {
+  // Text from registries reaches the terminal only through here, escaped.
+  const io = terminalSafe(given);
   const parser = yargs(protectDashes(argv))
     .scriptName('ferry')
     .usage(

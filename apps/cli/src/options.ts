@@ -16,6 +16,13 @@ export interface RemoteArgs {
   'oci-layout'?: boolean | undefined;
   debug?: boolean | undefined;
   'chunk-size'?: string | undefined;
+  /** cp only: the source's and the destination's own credentials (ORAS's names). */
+  'from-username'?: string | undefined;
+  'from-password'?: string | undefined;
+  'from-password-stdin'?: boolean | undefined;
+  'to-username'?: string | undefined;
+  'to-password'?: string | undefined;
+  'to-password-stdin'?: boolean | undefined;
 }
 
 export interface OutputArgs {

@@ -5,6 +5,7 @@
  */
 import type { Descriptor } from '@ferry/oci';
 import { describe } from './output.js';
+import { escapeTerminal } from './terminal-text.js';
 
 interface Bar {
   name: string;
@@ -35,7 +36,8 @@ export class Progress {
   start(descriptor: Descriptor, verb: string): void {
     if (!this.enabled) return;
     this.#bars.set(descriptor.digest, {
-      name: `${verb} ${describe(descriptor)}`,
+      // Drawn straight to stderr (its own escape codes move the cursor): escape the name here.
+      name: escapeTerminal(`${verb} ${describe(descriptor)}`),
       total: descriptor.size,
       done: 0,
       started: Date.now(),

@@ -29,8 +29,14 @@ export {
   type DistributionError,
 } from './errors.js';
 export { ManifestStore, type FetchedManifest } from './manifests.js';
-export type { PageOptions } from './paging.js';
-export { nextLink, referrerDescriptor, referrersTag, type ReferrersOptions } from './referrers.js';
+export { MAX_LIST_ENTRIES, MAX_LIST_PAGES, type PageOptions } from './paging.js';
+export {
+  MAX_REFERRERS_PAGES,
+  nextLink,
+  referrerDescriptor,
+  referrersTag,
+  type ReferrersOptions,
+} from './referrers.js';
 export {
   DEFAULT_CHUNK_SIZE,
   DEFAULT_MONOLITHIC_THRESHOLD,

@@ -7,6 +7,7 @@
  * https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#referrers-tag-schema
  */
 import {
+  FerryError,
   MANIFEST_SIZE_LIMIT,
   MediaType,
   parseDigest,
@@ -16,7 +17,7 @@ import {
   type ParsedManifest,
 } from '@ferry/oci';
 import { readVerified } from './blobs.js';
-import { RegistryError } from './errors.js';
+import { RegistryError, RegistryErrorCode } from './errors.js';
 import type { ManifestStore } from './manifests.js';
 import { discard, responseError, type Transport } from './transport.js';
 
@@ -29,8 +30,13 @@ export interface ReferrersContext {
 
 export interface ReferrersOptions {
   artifactType?: string | undefined;
+  /** Refuse to follow more pages than this (default MAX_REFERRERS_PAGES). */
+  maxPages?: number | undefined;
   signal?: AbortSignal | undefined;
 }
+
+/** Pages of one subject's referrers followed at most; past that the registry is refused. */
+export const MAX_REFERRERS_PAGES = 1000;
 
 /** The fallback tag for a subject: `<alg>-<hex>`, the hex cut to 64 characters (tag limit). */
 export function referrersTag(subjectDigest: string): string {
@@ -47,7 +53,15 @@ export async function listReferrers(
   let url: URL | undefined = new URL(`referrers/${subjectDigest}`, context.repositoryUrl);
   if (options.artifactType) url.searchParams.set('artifactType', options.artifactType);
   const found: Descriptor[] = [];
-  for (let page = 0; url && page < 1000; page++) {
+  const maxPages = options.maxPages ?? MAX_REFERRERS_PAGES;
+  for (let page = 0; url; page++) {
+    if (page >= maxPages) {
+      // Stopping quietly would show a partial list as if it were all of it.
+      throw new FerryError(
+        RegistryErrorCode.Protocol,
+        `referrers of ${subjectDigest}: the registry's list goes on past ${maxPages} pages (${found.length} referrers so far); stopped, as it may never end`,
+      );
+    }
     const response = await context.transport.send({
       method: 'GET',
       url,
@@ -70,7 +84,7 @@ export async function listReferrers(
     if (options.artifactType && !filtered.includes('artifactType')) {
       manifests = manifests.filter((m) => m.artifactType === options.artifactType);
     }
-    found.push(...manifests);
+    for (const manifest of manifests) found.push(manifest);
     url = nextLink(response.headers.link, url);
   }
   return found;

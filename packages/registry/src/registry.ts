@@ -37,7 +37,10 @@ export interface RegistryOptions {
   chunkSize?: number | undefined;
   /** The largest blob sent in one monolithic PUT. */
   monolithicThreshold?: number | undefined;
-  /** A bearer token sent before any challenge (Homebrew's `QQ==` for ghcr.io). */
+  /**
+   * A bearer token sent before any challenge (Homebrew's `QQ==` for ghcr.io), to this registry's
+   * own origin only: never to an upload Location, a Link or a redirect target elsewhere.
+   */
   staticBearerToken?: string | undefined;
   /** A whole Authorization header sent before any challenge (`Basic …` from Homebrew's env). */
   staticAuthorization?: string | undefined;
@@ -126,7 +129,12 @@ export class Registry {
       staticBearerToken: options.staticBearerToken,
       staticAuthorization: options.staticAuthorization,
     });
-    this.transport = new Transport({ ...common, authenticator: this.authenticator });
+    // Credentials, static tokens included, go to this registry's origin and nowhere else.
+    this.transport = new Transport({
+      ...common,
+      authenticator: this.authenticator,
+      credentialOrigin: new URL(this.baseUrl.origin),
+    });
   }
 
   repository(name: string): Repository {

@@ -71,11 +71,35 @@ export interface TransportOptions {
    * to speak TLS (Docker's rule for loopback registries). Never on certificate errors.
    */
   plainHttpFallback?: ReadonlySet<string> | undefined;
+  /**
+   * The origin the authenticator's credentials belong to (the registry's base URL). Requests to
+   * any other origin — an upload `Location`, a `Link: rel="next"`, a redirect target the
+   * registry named — go out without credentials, and their 401s are not answered with any.
+   * Unset: every origin this transport is asked to reach counts as the registry's own.
+   */
+  credentialOrigin?: URL | undefined;
 }
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
+/**
+ * The request headers that may follow a redirect to another origin. An allow-list rather than a
+ * deny-list: a credential can travel in any field (`authorization`, `cookie`, a proxy's or a
+ * vendor's own header, one a caller passed), and none of them may leave its origin.
+ */
+const CROSS_ORIGIN_HEADERS: ReadonlySet<string> = new Set([
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'range',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'if-range',
+  'user-agent',
+]);
 const RETRYABLE_ERRORS = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -206,12 +230,16 @@ export class Transport {
 
   /** Sends with credentials; on a 401 learns the challenge and tries once more. */
   async #authenticated(request: TransportRequest): Promise<TransportResponse> {
-    const auth = this.#options.authenticator;
+    // Credentials belong to the registry's origin; another host that the registry's answers
+    // named (an upload Location, a Link, a redirect) gets none, not even after its 401.
+    const auth = this.#ownsCredentials(request.url) ? this.#options.authenticator : undefined;
     const host = request.url.host;
     const scopes = request.scopes ?? [];
     const first = auth ? await auth.authorization(host, scopes, request.signal) : undefined;
     const response = await this.#followRedirects(request, first);
-    if (response.status !== 401 || !auth || response.url.host !== host) return response;
+    if (response.status !== 401 || !auth || response.url.origin !== request.url.origin) {
+      return response;
+    }
 
     const challenges = parseWwwAuthenticate(response.headers['www-authenticate']);
     const retryWith = await auth.onChallenge(
@@ -224,6 +252,16 @@ export class Transport {
     return this.#followRedirects(request, retryWith);
   }
 
+  /** Whether `url` is the origin this transport's credentials were given for. */
+  #ownsCredentials(url: URL): boolean {
+    const home = this.#options.credentialOrigin;
+    if (!home) return true;
+    if (url.host !== home.host) return false;
+    if (url.protocol === home.protocol) return true;
+    // A loopback registry found to speak plain http is still the same registry.
+    return home.protocol === 'https:' && url.protocol === 'http:' && this.#plainHosts.has(url.host);
+  }
+
   async #followRedirects(
     request: TransportRequest,
     authorization: string | undefined,
@@ -231,11 +269,18 @@ export class Transport {
     let url = request.url;
     let method = request.method;
     for (let hop = 0; ; hop++) {
-      // Credentials belong to the registry's origin: a blob redirected to storage elsewhere
-      // (S3, a CDN) gets no Authorization header, which is also what pre-signed URLs expect.
+      // One rule for every request, whatever field carries the secret: nothing that could be a
+      // credential crosses an origin. A blob redirected to storage elsewhere (S3, a CDN) gets no
+      // Authorization header, which is also what pre-signed URLs expect; a token realm that
+      // redirects elsewhere does not get the Basic header the token request carried.
       const sameOrigin = url.origin === request.url.origin;
       const response = await this.#exchange(
-        { ...request, method, url },
+        {
+          ...request,
+          method,
+          url,
+          headers: sameOrigin ? request.headers : crossOriginHeaders(request.headers),
+        },
         sameOrigin ? authorization : undefined,
       );
       const location = response.headers.location;
@@ -345,6 +390,18 @@ export class Transport {
   #trace(line: () => string): void {
     if (this.#options.debug) this.#options.debug(line());
   }
+}
+
+/** The headers of `headers` that may go to another origin (see CROSS_ORIGIN_HEADERS). */
+export function crossOriginHeaders(
+  headers: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (!headers) return headers;
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (CROSS_ORIGIN_HEADERS.has(name.toLowerCase())) kept[name] = value;
+  }
+  return kept;
 }
 
 /** Seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */

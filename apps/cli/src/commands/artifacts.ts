@@ -259,7 +259,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
         })
         .option('depth', {
           type: 'number',
-          describe: 'How deep to follow referrers of referrers (default: all)',
+          describe: 'How deep to follow referrers of referrers, 1 to 1000 [default: 100]',
         })
         .option('platform', {
           type: 'string',
@@ -297,6 +297,40 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           describe: 'The destination is an OCI layout directory',
         })
         .option('platform', { type: 'string', describe: 'Copy only this platform from an index' })
+        .option('from-username', {
+          type: 'string',
+          describe: 'Source registry username',
+          group: 'Remote options:',
+        })
+        .option('from-password', {
+          type: 'string',
+          describe: 'Source registry password or identity token (prefer --from-password-stdin)',
+          group: 'Remote options:',
+        })
+        .option('from-password-stdin', {
+          type: 'boolean',
+          describe: 'Read the source password from stdin',
+          group: 'Remote options:',
+        })
+        .option('to-username', {
+          type: 'string',
+          describe: 'Destination registry username (-u means the same)',
+          group: 'Remote options:',
+        })
+        .option('to-password', {
+          type: 'string',
+          describe: 'Destination registry password or identity token (-p means the same)',
+          group: 'Remote options:',
+        })
+        .option('to-password-stdin', {
+          type: 'boolean',
+          describe: 'Read the destination password from stdin (--password-stdin means the same)',
+          group: 'Remote options:',
+        })
+        .example(
+          '$0 cp --from-username me --from-password-stdin ghcr.io/a/b:v1 localhost:5000/b:v1',
+          'Copy with credentials for the source only (flag credentials go to their own registry)',
+        )
         .example(
           '$0 cp -r localhost:5000/a:v1 localhost:5000/b:v1',
           'Copy with referrers (blobs are mounted, not re-sent)',

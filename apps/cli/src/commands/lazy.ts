@@ -28,7 +28,7 @@ export function lazy<A extends CommonArgs>(io: Io, load: () => Promise<CommandMo
     const [implementation, context] = await Promise.all([load(), import('../context.js')]);
     try {
       restoreDashes(args);
-      await implementation.run({ io, args, readStdin }, args);
+      await implementation.run({ io, args, readStdin: io.readStdin ?? readStdin }, args);
     } finally {
       await context.closeRegistries();
     }

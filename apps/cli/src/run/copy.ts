@@ -10,12 +10,15 @@ import { where } from './shared.js';
 
 export async function run(context: Context, args: CopyArgs): Promise<void> {
   const layout = context.args['oci-layout'];
+  // Each end gets its own flag credentials and no other: -u/-p are the destination's, as in ORAS.
   const source = await openTarget(args.from, context, {
     layout: args['from-oci-layout'] ?? layout,
+    credentials: 'from',
   });
   const destination = await openTarget(args.to, context, {
     layout: args['to-oci-layout'] ?? layout,
     create: true,
+    credentials: 'to',
   });
   if (!source.reference) throw new UsageError(`${source.display} needs a tag or digest to copy`);
   if (destination.reference && isDigest(destination.reference)) {

@@ -1,7 +1,8 @@
 import type { Target } from '@ferry/artifact';
-import type { Descriptor } from '@ferry/oci';
+import { FerryError, type Descriptor } from '@ferry/oci';
 import type { DiscoverArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
+import { UsageError } from '../exit.js';
 import { resolveRoot } from './shared.js';
 
 interface Node {
@@ -9,35 +10,80 @@ interface Node {
   referrers: Node[];
 }
 
-/** Referrers of referrers, to `depth` levels, never visiting a manifest twice (cycles). */
+/**
+ * How deep discover follows referrers of referrers unless told: real graphs are a few levels
+ * (an image, its SBOM, the SBOM's signature), and a registry serving a chain thousands deep would
+ * otherwise cost a request per level. ORAS's tree view recurses without a bound.
+ */
+export const DEFAULT_DISCOVER_DEPTH = 100;
+/** The deepest --depth accepted: JSON output nests one level per referrer level. */
+export const MAX_DISCOVER_DEPTH = 1000;
+/** Manifests one discover lists at most; a graph larger than this is refused, not half shown. */
+export const MAX_DISCOVER_NODES = 10_000;
+
+/**
+ * Referrers of referrers, to `depth` levels, never visiting a manifest twice (cycles), level by
+ * level with a queue: a chain thousands deep costs no stack. `truncated` says whether manifests
+ * at the last level were left unexplored.
+ */
 async function walk(
   target: Target,
-  descriptor: Descriptor,
+  root: Descriptor,
   artifactType: string | undefined,
   depth: number,
-  seen: Set<string>,
-): Promise<Node> {
-  seen.add(descriptor.digest);
-  if (depth <= 0) return { descriptor, referrers: [] };
-  const found = await target.referrers(descriptor, { artifactType });
-  const referrers: Node[] = [];
-  for (const referrer of found) {
-    if (seen.has(referrer.digest)) continue;
-    referrers.push(await walk(target, referrer, undefined, depth - 1, seen));
+): Promise<{ node: Node; truncated: boolean }> {
+  const seen = new Set<string>([root.digest]);
+  const node: Node = { descriptor: root, referrers: [] };
+  let level: Node[] = [node];
+  let count = 1;
+  for (let current = 0; level.length > 0; current++) {
+    if (current >= depth) return { node, truncated: true };
+    const next: Node[] = [];
+    for (const parent of level) {
+      // --artifact-type filters the first level only, as before (referrers of a signature are
+      // whatever they are).
+      const found = await target.referrers(parent.descriptor, {
+        artifactType: current === 0 ? artifactType : undefined,
+      });
+      for (const referrer of found) {
+        if (seen.has(referrer.digest)) continue;
+        seen.add(referrer.digest);
+        if (++count > MAX_DISCOVER_NODES) {
+          throw new FerryError(
+            'ERR_TOO_MANY_REFERRERS',
+            `${root.digest} has more than ${MAX_DISCOVER_NODES.toLocaleString('en-US')} referrers in all; narrow the walk with --depth or --artifact-type`,
+          );
+        }
+        const child: Node = { descriptor: referrer, referrers: [] };
+        parent.referrers.push(child);
+        next.push(child);
+      }
+    }
+    level = next;
   }
-  return { descriptor, referrers };
+  return { node, truncated: false };
 }
 
-function tree(node: Node, prefix: string, lines: string[]): void {
-  node.referrers.forEach((child, index) => {
-    const last = index === node.referrers.length - 1;
+/** The tree drawing, depth first, with an explicit stack (no recursion). */
+function tree(root: Node, lines: string[]): void {
+  const stack: { children: Node[]; index: number; prefix: string }[] = [
+    { children: root.referrers, index: 0, prefix: '' },
+  ];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.index >= frame.children.length) {
+      stack.pop();
+      continue;
+    }
+    const child = frame.children[frame.index++]!;
+    const last = frame.index === frame.children.length;
     lines.push(
-      `${prefix}${last ? '└── ' : '├── '}${child.descriptor.artifactType ?? child.descriptor.mediaType}`,
+      `${frame.prefix}${last ? '└── ' : '├── '}${child.descriptor.artifactType ?? child.descriptor.mediaType}`,
     );
-    const inner = `${prefix}${last ? '    ' : '│   '}`;
+    const inner = `${frame.prefix}${last ? '    ' : '│   '}`;
     lines.push(`${inner}└── ${child.descriptor.digest}`);
-    tree(child, `${inner}    `, lines);
-  });
+    stack.push({ children: child.referrers, index: 0, prefix: `${inner}    ` });
+  }
 }
 
 function json(node: Node, base: string): unknown {
@@ -56,19 +102,30 @@ function json(node: Node, base: string): unknown {
 export async function run(context: Context, args: DiscoverArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const root = await resolveRoot(ref, args.platform, context);
-  const node = await walk(
-    ref.target,
-    root,
-    args['artifact-type'],
-    args.depth ?? Number.POSITIVE_INFINITY,
-    new Set(),
-  );
+  const depth = discoverDepth(args.depth);
+  const { node, truncated } = await walk(ref.target, root, args['artifact-type'], depth);
+  if (truncated && args.depth === undefined) {
+    context.io.stderr(
+      `Note: referrers deeper than ${depth} levels are not shown; go deeper with --depth (up to ${MAX_DISCOVER_DEPTH})\n`,
+    );
+  }
   if ((args.output ?? args.format) === 'json') {
     context.io.stdout(`${JSON.stringify(json(node, ref.base), null, 2)}\n`);
     return;
   }
   const lines = [`${ref.base}@${root.digest}`];
-  tree(node, '', lines);
+  tree(node, lines);
   if (node.referrers.length === 0) lines.push('(no referrers)');
   context.io.stdout(`${lines.join('\n')}\n`);
+}
+
+/** --depth as given (1 … MAX_DISCOVER_DEPTH), or the default. */
+export function discoverDepth(given: number | undefined): number {
+  if (given === undefined) return DEFAULT_DISCOVER_DEPTH;
+  if (!Number.isInteger(given) || given < 1 || given > MAX_DISCOVER_DEPTH) {
+    throw new UsageError(
+      `--depth ${given}: give a whole number from 1 to ${MAX_DISCOVER_DEPTH} (default ${DEFAULT_DISCOVER_DEPTH})`,
+    );
+  }
+  return given;
 }

@@ -3,6 +3,7 @@ import { fetchManifest } from '@ferry/artifact';
 import type { ManifestArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
+import { escapeTerminal } from '../terminal-text.js';
 import { resolveRoot, writeOutput } from './shared.js';
 
 /** Prints the manifest's bytes exactly as stored (their sha256 is the digest), unless --pretty. */
@@ -18,8 +19,13 @@ export async function run(context: Context, args: ManifestArgs): Promise<void> {
     return;
   }
   const { bytes } = await fetchManifest(ref.target, descriptor);
-  const out = args.pretty
-    ? Buffer.from(`${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n`)
-    : bytes;
-  await writeOutput(context, args.output ?? '-', Readable.from([out]));
+  if (args.pretty) {
+    // --pretty is text ferry writes, so it is escaped like any other (the JSON stays valid and
+    // equal); without it the bytes are the artifact's own and pass through as `cat` would.
+    const text = escapeTerminal(`${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n`);
+    if ((args.output ?? '-') === '-') context.io.stdout(text);
+    else await writeOutput(context, args.output ?? '-', Readable.from([Buffer.from(text)]));
+    return;
+  }
+  await writeOutput(context, args.output ?? '-', Readable.from([bytes]));
 }

@@ -1,10 +1,11 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { FerryError } from '@ferry/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HelperResult, HelperRunner } from './helper.js';
 import { helperErase, helperGet, helperStore, spawnHelperRunner } from './helper.js';
+import { CredentialStore } from './store.js';
 
 const REF = { name: 'fake', source: '"credsStore" in /c/config.json' };
 
@@ -136,6 +137,10 @@ describe.skipIf(process.platform === 'win32')('spawnHelperRunner', () => {
     const script = '#!/bin/sh\ninput=$(cat)\necho "$1:$input"\necho oops >&2\nexit "${EXIT:-0}"\n';
     await writeFile(join(dir, 'docker-credential-echo'), script);
     await chmod(join(dir, 'docker-credential-echo'), 0o755);
+    // Never answers: a helper waiting on a locked keychain. Writes its pid first.
+    const hang = '#!/bin/sh\necho $$ > "$PIDFILE"\nexec sleep 60\n';
+    await writeFile(join(dir, 'docker-credential-hang'), hang);
+    await chmod(join(dir, 'docker-credential-hang'), 0o755);
     env = { PATH: `${dir}${delimiter}${process.env['PATH'] ?? ''}` };
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -156,4 +161,41 @@ describe.skipIf(process.platform === 'win32')('spawnHelperRunner', () => {
     const error = await rejection(helperGet(run, { ...REF, name: 'missing-ferry-test' }, 'x'));
     expect(error.message).toContain('docker-credential-missing-ferry-test is not on PATH');
   });
+
+  it('stops a helper that hangs, naming it, and kills its process (issue 13 item 4)', async () => {
+    const pidFile = join(dir, 'hang.pid');
+    const configPath = join(dir, 'config.json');
+    await writeFile(configPath, JSON.stringify({ credsStore: 'hang' }));
+    const store = new CredentialStore({
+      configPath,
+      env: { ...env, PIDFILE: pidFile },
+      helperTimeoutMs: 300,
+    });
+    const started = Date.now();
+    const error = await rejection(store.get('registry.example'));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(error.code).toBe('ERR_CREDENTIAL_HELPER');
+    expect(error.message).toContain('docker-credential-hang get did not answer within 300 ms');
+    expect(error.message).toContain(`"credsStore" in ${configPath}`);
+    // The helper process was killed, not left behind: its pid disappears (reaped by Node).
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    expect(pid).toBeGreaterThan(0);
+    const deadline = Date.now() + 5000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it('defaults to 30 s', async () => {
+    const { DEFAULT_HELPER_TIMEOUT_MS } = await import('./helper.js');
+    expect(DEFAULT_HELPER_TIMEOUT_MS).toBe(30_000);
+  });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

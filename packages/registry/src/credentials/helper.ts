@@ -35,17 +35,54 @@ const TOKEN_USERNAME = '<token>';
 const NOT_FOUND = /credentials not found/i;
 /** A helper's answer is a few hundred bytes; more is a misbehaving program. */
 const MAX_OUTPUT = 1024 * 1024;
+/**
+ * How long a helper may take. Docker's client bounds helpers through its request context; a
+ * helper waiting on a locked keychain or a prompt nobody sees would otherwise hang ferry forever.
+ */
+export const DEFAULT_HELPER_TIMEOUT_MS = 30_000;
+
+export interface HelperRunnerOptions {
+  /** Stop (SIGKILL) a helper that has not finished after this long; default 30 s. */
+  timeoutMs?: number | undefined;
+}
+
+/** What the runner rejects with when a helper ran out of time (turned into a FerryError by run). */
+class HelperTimeout extends Error {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super(`did not finish within ${formatDuration(timeoutMs)}`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
 
 export function helperCommand(name: string): string {
   return `docker-credential-${name}`;
 }
 
 /** The real runner: no shell, so nothing in a helper name or input is ever interpreted. */
-export function spawnHelperRunner(env: NodeJS.ProcessEnv): HelperRunner {
+export function spawnHelperRunner(
+  env: NodeJS.ProcessEnv,
+  options: HelperRunnerOptions = {},
+): HelperRunner {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
   return (helper, action, input) =>
     new Promise((resolve, reject) => {
       // With `env` given, Node looks the command up on env.PATH, which is what tests rely on.
       const child = spawn(helperCommand(helper), [action], { env, windowsHide: true });
+      let failure: Error | undefined;
+      const timer = setTimeout(() => {
+        failure = new HelperTimeout(timeoutMs);
+        child.kill('SIGKILL');
+        // A process the helper started may still hold the pipes: stop waiting for them.
+        child.stdin.destroy();
+        child.stdout.destroy();
+        child.stderr.destroy();
+        reject(failure);
+      }, timeoutMs);
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       const collect = (chunks: Buffer[]) => {
@@ -55,15 +92,17 @@ export function spawnHelperRunner(env: NodeJS.ProcessEnv): HelperRunner {
           if (size <= MAX_OUTPUT) chunks.push(chunk);
         };
       };
-      let failure: Error | undefined;
       child.stdout.on('data', collect(stdout));
       child.stderr.on('data', collect(stderr));
       child.stdin.on('error', () => undefined); // a helper may exit without reading (EPIPE)
       child.on('error', (error) => {
+        clearTimeout(timer);
+        if (failure) return;
         failure = error;
         reject(error);
       });
       child.on('close', (code) => {
+        clearTimeout(timer);
         if (failure) return;
         resolve({
           stdout: Buffer.concat(stdout).toString('utf8'),
@@ -93,6 +132,14 @@ async function run(
     return await runner(helper.name, action, input);
   } catch (error) {
     if (error instanceof FerryError) throw error;
+    if (error instanceof HelperTimeout) {
+      throw new FerryError(
+        CredentialErrorCode.Helper,
+        `credential helper ${command} ${action} did not answer within ${formatDuration(error.timeoutMs)} ` +
+          `and was stopped (configured as ${helper.source}): is it waiting for a locked keychain or a prompt?`,
+        { cause: error },
+      );
+    }
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new FerryError(
         CredentialErrorCode.Helper,

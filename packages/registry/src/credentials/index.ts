@@ -8,6 +8,7 @@ export {
   resolveConfigPath,
 } from './docker-config.js';
 export type { HelperAction, HelperResult, HelperRunner } from './helper.js';
-export { spawnHelperRunner } from './helper.js';
+export type { HelperRunnerOptions } from './helper.js';
+export { DEFAULT_HELPER_TIMEOUT_MS, spawnHelperRunner } from './helper.js';
 export type { CredentialStoreOptions } from './store.js';
 export { CredentialStore, credentialProvider } from './store.js';

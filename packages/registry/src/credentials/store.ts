@@ -31,6 +31,8 @@ export interface CredentialStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Injectable for tests; the default spawns `docker-credential-<helper> <action>`. */
   helperRunner?: HelperRunner;
+  /** How long a credential helper may take before it is stopped (default 30 s). */
+  helperTimeoutMs?: number;
 }
 
 export class CredentialStore {
@@ -42,7 +44,8 @@ export class CredentialStore {
   constructor(options: CredentialStoreOptions = {}) {
     const env = options.env ?? process.env;
     this.#path = resolveConfigPath(options.configPath, env);
-    this.#runner = options.helperRunner ?? spawnHelperRunner(env);
+    this.#runner =
+      options.helperRunner ?? spawnHelperRunner(env, { timeoutMs: options.helperTimeoutMs });
   }
 
   /** The resolved config file: configPath, else $DOCKER_CONFIG/config.json, else ~/.docker. */

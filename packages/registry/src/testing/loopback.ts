@@ -4,6 +4,7 @@
  * is recorded with its headers and the number of body bytes received.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -28,10 +29,18 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-export async function startLoopback(handle: Handler = notFound): Promise<LoopbackServer> {
+export interface LoopbackOptions {
+  /** Serve https with this key and certificate (PEM) instead of plain http. */
+  tls?: { key: string; cert: string } | undefined;
+}
+
+export async function startLoopback(
+  handle: Handler = notFound,
+  options: LoopbackOptions = {},
+): Promise<LoopbackServer> {
   const requests: RecordedRequest[] = [];
   const state: { handle: Handler } = { handle };
-  const server: Server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -47,13 +56,16 @@ export async function startLoopback(handle: Handler = notFound): Promise<Loopbac
         response.end(String(error));
       });
     });
-  });
+  };
+  const server: Server = options.tls
+    ? createTlsServer(options.tls, listener)
+    : createServer(listener);
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     host: `127.0.0.1:${port}`,
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     get handle() {
       return state.handle;
