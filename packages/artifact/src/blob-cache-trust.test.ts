@@ -22,7 +22,7 @@ import {
 } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { Readable } from 'node:stream';
 import { computeDigest, Digester, DigestMismatchError, type Descriptor } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobCache } from './blob-cache.js';
@@ -66,21 +66,21 @@ function remote(options: { gated?: boolean } = {}) {
     started();
     const digester = fetchOptions.resume?.digester ?? new Digester();
     const rest = blob.subarray(offset);
-    const out = new PassThrough();
-    void (async () => {
-      const head = rest.subarray(0, 64 * 1024);
-      digester.update(head);
-      out.write(head);
-      if (options.gated) await gate;
-      const tail = rest.subarray(64 * 1024);
-      digester.update(tail);
-      fetchOptions.onProgress?.(rest.byteLength);
-      const actual = digester.digest();
-      if (actual !== descriptor.digest)
-        out.destroy(new DigestMismatchError(descriptor.digest, actual));
-      else out.end(tail);
-    })();
-    return out;
+    // Like a registry stream: every byte is sent, and only the end says whether they matched.
+    return Readable.from(
+      (async function* () {
+        const head = rest.subarray(0, 64 * 1024);
+        digester.update(head);
+        yield head;
+        if (options.gated) await gate;
+        const tail = rest.subarray(64 * 1024);
+        digester.update(tail);
+        fetchOptions.onProgress?.(rest.byteLength);
+        yield tail;
+        const actual = digester.digest();
+        if (actual !== descriptor.digest) throw new DigestMismatchError(descriptor.digest, actual);
+      })(),
+    );
   };
   return { fetch, requests, release, firstRequest, resumable: true };
 }
@@ -214,12 +214,14 @@ describe.skipIf(process.platform === 'win32')('the cache is not a way in (issue 
   });
 
   it('does not append to a victim through a symlink planted as <hex>.partial', async () => {
-    const victim = join(dir, 'victim.txt');
-    await writeFile(victim, 'precious');
+    // The victim starts like the blob (its first bytes are public): resuming from it would
+    // succeed, and append the rest of the blob to the victim.
+    const victim = join(dir, 'victim.bin');
+    await writeFile(victim, blob.subarray(0, 1000));
     await mkdir(join(cacheDir, 'blobs', 'sha256'), { recursive: true });
     await symlink(victim, partialPath());
     await new BlobCache(cacheDir).copyTo(remote(), descriptor, join(dir, 'out'));
-    expect(await readFile(victim, 'utf8')).toBe('precious');
+    expect((await readFile(victim)).equals(blob.subarray(0, 1000))).toBe(true);
     expect(await sha(join(dir, 'out'))).toBe(descriptor.digest);
     expect((await lstat(entryPath())).isFile()).toBe(true);
   });
@@ -248,6 +250,19 @@ describe.skipIf(process.platform === 'win32')('the cache is not a way in (issue 
     expect((await lstat(entryPath())).isSymbolicLink()).toBe(false);
     expect(await sha(attacker)).toBe(computeDigest(Buffer.alloc(blob.byteLength, 0x41)));
     expect(source.requests).toHaveLength(1);
+  });
+
+  it('never makes a pulled file a link to an attacker’s file that holds the right bytes for now', async () => {
+    const attacker = join(dir, 'attacker.bin');
+    await writeFile(attacker, blob);
+    await mkdir(join(cacheDir, 'blobs', 'sha256'), { recursive: true });
+    await symlink(attacker, entryPath());
+    const out = join(dir, 'out');
+    await new BlobCache(cacheDir).copyTo(remote(), descriptor, out);
+    expect((await lstat(out)).isSymbolicLink()).toBe(false);
+    // The attacker changes their file later: the pulled file does not follow.
+    await writeFile(attacker, 'gotcha');
+    expect(await sha(out)).toBe(descriptor.digest);
   });
 
   it('reads no planted symlink or FIFO through fetch() either', async () => {
