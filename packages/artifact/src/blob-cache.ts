@@ -11,19 +11,8 @@
  * file system has them), never links, and are verified after they are written. Nothing planted
  * in the cache is followed: entries are opened with O_NOFOLLOW and must be plain regular files.
  */
-import { constants, createReadStream, createWriteStream } from 'node:fs';
-import {
-  chmod,
-  copyFile,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  rm,
-  stat,
-  unlink,
-  type FileHandle,
-} from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
@@ -39,8 +28,11 @@ import {
   type Descriptor,
 } from '@ferry/oci';
 import { CacheLock, type LockTimings } from './cache-lock.js';
+import { copyOut, ensureCacheDir, openEntry, openPartial } from './cache-files.js';
+
+export { ERR_CACHE_UNSAFE } from './cache-files.js';
 import { isManifest, readAll } from './content.js';
-import { defaultFileMode, durable } from './durable.js';
+import { durable } from './durable.js';
 import type { FetchOptions, Fetcher, Target } from './target.js';
 
 /** Where the cache lives: FERRY_CACHE, else $XDG_CACHE_HOME/ferry, else ~/.cache/ferry. */
@@ -64,27 +56,11 @@ export interface CacheStats {
 
 export type BlobCacheOptions = LockTimings;
 
-/** Opens a cache file for reading only if it is a plain file: never through a symlink, never a FIFO. */
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
-/** The same for appending to a partial file, created 0600 when missing. */
-const APPEND_FLAGS =
-  constants.O_RDWR |
-  constants.O_APPEND |
-  constants.O_CREAT |
-  (constants.O_NOFOLLOW ?? 0) |
-  (constants.O_NONBLOCK ?? 0);
-
-export const ERR_CACHE_UNSAFE = 'ERR_CACHE_UNSAFE';
-
-function isErrno(error: unknown, ...codes: string[]): boolean {
-  return codes.includes((error as NodeJS.ErrnoException | undefined)?.code ?? '');
-}
-
 export class BlobCache {
   readonly dir: string;
   readonly stats: CacheStats = { hits: 0, resumedBytes: 0, fetchedBytes: 0 };
   readonly #lock: CacheLock;
-  /** Directories checked (or made) this run: `blobs/<alg>` → its check. */
+  /** Directories checked (or made) this run, by digest algorithm. */
   readonly #checkedDirs = new Map<string, Promise<void>>();
 
   constructor(dir: string = defaultCacheDir(), options: BlobCacheOptions = {}) {
@@ -92,64 +68,26 @@ export class BlobCache {
     this.#lock = new CacheLock(options);
   }
 
-  #path(digest: string, suffix = ''): string {
-    const { algorithm, hex } = parseDigest(digest);
-    return join(this.dir, 'blobs', algorithm, `${hex}${suffix}`);
-  }
-
-  /**
-   * Makes `blobs/<alg>` (0700) and checks that it is a directory of this user, not a symlink:
-   * a cache directory someone else controls would let them choose what ferry reads.
-   */
+  /** Makes and checks `blobs/<alg>` once per run (see {@link ensureCacheDir}). */
   #ensureDir(digest: string): Promise<void> {
-    const dir = join(this.dir, 'blobs', parseDigest(digest).algorithm);
-    let checked = this.#checkedDirs.get(dir);
+    const algorithm = parseDigest(digest).algorithm;
+    let checked = this.#checkedDirs.get(algorithm);
     if (!checked) {
-      checked = (async () => {
-        await mkdir(this.dir, { recursive: true, mode: 0o700 });
-        for (const path of [join(this.dir, 'blobs'), dir]) {
-          // One level at a time: mkdir never follows a symlink in the last component.
-          await mkdir(path, { mode: 0o700 }).catch((error: unknown) => {
-            if (!isErrno(error, 'EEXIST')) throw error;
-          });
-          const stats = await lstat(path);
-          const uid = process.getuid?.();
-          if (!stats.isDirectory() || (uid !== undefined && stats.uid !== uid)) {
-            throw new FerryError(
-              ERR_CACHE_UNSAFE,
-              `refusing to use the download cache ${this.dir}: ${path} is ${stats.isDirectory() ? `owned by another user (uid ${stats.uid})` : 'not a plain directory'}; remove it, or choose another --cache-dir`,
-            );
-          }
-        }
-      })();
-      checked.catch(() => this.#checkedDirs.delete(dir));
-      this.#checkedDirs.set(dir, checked);
+      checked = ensureCacheDir(this.dir, algorithm);
+      checked.catch(() => this.#checkedDirs.delete(algorithm));
+      this.#checkedDirs.set(algorithm, checked);
     }
     return checked;
   }
 
-  /**
-   * The complete entry, opened for reading when it is a plain file of the blob's size; anything
-   * else planted or left under its name (a symlink, a FIFO, a torn file) is removed.
-   */
-  async #openComplete(descriptor: Descriptor): Promise<FileHandle | undefined> {
-    const path = this.#path(descriptor.digest);
-    let handle: FileHandle;
-    try {
-      handle = await open(path, READ_FLAGS);
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) return undefined;
-      if (isErrno(error, 'ELOOP', 'EMLINK', 'ENXIO')) {
-        await unlink(path).catch(() => {});
-        return undefined;
-      }
-      throw error;
-    }
-    const stats = await handle.stat();
-    if (stats.isFile() && stats.size === descriptor.size) return handle;
-    await handle.close();
-    if (!stats.isFile()) await rm(path, { recursive: true, force: true });
-    return undefined;
+  /** The complete entry when it is a plain file of the blob's size (see {@link openEntry}). */
+  #openComplete(descriptor: Descriptor): Promise<FileHandle | undefined> {
+    return openEntry(this.#path(descriptor.digest), descriptor.size);
+  }
+
+  #path(digest: string, suffix = ''): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return join(this.dir, 'blobs', algorithm, `${hex}${suffix}`);
   }
 
   async #hasComplete(descriptor: Descriptor): Promise<boolean> {
@@ -298,28 +236,6 @@ export class BlobCache {
     }
   }
 
-  /**
-   * Opens `<hex>.partial` for appending, never through a symlink and never a file linked
-   * elsewhere (appending would change the other name's file): anything like that is removed and
-   * the download starts afresh.
-   */
-  async #openPartial(partial: string, fresh: boolean): Promise<FileHandle> {
-    if (fresh) await rm(partial, { recursive: true, force: true });
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(partial, APPEND_FLAGS, 0o600);
-    } catch (error) {
-      if (!isErrno(error, 'ELOOP', 'EMLINK', 'EISDIR', 'ENXIO', 'EEXIST')) throw error;
-    }
-    if (handle) {
-      const stats = await handle.stat();
-      if (stats.isFile() && stats.nlink === 1) return handle;
-      await handle.close();
-    }
-    await rm(partial, { recursive: true, force: true });
-    return open(partial, APPEND_FLAGS | constants.O_EXCL, 0o600);
-  }
-
   async #downloadOnce(
     source: Fetcher,
     descriptor: Descriptor,
@@ -328,7 +244,7 @@ export class BlobCache {
     fresh = false,
   ): Promise<void> {
     const partial = this.#path(descriptor.digest, '.partial');
-    const handle = await this.#openPartial(partial, fresh);
+    const handle = await openPartial(partial, fresh);
     let offset: number;
     try {
       offset = (await handle.stat()).size;
@@ -442,13 +358,6 @@ export function cachingFetcher(
         : cache.fetch(target, descriptor, options),
     copyTo: (descriptor, path, options) => cache.copyTo(target, descriptor, path, options),
   };
-}
-
-/** A copy of `from` at `to` (which must not exist): a reflink where possible, in the mode of a new file. */
-async function copyOut(from: string, to: string): Promise<void> {
-  await copyFile(from, to, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-  // copyFile gives the copy the cache file's mode (0600); a pulled file gets the umask's.
-  await chmod(to, defaultFileMode());
 }
 
 function cacheGone(descriptor: Descriptor): FerryError {
