@@ -291,7 +291,6 @@ export class BlobCache {
       if (written !== descriptor.size) {
         throw new SizeMismatchError(descriptor.size, written, `cached ${descriptor.digest}`);
       }
-      await durable.syncFile(handle, partial);
     } catch (error) {
       await handle.close();
       const mismatch = error instanceof DigestMismatchError || error instanceof SizeMismatchError;
@@ -302,26 +301,30 @@ export class BlobCache {
       if (mismatch) await rm(partial, { force: true });
       throw error;
     }
-    await handle.close();
     // Placed before the partial file becomes the entry: the copy comes from checked bytes that
-    // no other ferry process touches while this one holds the lock.
-    let placing: unknown;
-    if (destination !== undefined) {
-      try {
-        await copyOut(partial, destination);
-        const copied = (await stat(destination)).size;
-        if (copied !== descriptor.size) {
-          await rm(destination, { force: true });
-          throw new SizeMismatchError(descriptor.size, copied, destination);
-        }
-        await durable.syncPath(destination);
-      } catch (error) {
-        placing = error; // the checked blob is kept in the cache all the same
-      }
+    // no other ferry process touches while this one holds the lock. The copy (a page-cache copy
+    // where there are no reflinks) overlaps the partial file's fsync (a disk flush).
+    const placing =
+      destination === undefined
+        ? undefined
+        : placeCopy(partial, destination, descriptor.size).then(
+            () => undefined,
+            (error: unknown) => ({ error }),
+          );
+    let syncError: { error: unknown } | undefined;
+    try {
+      await durable.syncFile(handle, partial);
+    } catch (error) {
+      syncError = { error };
+    } finally {
+      await handle.close();
     }
+    const placed = await placing;
+    if (syncError) throw syncError.error;
     await durable.rename(partial, this.#path(descriptor.digest));
     await durable.syncDirectory(join(partial, '..'));
-    if (placing !== undefined) throw placing;
+    // The checked blob is kept in the cache even when placing it failed.
+    if (placed) throw placed.error;
   }
 
   /** Empties the cache; returns what was removed. */
@@ -358,6 +361,17 @@ export function cachingFetcher(
         : cache.fetch(target, descriptor, options),
     copyTo: (descriptor, path, options) => cache.copyTo(target, descriptor, path, options),
   };
+}
+
+/** Copies a checked file to `destination` and syncs the copy; a short copy is removed and refused. */
+async function placeCopy(from: string, destination: string, size: number): Promise<void> {
+  await copyOut(from, destination);
+  const copied = (await stat(destination)).size;
+  if (copied !== size) {
+    await rm(destination, { force: true });
+    throw new SizeMismatchError(size, copied, destination);
+  }
+  await durable.syncPath(destination);
 }
 
 function cacheGone(descriptor: Descriptor): FerryError {
