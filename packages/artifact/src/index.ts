@@ -11,6 +11,16 @@ export * from './read-options.js';
 export { RegistryTarget } from './registry-target.js';
 export type * from './target.js';
 export * from './unpack.js';
-export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar.js';
+export {
+  applyDirectoryMetadata,
+  archiveTime,
+  ERR_EXPANSION_TOO_LARGE,
+  EXPANSION_FLOOR,
+  EXPANSION_RATIO,
+  expansionLimit,
+  extractTarGzip,
+  type DirectoryMetadata,
+} from './tar.js';
 export * from './blob-cache.js';
 export { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';
+export { durable } from './durable.js';

@@ -3,8 +3,9 @@
  * lock per layout directory. Kept apart so that the layout logic reads as layout logic.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, unlink } from 'node:fs/promises';
+import { link, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { durable } from './durable.js';
 
 /** True when `error` is a Node system error with this `code` (ENOENT, EEXIST, …). */
 export function isErrno(error: unknown, code: string): boolean {
@@ -33,16 +34,8 @@ export async function removeQuietly(path: string): Promise<void> {
  * though the file's bytes were synced. Platforms that cannot open a directory (Windows) or sync
  * one get no stronger guarantee than the rename itself.
  */
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Best effort, see above.
-  } finally {
-    await handle?.close();
-  }
+export function syncDirectory(dir: string): Promise<void> {
+  return durable.syncDirectory(dir);
 }
 
 /**
@@ -61,7 +54,7 @@ export async function writeFileAtomic(
     const handle = await open(temp, 'wx', 0o644);
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      await durable.syncFile(handle, temp);
     } finally {
       await handle.close();
     }
@@ -72,10 +65,10 @@ export async function writeFileAtomic(
       } catch (error) {
         if (isErrno(error, 'EEXIST')) return;
         if (!isErrno(error, 'EPERM') && !isErrno(error, 'ENOTSUP')) throw error;
-        await rename(temp, path); // file systems without hard links: the in-process lock remains
+        await durable.rename(temp, path); // file systems without hard links: the in-process lock remains
       }
     } else {
-      await rename(temp, path);
+      await durable.rename(temp, path);
     }
     await syncDirectory(dirname(path));
   } finally {

@@ -7,7 +7,7 @@
  * other processes) between calls are seen.
  */
 import { readOptions } from './read-options.js';
-import { mkdir, open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform, addAbortSignal, pipeline as pipelineCallback } from 'node:stream';
@@ -28,6 +28,7 @@ import {
   type Digest,
 } from '@ferry/oci';
 import { isManifest, readAll } from './content.js';
+import { durable } from './durable.js';
 import { scanReferrers } from './oci-layout-referrers.js';
 import {
   isErrno,
@@ -177,11 +178,12 @@ export class OciLayoutTarget implements Target {
             onProgress?.(chunk.byteLength); // resumed once the file stream took the chunk
           }
         },
-        // The stream owns the handle: it fsyncs (flush) and closes it before pipeline resolves.
-        handle.createWriteStream({ flush: true }),
+        // The stream owns the handle and closes it before pipeline resolves.
+        handle.createWriteStream(),
         { signal },
       );
-      await rename(temp, path);
+      await durable.syncPath(temp);
+      await durable.rename(temp, path);
     } catch (error) {
       // Already closed unless the pipeline never started; otherwise this waits for the stream
       // to let go of the file, so that the unlink below cannot race a late write.

@@ -5,7 +5,7 @@
  * order in which the file system lists it. Extraction trusts nothing in the archive.
  */
 import type { Stats } from 'node:fs';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import {
   chmod,
   link,
@@ -26,6 +26,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { DigestTransform, FerryError, quote, type Digest } from '@ferry/oci';
 import { extract as tarExtract, pack as tarPack, type Header, type Pack } from 'tar-stream';
+import { currentUmask, durable } from './durable.js';
+import { archiveTime, ExpansionLimit, tooLarge } from './tar-limits.js';
 import { UNSAFE_ARCHIVE, archiveEntryPath, assertSymlinkInside } from './paths.js';
 
 export const UNSUPPORTED_FILE = 'ERR_UNSUPPORTED_FILE';
@@ -219,7 +221,20 @@ export async function tarDirectory(
   };
 }
 
+export {
+  archiveTime,
+  ERR_EXPANSION_TOO_LARGE,
+  EXPANSION_FLOOR,
+  EXPANSION_RATIO,
+  expansionLimit,
+} from './tar-limits.js';
+
 export interface ExtractOptions {
+  /**
+   * Refuse (ERR_EXPANSION_TOO_LARGE) an archive whose tar, or whose files' declared sizes, pass
+   * this many bytes: checked on each header before its file is written. Default: no bound.
+   */
+  maxExpandedSize?: number | undefined;
   /** The uncompressed tar's digest (`io.deis.oras.content.digest`): the extraction fails unless it matches. */
   expectedTarDigest?: string | undefined;
   /** Streams the compressed bytes pass through first (verification, progress). */
@@ -231,7 +246,8 @@ export interface ExtractOptions {
 export interface DirectoryMetadata {
   segments: string[];
   mode: number;
-  mtime: Date;
+  /** Undefined: keep the extraction time (see {@link archiveTime}). */
+  mtime: Date | undefined;
 }
 
 type Kind = 'file' | 'directory' | 'implicit' | 'symlink';
@@ -259,10 +275,15 @@ function safeEntryPath(name: string, prefix: string): string[] | undefined {
 class Extraction {
   readonly kinds = new Map<string, Kind>([['', 'implicit']]);
   readonly directories: DirectoryMetadata[] = [];
+  /** Modes are applied as tar and ORAS do for a non-root user: the umask takes its bits away. */
+  readonly umask = currentUmask();
+  /** The sum of the files' declared sizes so far. */
+  declared = 0;
 
   constructor(
     readonly root: string,
     readonly prefix: string,
+    readonly maxExpandedSize: number = Infinity,
   ) {}
 
   async add(header: Header, stream: EntryStream) {
@@ -293,30 +314,39 @@ class Extraction {
       }
     }
     const target = path.join(this.root, ...segments);
-    const { mtime } = header;
+    const mtime = archiveTime(header.mtime);
+    const mode = (header.mode ?? 0o644) & 0o777 & ~this.umask;
     if (type === 'file' || type === 'contiguous-file') {
+      // Refused on the header's word, before any of its bytes reach the disk.
+      this.declared += header.size ?? 0;
+      if (this.declared > this.maxExpandedSize) throw tooLarge(this.prefix, this.maxExpandedSize);
       const handle = await open(target, 'wx', 0o600);
-      if (stream.destroyed) {
-        // pipeline() on a stream that is already destroyed would wait forever, holding the handle.
+      try {
+        if (stream.destroyed) {
+          // pipeline() on a stream that is already destroyed would wait forever.
+          throw entryError ?? unsafeEntry(name, 'the archive stopped before its contents');
+        }
+        // By descriptor number and without autoClose, so that the handle can be synced after.
+        await pipeline(stream, createWriteStream('', { fd: handle.fd, autoClose: false }));
+        await durable.syncFile(handle, target);
+      } finally {
         await handle.close();
-        throw entryError ?? unsafeEntry(name, 'the archive stopped before its contents');
       }
-      await pipeline(stream, handle.createWriteStream());
-      await chmod(target, header.mode & 0o777);
-      await utimes(target, mtime, mtime);
+      await chmod(target, mode);
+      if (mtime) await utimes(target, mtime, mtime);
       this.kinds.set(key, 'file');
       return;
     }
     stream.resume();
     if (type === 'directory') {
       if (existing === undefined) await mkdir(target);
-      this.directories.push({ segments, mode: header.mode & 0o777, mtime });
+      this.directories.push({ segments, mode, mtime });
       this.kinds.set(key, 'directory');
     } else if (type === 'symlink') {
       const linkname = header.linkname ?? '';
       assertSymlinkInside(name, segments, linkname);
       await symlink(linkname, target);
-      await lutimes(target, mtime, mtime).catch(() => {});
+      if (mtime) await lutimes(target, mtime, mtime).catch(() => {});
       this.kinds.set(key, 'symlink');
     } else if (type === 'link') {
       const linkname = header.linkname ?? '';
@@ -344,7 +374,7 @@ export async function extractTarGzip(
   prefix: string,
   options: ExtractOptions = {},
 ): Promise<DirectoryMetadata[]> {
-  const extraction = new Extraction(root, prefix);
+  const extraction = new Extraction(root, prefix, options.maxExpandedSize);
   const extractor = tarExtract();
   let inFlight: Promise<unknown> = Promise.resolve();
   extractor.on('entry', (header, stream, next) => {
@@ -357,6 +387,9 @@ export async function extractTarGzip(
     source,
     ...(options.before ?? []),
     createGunzip(),
+    ...(options.maxExpandedSize !== undefined
+      ? [new ExpansionLimit(options.maxExpandedSize, prefix)]
+      : []),
     ...(options.expectedTarDigest
       ? [new DigestTransform({ expectedDigest: options.expectedTarDigest, subject: 'the tar' })]
       : []),
@@ -368,6 +401,12 @@ export async function extractTarGzip(
     // An entry may still be writing when another stage fails; let it settle before any cleanup.
     await inFlight.catch(() => {});
   }
+  // Each file was synced as it was written; the directories hold their names.
+  const directories = [...extraction.kinds]
+    .filter(([, kind]) => kind === 'directory' || kind === 'implicit')
+    .map(([key]) => (key === '' ? [] : key.split('/')))
+    .sort((a, b) => b.length - a.length);
+  for (const segments of directories) await durable.syncDirectory(path.join(root, ...segments));
   return extraction.directories;
 }
 
@@ -377,6 +416,6 @@ export async function applyDirectoryMetadata(root: string, directories: Director
   for (const { segments, mode, mtime } of ordered) {
     const target = path.join(root, ...segments);
     await chmod(target, mode);
-    await utimes(target, mtime, mtime);
+    if (mtime) await utimes(target, mtime, mtime);
   }
 }

@@ -235,7 +235,17 @@ async function drive(
     check();
     if (finished) break;
     const next = pick();
-    if (next === undefined) throw new Error('unpack stalled with nothing fetched');
+    if (next === undefined) {
+      // Nothing left to release: unpack() ends once it has synced the directories it wrote to
+      // (thread-pool work, more than one flush), or it stalled.
+      await Promise.race([
+        outcome,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('unpack stalled with nothing fetched')), 5000).unref(),
+        ),
+      ]);
+      break;
+    }
     if (rounds > 1000) throw new Error('too many rounds');
     await fetcher.release(next);
   }

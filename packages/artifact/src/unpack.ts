@@ -4,18 +4,7 @@
  * renamed, each directory is extracted into a staging directory beside it and moved into place.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  link,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rm,
-  rmdir,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { addAbortSignal, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,9 +18,10 @@ import {
   type Descriptor,
   type ImageManifest,
 } from '@ferry/oci';
+import { durable } from './durable.js';
 import { limitBySize, SMALL_BLOB_SIZE } from './limit.js';
 import { assertNoSymlinkEscape, resolveTitlePath } from './paths.js';
-import { applyDirectoryMetadata, extractTarGzip } from './tar.js';
+import { applyDirectoryMetadata, expansionLimit, extractTarGzip } from './tar.js';
 import type { Fetcher } from './target.js';
 
 export interface UnpackOptions {
@@ -40,6 +30,11 @@ export interface UnpackOptions {
   include?: ((title: string) => boolean) | undefined;
   /** Refuse (ERR_FILE_EXISTS) rather than overwrite (`-k/--keep-old-files`). */
   keepOldFiles?: boolean | undefined;
+  /**
+   * Let a directory layer expand past {@link expansionLimit} of its compressed size
+   * (`--allow-large-expansion`). Default: refuse it (ERR_EXPANSION_TOO_LARGE), writing nothing.
+   */
+  allowLargeExpansion?: boolean | undefined;
   /** Write titles that lead outside `outputDir` (`-T/--allow-path-traversal`). */
   allowPathTraversal?: boolean | undefined;
   signal?: AbortSignal | undefined;
@@ -119,6 +114,8 @@ interface Plan {
   target: string;
   descriptor: Descriptor;
   directory: boolean;
+  /** The directories this pull renames files into (shared by its plans): each is synced once, at the end. */
+  renamedInto: Set<string>;
 }
 
 /**
@@ -165,9 +162,14 @@ async function unpackSmallFile(plan: Plan, fetcher: Fetcher, options: UnpackOpti
   options.onProgress?.(plan.title, size);
   const temp = partialPath(plan.target);
   try {
-    await writeFile(temp, bytes, { flag: 'wx' });
-    if (options.keepOldFiles) await placeWithoutOverwrite(temp, plan);
-    else await rename(temp, plan.target);
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await durable.syncFile(handle, temp);
+    } finally {
+      await handle.close();
+    }
+    await place(temp, plan, options);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
@@ -183,10 +185,10 @@ async function unpackFile(plan: Plan, fetcher: Fetcher, options: UnpackOptions):
   if (fetcher.copyTo) {
     // The fetcher verified the content already (a cache): a kernel copy, no second hash pass.
     try {
+      // copyTo syncs what it wrote.
       await fetcher.copyTo(plan.descriptor, temp, { signal });
       options.onProgress?.(plan.title, plan.descriptor.size);
-      if (options.keepOldFiles) await placeWithoutOverwrite(temp, plan);
-      else await rename(temp, plan.target);
+      await place(temp, plan, options);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -205,11 +207,8 @@ async function unpackFile(plan: Plan, fetcher: Fetcher, options: UnpackOptions):
       },
     );
     await pipeline([source, ...checks(plan, options), output], signal ? { signal } : {});
-    if (options.keepOldFiles) {
-      await placeWithoutOverwrite(temp, plan);
-    } else {
-      await rename(temp, plan.target);
-    }
+    await durable.syncPath(temp);
+    await place(temp, plan, options);
   } catch (error) {
     // Only on failure: after a rename there is nothing left to remove (a syscall per file saved).
     await rm(temp, { force: true });
@@ -226,6 +225,16 @@ function ancestorsOf(target: string): string[] {
   }
 }
 
+/**
+ * Moves a synced temp file to its final name. The directory is synced once for all the files
+ * renamed into it, when the pull ends (`options.renamedInto`), rather than once per file.
+ */
+async function place(temp: string, plan: Plan, options: UnpackOptions): Promise<void> {
+  if (options.keepOldFiles) await placeWithoutOverwrite(temp, plan);
+  else await durable.rename(temp, plan.target);
+  plan.renamedInto.add(path.dirname(plan.target));
+}
+
 /** link(2) refuses an existing name atomically; where links are unsupported, check then rename. */
 async function placeWithoutOverwrite(temp: string, plan: Plan): Promise<void> {
   try {
@@ -238,24 +247,25 @@ async function placeWithoutOverwrite(temp: string, plan: Plan): Promise<void> {
     }
   }
   if (await exists(plan.target)) throw fileExists(plan.title, plan.target);
-  await rename(temp, plan.target);
+  await durable.rename(temp, plan.target);
 }
 
 /**
  * Moves `source` to `target`; an existing directory is merged into, as ORAS extracts over one,
  * and anything else in the way (a file, a symlink) is replaced rather than followed.
  */
-async function moveInto(source: string, target: string): Promise<void> {
+async function moveInto(source: string, target: string, touched: Set<string>): Promise<void> {
+  touched.add(path.dirname(target));
   const current = await lstat(target).catch(() => undefined);
-  if (!current) return rename(source, target);
+  if (!current) return durable.rename(source, target);
   if (current.isDirectory() && (await lstat(source)).isDirectory()) {
     for (const name of await readdir(source)) {
-      await moveInto(path.join(source, name), path.join(target, name));
+      await moveInto(path.join(source, name), path.join(target, name), touched);
     }
     return rmdir(source);
   }
   await rm(target, { recursive: true, force: true });
-  await rename(source, target);
+  await durable.rename(source, target);
 }
 
 async function unpackDirectory(plan: Plan, fetcher: Fetcher, options: UnpackOptions) {
@@ -265,13 +275,16 @@ async function unpackDirectory(plan: Plan, fetcher: Fetcher, options: UnpackOpti
     await mkdir(staging);
     const directories = await extractTarGzip(source, staging, plan.title, {
       expectedTarDigest: plan.descriptor.annotations?.[Annotation.OrasContentDigest],
+      maxExpandedSize: options.allowLargeExpansion
+        ? undefined
+        : expansionLimit(plan.descriptor.size),
       before: checks(plan, options),
       signal: options.signal,
     });
     if (options.keepOldFiles && (await exists(plan.target))) {
       throw fileExists(plan.title, plan.target);
     }
-    await moveInto(staging, plan.target);
+    await moveInto(staging, plan.target, plan.renamedInto);
     await applyDirectoryMetadata(plan.target, directories);
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -289,6 +302,7 @@ export async function unpack(
 ): Promise<UnpackedFile[]> {
   const outputDir = path.resolve(options.outputDir);
   const plans: Plan[] = [];
+  const renamedInto = new Set<string>();
   const targets = new Set<string>();
   const safeParents = new Set<string>();
   /** Each directory above a planned target → one target below it. */
@@ -318,7 +332,13 @@ export async function unpack(
       safeParents.add(parent);
     }
     if (options.keepOldFiles && (await exists(target))) throw fileExists(title, target);
-    plans.push({ title, target, descriptor, directory: isDirectoryLayer(descriptor) });
+    plans.push({
+      title,
+      target,
+      descriptor,
+      directory: isDirectoryLayer(descriptor),
+      renamedInto,
+    });
   }
   // Many small files are bound by round trips, not bytes: fetch several at once.
   const concurrency = options.concurrency ?? 4;
@@ -334,7 +354,7 @@ export async function unpack(
     }
     return made;
   };
-  return Promise.all(
+  const unpacked = await Promise.all(
     plans.map((plan) =>
       run(
         plan.directory || plan.descriptor.size >= SMALL_BLOB_SIZE,
@@ -349,6 +369,9 @@ export async function unpack(
       ),
     ),
   );
+  // Each file was synced before its rename; now the renames themselves.
+  await Promise.all([...renamedInto].map((dir) => durable.syncDirectory(dir)));
+  return unpacked;
 }
 
 // Kept importable from here: callers and tests used to find it in this module.

@@ -9,7 +9,13 @@ import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import { applyDirectoryMetadata, extractTarGzip, limit, type Target } from '@ferry/artifact';
+import {
+  applyDirectoryMetadata,
+  durable,
+  extractTarGzip,
+  limit,
+  type Target,
+} from '@ferry/artifact';
 import {
   Annotation,
   digestStream,
@@ -154,9 +160,14 @@ async function pullOne(
           options.onEvent?.({ type: 'progress', descriptor: layer, bytes }),
       };
       // A cache in front of the registry has verified the bytes: a kernel copy is enough.
+      // Either way the file is synced before its rename, and the directory after it.
       if (target.copyTo) await target.copyTo(layer, temporary, fetchOptions);
-      else await pipeline(await target.fetch(layer, fetchOptions), createWriteStream(temporary));
-      await rename(temporary, path);
+      else {
+        await pipeline(await target.fetch(layer, fetchOptions), createWriteStream(temporary));
+        await durable.syncPath(temporary);
+      }
+      await durable.rename(temporary, path);
+      await durable.syncDirectory(options.outputDir);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;

@@ -32,6 +32,7 @@ export interface PullArgs extends CommonArgs {
   include?: string[];
   'keep-old-files'?: boolean;
   'allow-path-traversal'?: boolean;
+  'allow-large-expansion'?: boolean;
   platform?: string;
   concurrency?: number;
 }
@@ -182,6 +183,11 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           alias: 'T',
           type: 'boolean',
           describe: 'Allow titles that escape the output directory',
+        })
+        .option('allow-large-expansion', {
+          type: 'boolean',
+          describe:
+            'Let a directory layer expand past 100 MiB and 100 times its compressed size (refused by default as a likely decompression bomb)',
         })
         .option('platform', {
           type: 'string',

@@ -9,7 +9,8 @@ export async function openCache(
 ): Promise<BlobCache | undefined> {
   const path = dir ?? defaultCacheDir();
   try {
-    await mkdir(path, { recursive: true });
+    // 0700: what is in it decides what pulls write (see BlobCache); no one else gets to look.
+    await mkdir(path, { recursive: true, mode: 0o700 });
     return new BlobCache(path);
   } catch (error) {
     context.io.stderr(

@@ -58,6 +58,7 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
       ...(include ? { include } : {}),
       keepOldFiles: args['keep-old-files'] === true,
       allowPathTraversal: args['allow-path-traversal'] === true,
+      allowLargeExpansion: args['allow-large-expansion'] === true,
       concurrency: limits.total,
       largeConcurrency: limits.concurrency,
     });

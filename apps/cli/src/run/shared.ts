@@ -1,12 +1,12 @@
 /** Pieces several command implementations share. */
 import { createReadStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import { selectFromIndex, type Target } from '@ferry/artifact';
+import { durable, selectFromIndex, type Target } from '@ferry/artifact';
 import { parsePlatform, type Descriptor } from '@ferry/oci';
 import { UsageError } from '../exit.js';
 import type { Context, TargetRef } from '../context.js';
@@ -40,7 +40,10 @@ export async function writeFileAtomically(path: string, source: Readable): Promi
   );
   try {
     await pipeline(source, createWriteStream(temporary, { flags: 'wx' }));
-    await rename(temporary, path);
+    // Synced before the rename and the directory after it: a crash leaves all or nothing.
+    await durable.syncPath(temporary);
+    await durable.rename(temporary, path);
+    await durable.syncDirectory(dirname(path));
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;

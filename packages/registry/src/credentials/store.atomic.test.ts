@@ -69,3 +69,41 @@ describe('atomic writes', () => {
     expect(JSON.parse(await fs.readFile(file, 'utf8'))).toMatchObject({ unknown: [1, 2] });
   });
 });
+
+describe('durable writes (issue 13 item 8)', () => {
+  it('writes config.json as write → fsync(file) → rename → fsync(directory)', async () => {
+    const realOpen = (await vi.importActual<typeof FsPromises>('node:fs/promises')).open;
+    const realRename = (await vi.importActual<typeof FsPromises>('node:fs/promises')).rename;
+    const events: { step: string; path: string; size?: number }[] = [];
+    vi.mocked(fs.open).mockImplementation(async (path, flags, mode) => {
+      const handle = await realOpen(path, flags, mode);
+      const sync = handle.sync.bind(handle);
+      handle.sync = async () => {
+        // What the file holds when its sync is asked for: the whole write must be in it.
+        events.push({ step: 'fsync', path: String(path), size: (await handle.stat()).size });
+        return sync();
+      };
+      return handle;
+    });
+    vi.mocked(fs.rename).mockImplementation(async (from, to) => {
+      await realRename(from, to);
+      events.push({ step: 'rename', path: `${String(from)} -> ${String(to)}` });
+    });
+    try {
+      await new CredentialStore({ configPath: file }).store('quay.io', {
+        username: 'u',
+        password: 'p',
+      });
+    } finally {
+      vi.mocked(fs.open).mockImplementation(realOpen);
+      vi.mocked(fs.rename).mockImplementation(realRename);
+    }
+    const written = await fs.readFile(file);
+    expect(JSON.parse(written.toString())).toMatchObject({ auths: { 'quay.io': {} } });
+    expect(events.map((e) => e.step)).toEqual(['fsync', 'rename', 'fsync']);
+    const [fileSync, rename, dirSync] = events;
+    expect(rename?.path).toBe(`${fileSync?.path} -> ${file}`);
+    expect(fileSync?.size).toBe(written.byteLength);
+    expect(dirSync?.path).toBe(dir);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The download cache's file primitives: nothing planted in the cache is followed. Cache files are
+ * opened with O_NOFOLLOW (and O_NONBLOCK, so that a FIFO cannot hang a read) and must be plain
+ * regular files; a partial file must also have a single link before ferry appends to it.
+ */
+import { constants } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir, open, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FerryError } from '@ferry/oci';
+import { defaultFileMode } from './durable.js';
+
+/** Opens a cache file for reading only if it is a plain file: never through a symlink, never a FIFO. */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+/** The same for appending to a partial file, created 0600 when missing. */
+const APPEND_FLAGS =
+  constants.O_RDWR |
+  constants.O_APPEND |
+  constants.O_CREAT |
+  (constants.O_NOFOLLOW ?? 0) |
+  (constants.O_NONBLOCK ?? 0);
+
+export const ERR_CACHE_UNSAFE = 'ERR_CACHE_UNSAFE';
+
+export function isErrno(error: unknown, ...codes: string[]): boolean {
+  return codes.includes((error as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
+/**
+ * Makes `<root>/blobs/<algorithm>` (0700) and checks that it and `blobs` are directories of this
+ * user, not symlinks: a cache directory someone else controls would let them choose what ferry
+ * reads and where it writes.
+ */
+export async function ensureCacheDir(root: string, algorithm: string): Promise<void> {
+  const dir = join(root, 'blobs', algorithm);
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  for (const path of [join(root, 'blobs'), dir]) {
+    // One level at a time: mkdir never follows a symlink in the last component.
+    await mkdir(path, { mode: 0o700 }).catch((error: unknown) => {
+      if (!isErrno(error, 'EEXIST')) throw error;
+    });
+    const stats = await lstat(path);
+    const uid = process.getuid?.();
+    if (!stats.isDirectory() || (uid !== undefined && stats.uid !== uid)) {
+      throw new FerryError(
+        ERR_CACHE_UNSAFE,
+        `refusing to use the download cache ${root}: ${path} is ${stats.isDirectory() ? `owned by another user (uid ${stats.uid})` : 'not a plain directory'}; remove it, or choose another --cache-dir`,
+      );
+    }
+  }
+}
+
+/**
+ * A complete entry, opened for reading when it is a plain file of `size` bytes; anything else
+ * planted or left under its name (a symlink, a FIFO, a directory) is removed.
+ */
+export async function openEntry(path: string, size: number): Promise<FileHandle | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, READ_FLAGS);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    if (isErrno(error, 'ELOOP', 'EMLINK', 'ENXIO')) {
+      await unlink(path).catch(() => {});
+      return undefined;
+    }
+    throw error;
+  }
+  const stats = await handle.stat();
+  if (stats.isFile() && stats.size === size) return handle;
+  await handle.close();
+  if (!stats.isFile()) await rm(path, { recursive: true, force: true });
+  return undefined;
+}
+
+/**
+ * Opens a partial file for appending, never through a symlink and never a file linked elsewhere
+ * (appending would change the other name's file): anything like that is removed and a new, empty
+ * file made. With `fresh`, whatever was there is discarded first.
+ */
+export async function openPartial(partial: string, fresh: boolean): Promise<FileHandle> {
+  if (fresh) await rm(partial, { recursive: true, force: true });
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(partial, APPEND_FLAGS, 0o600);
+  } catch (error) {
+    if (!isErrno(error, 'ELOOP', 'EMLINK', 'EISDIR', 'ENXIO', 'EEXIST')) throw error;
+  }
+  if (handle) {
+    const stats = await handle.stat();
+    if (stats.isFile() && stats.nlink === 1) return handle;
+    await handle.close();
+  }
+  await rm(partial, { recursive: true, force: true });
+  return open(partial, APPEND_FLAGS | constants.O_EXCL, 0o600);
+}
+
+/** A copy of `from` at `to` (which must not exist): a reflink where possible, in the mode of a new file. */
+export async function copyOut(from: string, to: string): Promise<void> {
+  await copyFile(from, to, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  // copyFile gives the copy the cache file's mode (0600); a pulled file gets the umask's.
+  await chmod(to, defaultFileMode());
+}
