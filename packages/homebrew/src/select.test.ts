@@ -77,6 +77,9 @@ describe('the sqlite 3.40.1 fixture', () => {
     ['arm64_sequoia', 'arm64_ventura'],
     ['arm64_sonoma', 'arm64_ventura'],
     ['arm64_tahoe', 'arm64_ventura'],
+    // macOS 27 (macos_version.rb golden_gate) falls back like any other newer macOS.
+    ['arm64_golden_gate', 'arm64_ventura'],
+    ['golden_gate', 'ventura'],
     ['tahoe', 'ventura'],
     ['sequoia', 'ventura'],
     ['sonoma', 'ventura'],
