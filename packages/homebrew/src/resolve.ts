@@ -2,7 +2,7 @@
 import { fetchManifest, type FetchedManifest, type Target } from '@ferry/artifact';
 import { FerryError, type ImageIndex, type ImageManifest } from '@ferry/oci';
 import { HomebrewErrorCode } from './errors.js';
-import { selectBottle, type BottleEntry } from './select.js';
+import { selectBottle, type BottleEntry, type MatchOptions } from './select.js';
 import { parseTab, type BottleTab } from './tab.js';
 import { newestImageTag } from './versions.js';
 
@@ -61,8 +61,9 @@ export async function chooseBottle(
   image: BottleImage,
   hostTag: string,
   signal?: AbortSignal,
+  match: MatchOptions = {},
 ): Promise<ChosenBottle> {
-  const entry = selectBottle(image.index, hostTag);
+  const entry = selectBottle(image.index, hostTag, match);
   const fetched = await fetchManifest(target, entry.descriptor, { signal });
   if (fetched.parsed.kind !== 'manifest' || fetched.parsed.manifest.layers.length !== 1) {
     throw new FerryError(
