@@ -89,16 +89,39 @@ describe('bottle push of bare tarballs', () => {
       os: 'linux',
       'os.version': 'Ubuntu 22.04',
     });
-    // Without SOURCE_DATE_EPOCH the date is the tab's source_modified_time (2023-11-14).
-    expect(index.annotations['org.opencontainers.image.created']).toBe('2023-11-14');
+    // Without SOURCE_DATE_EPOCH the date is the tab's source_modified_time, as Time#utc.iso8601.
+    expect(index.annotations['org.opencontainers.image.created']).toBe('2023-11-14T22:13:20Z');
   });
 
-  it('pushing the same tarball again, from another directory, gives the same index digest', async () => {
+  it('the same tarball from another directory plans the same index digest (--dry-run)', async () => {
     const before = await resolve('homebrew/core/hello:1.0');
     const elsewhere = await fx.dir('copy');
     await copyFile(linux.path, join(elsewhere, linux.fileName));
-    const [again] = await push([join(elsewhere, linux.fileName)]);
-    expect(again?.digest).toBe(before);
+    const [again] = await push([join(elsewhere, linux.fileName)], ['--dry-run']);
+    expect(again).toMatchObject({ digest: before, dryRun: true });
+    expect(await resolve('homebrew/core/hello:1.0')).toBe(before);
+  });
+
+  it('an existing version tag is refused as brew pr-upload refuses it; the tag is left alone', async () => {
+    const before = await resolve('homebrew/core/hello:1.0');
+    const refused = await fx.run(['bottle', 'push', arm.path, ...where()]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Error: ${fx.host}/homebrew/core/hello:1.0 already exists!`);
+    expect(refused.stdout).not.toMatch(/Uploaded/);
+    expect(await resolve('homebrew/core/hello:1.0')).toBe(before);
+    // --warn-on-upload-failure: a warning, exit 0, nothing pushed.
+    const warned = await fx.run([
+      'bottle',
+      'push',
+      arm.path,
+      ...where(),
+      '--warn-on-upload-failure',
+    ]);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain(
+      `Warning: ${fx.host}/homebrew/core/hello:1.0 already exists, skipping upload!`,
+    );
+    expect(warned.stdout).not.toMatch(/Uploaded|Pushed/);
     expect(await resolve('homebrew/core/hello:1.0')).toBe(before);
   });
 
@@ -146,15 +169,11 @@ describe('bottle push of bare tarballs', () => {
     expect(await infoTags('fresh')).toEqual(['x86_64_linux']);
   });
 
-  it('without --keep-old the index is replaced by one listing only the new bottles', async () => {
-    const before = await resolve('homebrew/core/hello:1.0');
-    const [image] = await push([arm.path]);
-    expect(image?.digest).not.toBe(before);
-    expect(await infoTags('hello')).toEqual(['arm64_linux']);
-    // Both tarballs in one push build the index that --keep-old merged, digest for digest.
-    const [both] = await push([linux.path, arm.path]);
+  it('both tarballs in one push plan the index that --keep-old merged, digest for digest', async () => {
+    const [both] = await push([linux.path, arm.path], ['--dry-run']);
     expect(both?.refNames).toEqual(['1.0.x86_64_linux', '1.0.arm64_linux']);
     expect(both?.digest).toBe(mergedDigest);
+    expect(await resolve('homebrew/core/hello:1.0')).toBe(mergedDigest);
   });
 
   it('a rebuild and an @-versioned name map to Homebrew image names and tags', async () => {
