@@ -79,6 +79,26 @@ describe('FallbackTarget', () => {
     expect(second.calls).toEqual([]);
   });
 
+  it('falls back when a blob stream fails before its first byte, and streams the next place', async () => {
+    const failing = fake('mirror', descriptor);
+    failing.fetch = () => {
+      failing.calls.push('fetch');
+      const stream = new Readable({ read() {} });
+      setImmediate(() => stream.destroy(new FerryError('ERR_NOT_FOUND', 'blob unknown')));
+      return Promise.resolve(stream);
+    };
+    const ghcr = fake('ghcr', descriptor);
+    ghcr.fetch = () => Promise.resolve(Readable.from([Buffer.from('bottle bytes')]));
+    const target = new FallbackTarget([
+      { target: failing, via: 'a' },
+      { target: ghcr, via: 'b' },
+    ]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await target.fetch(descriptor)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('bottle bytes');
+    expect(failing.calls).toEqual(['fetch']);
+  });
+
   it('refuses writes', async () => {
     const target = new FallbackTarget([{ target: fake('a', descriptor), via: 'a' }]);
     await expect(target.push()).rejects.toThrow(/cannot be written/);

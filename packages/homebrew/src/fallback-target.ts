@@ -7,8 +7,15 @@
  * neither is the caller giving up. Writes are refused: mirrors and fallbacks are for reading.
  */
 import type { Readable } from 'node:stream';
-import type { FetchOptions, OperationOptions, ReferrersOptions, Target } from '@ferry/artifact';
+import type {
+  FetchedManifest,
+  FetchOptions,
+  OperationOptions,
+  ReferrersOptions,
+  Target,
+} from '@ferry/artifact';
 import { FerryError, type Descriptor } from '@ferry/oci';
+import { fetchTagged } from './resolve.js';
 
 export interface FallbackSource {
   target: Target;
@@ -50,12 +57,22 @@ export class FallbackTarget implements Target {
     throw lastError;
   }
 
+  /** One GET by tag at each place in turn (resolve.ts `fetchTagged`). */
+  fetchTagged(tag: string, options?: OperationOptions): Promise<FetchedManifest> {
+    return this.#each((target) => fetchTagged(target, tag, options), options?.signal);
+  }
+
   resolve(reference: string, options?: OperationOptions): Promise<Descriptor> {
     return this.#each((target) => target.resolve(reference, options), options?.signal);
   }
 
   fetch(descriptor: Descriptor, options?: FetchOptions): Promise<Readable> {
-    return this.#each((target) => target.fetch(descriptor, options), options?.signal);
+    // A blob stream may make its request only once read: wait for its first bytes (or its end)
+    // so that a place that cannot serve it fails here, where the next place can still be tried.
+    return this.#each(
+      async (target) => primed(await target.fetch(descriptor, options)),
+      options?.signal,
+    );
   }
 
   exists(descriptor: Descriptor, options?: OperationOptions): Promise<boolean> {
@@ -77,6 +94,25 @@ export class FallbackTarget implements Target {
   tag(): Promise<void> {
     return Promise.reject(readOnly(this.name));
   }
+}
+
+/** Resolves once `stream` has data or has ended; rejects if it fails first. */
+function primed(stream: Readable): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: unknown) => {
+      stream.off('readable', onReadable);
+      stream.off('error', onError);
+      if (error === undefined) resolve(stream);
+      else {
+        stream.destroy();
+        reject(error as Error);
+      }
+    };
+    const onReadable = () => settle();
+    const onError = (error: unknown) => settle(error ?? new Error('stream failed'));
+    stream.once('error', onError);
+    stream.once('readable', onReadable);
+  });
 }
 
 function readOnly(name: string): FerryError {

@@ -132,14 +132,13 @@ async function pullOne(
   if (claimed.has(`${job.repository}:${imageTag}`)) return undefined;
   claimed.add(`${job.repository}:${imageTag}`);
   const image = await fetchBottleIndex(target, job.repository, imageTag, signal);
-  const { entry, manifest, tab } = await chooseBottle(
+  const { entry, layer, tab } = await chooseBottle(
     target,
     image,
     options.hostTag,
     signal,
     options.match,
   );
-  const layer = manifest.layers[0] as Descriptor;
   if (entry.digestHex && layer.digest !== `sha256:${entry.digestHex}`) {
     throw new DigestMismatchError(
       `sha256:${entry.digestHex}`,

@@ -42,11 +42,16 @@ export function bottleSource(
         }),
       );
       if (targets.length === 1) return targets[0]!.target;
-      return new FallbackTarget(targets, (from, to, error) =>
+      // One warning per place given up on, however many requests failed there.
+      const warned = new Set<string>();
+      return new FallbackTarget(targets, (from, to, error) => {
+        if (warned.has(from.via)) return;
+        warned.add(from.via);
+        const reason = ((error as Error).message ?? String(error)).split('\n')[0] ?? '';
         context.io.stderr(
-          `Warning: ${terminalSafe(from.target.name)} (${from.via}) failed: ${terminalSafe((error as Error).message?.split('\n')[0] ?? String(error))}; trying ${terminalSafe(to.target.name)}\n`,
-        ),
-      );
+          `Warning: ${terminalSafe(from.target.name)} (${from.via}) failed: ${terminalSafe(reason)}; trying ${terminalSafe(to.target.name)}\n`,
+        );
+      });
     },
   };
 }
