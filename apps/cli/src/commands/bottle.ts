@@ -160,7 +160,8 @@ export function bottleCommand(io: Io): CommandModule<object, never> {
           .option('to', {
             type: 'string',
             demandOption: true,
-            describe: 'Destination registry/namespace',
+            describe:
+              'Destination registry[/prefix]; each image keeps its ghcr.io path under the prefix',
           })
           .option('version', { type: 'string', describe: 'Image tag; default the newest' })
           .option('tag', {
@@ -170,8 +171,8 @@ export function bottleCommand(io: Io): CommandModule<object, never> {
           })
           .option('with-deps', { type: 'boolean', describe: 'Also mirror runtime dependencies' })
           .example(
-            '$0 bottle mirror sqlite --to registry.internal:5000/homebrew/core',
-            'Mirror for HOMEBREW_ARTIFACT_DOMAIN',
+            '$0 bottle mirror sqlite --with-deps --to registry.internal:5000/mirror',
+            'For HOMEBREW_ARTIFACT_DOMAIN=https://registry.internal:5000/v2/mirror',
           ) as unknown as Argv<BottleArgs>,
       handler: lazy(io, () => import('../run/bottle-mirror.js')),
     }),
