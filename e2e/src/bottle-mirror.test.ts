@@ -16,6 +16,7 @@ const sources = new Map<string, string>();
 interface Mirrored {
   reference: string;
   digest: string;
+  size: number;
   source: string;
   bottleTags: string[];
   transferred: number;
@@ -94,6 +95,14 @@ describe('bottle mirror', () => {
     });
     expect(image?.transferred).toBeGreaterThan(0);
     expect(await resolve('mirror/homebrew/core/zed:0.9')).toBe(source);
+    // Every JSON result has reference, mediaType, digest and size: mirror's and info's too.
+    const fetched = await fx.ok(['manifest', 'fetch', `${fx.host}/mirror/homebrew/core/zed:0.9`]);
+    const indexSize = Buffer.byteLength(fetched.stdout.replace(/\n$/, ''));
+    expect(image?.size).toBe(indexSize);
+    const info = JSON.parse(
+      (await fx.ok(['bottle', 'info', 'zed', '--registry', fx.host, '--format', 'json'])).stdout,
+    ) as { digest: string; size: number; mediaType: string };
+    expect(info).toMatchObject({ digest: source, size: indexSize });
     await Promise.all(
       TAGS.map(async (tag) => {
         const out = await fx.dir(`mirror-${tag}`);

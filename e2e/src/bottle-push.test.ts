@@ -259,6 +259,72 @@ describe('bottle push of brew bottle --json output for a tap', () => {
   });
 });
 
+describe('bottle push: where root_url says (brew pr-upload)', () => {
+  async function jqJson(version: string, rootUrl: string) {
+    const dir = await fx.dir(`root-url-${version}`);
+    const bottle = await writeBottle(dir, { name: 'jq', version, tag: 'x86_64_linux' });
+    const json = {
+      'someorg/tools/jq': {
+        formula: {
+          name: 'jq',
+          pkg_version: version,
+          tap_git_path: 'Formula/jq.rb',
+          tap_git_revision: 'abc123',
+          license: 'MIT',
+        },
+        bottle: {
+          root_url: rootUrl,
+          rebuild: 0,
+          date: '2026-01-02T03:04:05Z',
+          tags: {
+            x86_64_linux: { local_filename: bottle.fileName, sha256: bottle.sha256, tab },
+          },
+        },
+      },
+    };
+    const jsonPath = join(dir, `jq--${version}.x86_64_linux.bottle.json`);
+    await writeFile(jsonPath, JSON.stringify(json, null, 2));
+    return jsonPath;
+  }
+
+  it('takes the host and repository from root_url when no flag names them', async () => {
+    const jsonPath = await jqJson('2.0', `http://${fx.host}/v2/OtherOrg/homebrew-bottles`);
+    const result = await fx.ok(['bottle', 'push', jsonPath, '--format', 'json']);
+    const [image] = JSON.parse(result.stdout) as {
+      reference: string;
+      digest: string;
+      size: number;
+      mediaType: string;
+    }[];
+    expect(image?.reference).toBe(`${fx.host}/otherorg/bottles/jq:2.0`);
+    // Every result carries reference, mediaType, digest and size (README, JSON output).
+    expect(image?.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    const fetched = await fx.ok(['manifest', 'fetch', `${fx.host}/otherorg/bottles/jq:2.0`]);
+    expect(image?.size).toBe(Buffer.byteLength(fetched.stdout.replace(/\n$/, '')));
+    const index = await fetchIndex('otherorg/bottles/jq:2.0');
+    expect(index.annotations).toMatchObject({
+      'org.opencontainers.image.vendor': 'OtherOrg',
+      'org.opencontainers.image.source':
+        'https://github.com/OtherOrg/homebrew-bottles/blob/abc123/Formula/jq.rb',
+      'org.opencontainers.image.created': '2026-01-02T03:04:05Z',
+    });
+  });
+
+  it('--root-url replaces the JSON’s root_url, and --namespace wins over both', async () => {
+    const jsonPath = await jqJson('2.1', 'https://ghcr.io/v2/someorg/tools');
+    const [image] = await push([jsonPath], ['--root-url', `http://${fx.host}/v2/third/tap`]);
+    expect(image?.reference).toBe(`${fx.host}/third/tap/jq:2.1`);
+    expect(
+      (await fetchIndex('third/tap/jq:2.1')).annotations['org.opencontainers.image.vendor'],
+    ).toBe('third');
+    const [named] = await push([jsonPath], ['--namespace', 'fourth/tap']);
+    expect(named?.reference).toBe(`${fx.host}/fourth/tap/jq:2.1`);
+    expect(
+      (await fetchIndex('fourth/tap/jq:2.1')).annotations['org.opencontainers.image.source'],
+    ).toBe('https://github.com/fourth/homebrew-tap/blob/abc123/Formula/jq.rb');
+  });
+});
+
 describe('bottle errors', () => {
   it('an unknown formula exits 1 naming its repository', async () => {
     const out = await fx.dir('unknown');

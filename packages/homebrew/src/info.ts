@@ -23,6 +23,7 @@ export interface BottleInfo {
   repository: string;
   imageTag: string;
   indexDigest: string;
+  indexSize: number;
   annotations: Record<string, string>;
   bottles: BottleInfoEntry[];
 }
@@ -64,6 +65,7 @@ export async function bottleInfo(
     repository,
     imageTag,
     indexDigest: image.indexManifest.descriptor.digest,
+    indexSize: image.indexManifest.descriptor.size,
     annotations: image.index.annotations ?? {},
     bottles,
   };

@@ -42,6 +42,7 @@ export interface MirroredImage {
   destination: string;
   imageTag: string;
   indexDigest: string;
+  indexSize: number;
   bottleTags: string[];
   /** Blobs and manifests sent or mounted; 0 when the mirror was already complete. */
   transferred: number;
@@ -117,6 +118,7 @@ async function mirrorOne(
   };
   const copyOptions = { concurrency: options.concurrency, signal, onEvent };
   let indexDigest = bottleImage.indexManifest.descriptor.digest;
+  let indexSize = bottleImage.indexManifest.descriptor.size;
   if (wanted.length === entries.length) {
     // The whole index, byte for byte: the mirror's tag names the same digest as the source's.
     await copy(source, destination, imageTag, { ...copyOptions, tags: [imageTag] });
@@ -130,6 +132,7 @@ async function mirrorOne(
       size: bytes.byteLength,
     };
     indexDigest = descriptor.digest;
+    indexSize = descriptor.size;
     const current = await destination.resolve(imageTag, { signal }).catch(() => undefined);
     if (current?.digest !== descriptor.digest) {
       await destination.push(descriptor, bytes, { signal });
@@ -153,6 +156,7 @@ async function mirrorOne(
       destination: destinationName,
       imageTag,
       indexDigest,
+      indexSize,
       bottleTags: wanted.map((e) => e.tag),
       transferred,
     },

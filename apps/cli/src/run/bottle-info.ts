@@ -46,7 +46,7 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
     reference,
     mediaType: 'application/vnd.oci.image.index.v1+json',
     digest: info.indexDigest,
-    size: undefined,
+    size: info.indexSize,
     imageTag: info.imageTag,
     annotations: info.annotations,
     bottles: info.bottles,

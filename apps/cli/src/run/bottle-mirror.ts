@@ -54,6 +54,7 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
       reference: `${destination.host}/${image.destination}:${image.imageTag}`,
       mediaType: 'application/vnd.oci.image.index.v1+json',
       digest: image.indexDigest,
+      size: image.indexSize,
       source: `${source.host}/${image.repository}:${image.imageTag}`,
       bottleTags: image.bottleTags,
       transferred: image.transferred,
