@@ -1,9 +1,9 @@
-import { mirrorBottles } from '@ferry/homebrew';
+import { bottleUploadCredentials, mirrorBottles } from '@ferry/homebrew';
 import type { BottleArgs } from '../commands/bottle.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { describe, plural, printResult, printStatus } from '../output.js';
-import { bottleSource, bottleTargets } from './bottle-shared.js';
+import { bottleSource, uploadTargets } from './bottle-shared.js';
 
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   const to = (args.to ?? '').replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
@@ -16,7 +16,8 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
   }
   const prefix = slash < 0 ? '' : to.slice(slash + 1);
   const source = bottleSource(context, args);
-  const destination = await bottleTargets(context, host);
+  // Writing is uploading: no anonymous ghcr.io token, no artifact-domain redirection.
+  const destination = uploadTargets(context, bottleUploadCredentials());
   const tags = Array.isArray(args.tag) ? args.tag : args.tag ? [args.tag] : undefined;
   const mirrored = await mirrorBottles({
     formulas: args.formulas,
@@ -27,7 +28,7 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
     withDeps: args['with-deps'] === true,
     concurrency: args.concurrency,
     openSource: source.open,
-    openDestination: destination.open,
+    openDestination: (repository) => destination.open(host, repository),
     onEvent: (event) => {
       if (event.type === 'copied' || event.type === 'mounted') {
         printStatus(
@@ -45,13 +46,13 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
     context,
     [
       ...mirrored.flatMap((image) => [
-        `Mirrored ${source.host}/${image.repository}:${image.imageTag} => ${destination.host}/${image.destination}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}, ${image.transferred === 0 ? 'already up to date' : `${image.transferred} transferred`})`,
+        `Mirrored ${source.host}/${image.repository}:${image.imageTag} => ${host}/${image.destination}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}, ${image.transferred === 0 ? 'already up to date' : `${image.transferred} transferred`})`,
         `Digest: ${image.indexDigest}`,
       ]),
       `For Homebrew: HOMEBREW_ARTIFACT_DOMAIN=${artifactDomain}`,
     ],
     mirrored.map((image) => ({
-      reference: `${destination.host}/${image.destination}:${image.imageTag}`,
+      reference: `${host}/${image.destination}:${image.imageTag}`,
       mediaType: 'application/vnd.oci.image.index.v1+json',
       digest: image.indexDigest,
       size: image.indexSize,

@@ -1,10 +1,5 @@
 import { RegistryTarget, type Target } from '@ferry/artifact';
-import {
-  bottleRegistryOptions,
-  bottleSources,
-  FallbackTarget,
-  type UploadCredentials,
-} from '@ferry/homebrew';
+import { bottleSources, FallbackTarget, type UploadCredentials } from '@ferry/homebrew';
 import type { BottleArgs } from '../commands/bottle.js';
 import { credentialsFor, openRegistry, type Context } from '../context.js';
 
@@ -54,20 +49,6 @@ export function bottleSource(
       });
     },
   };
-}
-
-/** Targets for bottle repositories of one registry, reached the way Homebrew reaches it. */
-export async function bottleTargets(
-  context: Context,
-  registry: string,
-): Promise<{ open(repository: string): Target; host: string }> {
-  const { host, ...extra } = bottleRegistryOptions(registry);
-  const client = await openRegistry(
-    host,
-    context,
-    context.args['plain-http'] ? { ...extra, plainHttp: true } : extra,
-  );
-  return { open: (repository) => new RegistryTarget(client, repository), host };
 }
 
 /**
