@@ -75,8 +75,8 @@ function authFor(env: Env, ghcr: boolean): Partial<BottleRegistryOptions> {
 
 /**
  * Options for one registry named by `--registry` (or ghcr.io): Homebrew's Authorization, and
- * HOMEBREW_ARTIFACT_DOMAIN's host when `registry` is ghcr.io. Kept for callers that want one
- * endpoint; {@link bottleEndpoints} lists the fallbacks too.
+ * HOMEBREW_ARTIFACT_DOMAIN's host when `registry` is ghcr.io. Only the first place, and without a
+ * `/v2/<prefix>` repository prefix: {@link bottleSources} gives every endpoint with its repository.
  */
 export function bottleRegistryOptions(
   registry: string,
@@ -91,14 +91,9 @@ export function bottleRegistryOptions(
 function ghcrEndpoints(repository: string, env: Env, ghcrHost: string): BottleEndpoint[] {
   const ghcr: BottleEndpoint = { host: ghcrHost, repository, via: ghcrHost };
   const raw = env.HOMEBREW_ARTIFACT_DOMAIN?.trim();
-  if (!raw || ghcrHost !== (env.FERRY_TEST_GHCR_HOST?.trim() || 'ghcr.io')) {
-    return [
-      {
-        ...ghcr,
-        ...authFor(env, ghcrHost === 'ghcr.io' || ghcrHost === env.FERRY_TEST_GHCR_HOST?.trim()),
-      },
-    ];
-  }
+  // Only ghcr.io URLs are rewritten (or the loopback registry a test stands in for it with).
+  const isGhcr = ghcrHost === (env.FERRY_TEST_GHCR_HOST?.trim() || 'ghcr.io');
+  if (!raw || !isGhcr) return [{ ...ghcr, ...authFor(env, isGhcr) }];
   const domain = raw.replace(/\/+$/, '');
   const url = parseUrl('HOMEBREW_ARTIFACT_DOMAIN', raw, 'https://artifacts.example.com/ghcr');
   const mirror: BottleEndpoint = { host: url.host, repository, via: 'HOMEBREW_ARTIFACT_DOMAIN' };
