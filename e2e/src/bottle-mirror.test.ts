@@ -1,5 +1,5 @@
-// `ferry bottle mirror`: bottle images copied to another namespace with every digest kept (the
-// mirror HOMEBREW_ARTIFACT_DOMAIN points at), idempotent, a --tag subset, and --with-deps following
+// `ferry bottle mirror`: bottle images copied under a prefix with every digest kept and every
+// image at its ghcr.io path (what HOMEBREW_ARTIFACT_DOMAIN=<registry>/v2/<prefix> finds), idempotent, a --tag subset, and --with-deps following
 // the tabs through a chain zed → libz → zstd where each tab lists only its direct dependency.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ const sources = new Map<string, string>();
 interface Mirrored {
   reference: string;
   digest: string;
+  size: number;
   source: string;
   bottleTags: string[];
   transferred: number;
@@ -85,20 +86,28 @@ describe('bottle mirror', () => {
   it('copies the index byte for byte: the mirror tag names the source digest', async () => {
     const source = sources.get('homebrew/core/zed:0.9');
     expect(await resolve('homebrew/core/zed:0.9')).toBe(source);
-    const [image] = await mirrorJson('zed', 'mirror/core');
+    const [image] = await mirrorJson('zed', 'mirror');
     expect(image).toMatchObject({
-      reference: `${fx.host}/mirror/core/zed:0.9`,
+      reference: `${fx.host}/mirror/homebrew/core/zed:0.9`,
       source: `${fx.host}/homebrew/core/zed:0.9`,
       digest: source,
       bottleTags: [...TAGS],
     });
     expect(image?.transferred).toBeGreaterThan(0);
-    expect(await resolve('mirror/core/zed:0.9')).toBe(source);
+    expect(await resolve('mirror/homebrew/core/zed:0.9')).toBe(source);
+    // Every JSON result has reference, mediaType, digest and size: mirror's and info's too.
+    const fetched = await fx.ok(['manifest', 'fetch', `${fx.host}/mirror/homebrew/core/zed:0.9`]);
+    const indexSize = Buffer.byteLength(fetched.stdout.replace(/\n$/, ''));
+    expect(image?.size).toBe(indexSize);
+    const info = JSON.parse(
+      (await fx.ok(['bottle', 'info', 'zed', '--registry', fx.host, '--format', 'json'])).stdout,
+    ) as { digest: string; size: number; mediaType: string };
+    expect(info).toMatchObject({ digest: source, size: indexSize });
     await Promise.all(
       TAGS.map(async (tag) => {
         const out = await fx.dir(`mirror-${tag}`);
         const pull = ['bottle', 'pull', 'zed', '--tag', tag, '-o', out];
-        await fx.ok([...pull, '--registry', fx.host, '--namespace', 'mirror/core']);
+        await fx.ok([...pull, '--registry', fx.host, '--namespace', 'mirror/homebrew/core']);
         const bottle = bottles.get('zed')!.get(tag)!;
         expect(await fileSha256(join(out, bottle.fileName))).toBe(bottle.sha256);
       }),
@@ -106,25 +115,33 @@ describe('bottle mirror', () => {
   });
 
   it('a second run is already up to date and transfers nothing', async () => {
-    const text = await mirror('zed', 'mirror/core');
+    const text = await mirror('zed', 'mirror');
     expect(text).toContain('already up to date');
     expect(text).not.toMatch(/^(Copied|Mounted) /m);
-    const [again] = await mirrorJson('zed', 'mirror/core');
+    const [again] = await mirrorJson('zed', 'mirror');
     expect(again?.transferred).toBe(0);
   });
 
   it('--tag mirrors a subset: an index listing only that bottle', async () => {
     const fetchIndex = async (reference: string) =>
       JSON.parse((await fx.ok(['manifest', 'fetch', `${fx.host}/${reference}`])).stdout) as Index;
-    const [image] = await mirrorJson('zed', 'subset/core', ['--tag', 'x86_64_linux']);
+    const [image] = await mirrorJson('zed', 'subset', ['--tag', 'x86_64_linux']);
     expect(image?.bottleTags).toEqual(['x86_64_linux']);
-    const info = ['bottle', 'info', 'zed', '--registry', fx.host, '--namespace', 'subset/core'];
+    const info = [
+      'bottle',
+      'info',
+      'zed',
+      '--registry',
+      fx.host,
+      '--namespace',
+      'subset/homebrew/core',
+    ];
     const [source, subset, digest, infoResult, missing] = await Promise.all([
       fetchIndex('homebrew/core/zed:0.9'),
-      fetchIndex('subset/core/zed:0.9'),
-      resolve('subset/core/zed:0.9'),
+      fetchIndex('subset/homebrew/core/zed:0.9'),
+      resolve('subset/homebrew/core/zed:0.9'),
       fx.ok([...info, '--format', 'json']),
-      fx.run(mirrorArgs('zed', 'subset/core', ['--tag', 'arm64_linux'])),
+      fx.run(mirrorArgs('zed', 'subset', ['--tag', 'arm64_linux'])),
     ]);
     expect(digest).toBe(image?.digest);
     expect(subset.annotations).toEqual(source.annotations);
@@ -137,12 +154,14 @@ describe('bottle mirror', () => {
   });
 
   it('--with-deps mirrors the dependency images recursively, digests kept', async () => {
-    const mirrored = await mirrorJson('zed', 'deps/core', ['--with-deps']);
+    const mirrored = await mirrorJson('zed', 'deps', ['--with-deps']);
     const images = ['zed:0.9', 'libz:1.3', 'zstd:1.5.6'];
     expect(mirrored.map((i) => i.reference).sort()).toEqual(
-      [...images].sort().map((r) => `${fx.host}/deps/core/${r}`),
+      [...images].sort().map((r) => `${fx.host}/deps/homebrew/core/${r}`),
     );
-    const digests = await Promise.all(images.map((image) => resolve(`deps/core/${image}`)));
+    const digests = await Promise.all(
+      images.map((image) => resolve(`deps/homebrew/core/${image}`)),
+    );
     expect(digests).toEqual(images.map((image) => sources.get(`homebrew/core/${image}`)));
     for (const image of mirrored) {
       expect(image.digest).toBe(sources.get(image.source.slice(fx.host.length + 1)));

@@ -89,16 +89,39 @@ describe('bottle push of bare tarballs', () => {
       os: 'linux',
       'os.version': 'Ubuntu 22.04',
     });
-    // Without SOURCE_DATE_EPOCH the date is the tab's source_modified_time (2023-11-14).
-    expect(index.annotations['org.opencontainers.image.created']).toBe('2023-11-14');
+    // Without SOURCE_DATE_EPOCH the date is the tab's source_modified_time, as Time#utc.iso8601.
+    expect(index.annotations['org.opencontainers.image.created']).toBe('2023-11-14T22:13:20Z');
   });
 
-  it('pushing the same tarball again, from another directory, gives the same index digest', async () => {
+  it('the same tarball from another directory plans the same index digest (--dry-run)', async () => {
     const before = await resolve('homebrew/core/hello:1.0');
     const elsewhere = await fx.dir('copy');
     await copyFile(linux.path, join(elsewhere, linux.fileName));
-    const [again] = await push([join(elsewhere, linux.fileName)]);
-    expect(again?.digest).toBe(before);
+    const [again] = await push([join(elsewhere, linux.fileName)], ['--dry-run']);
+    expect(again).toMatchObject({ digest: before, dryRun: true });
+    expect(await resolve('homebrew/core/hello:1.0')).toBe(before);
+  });
+
+  it('an existing version tag is refused as brew pr-upload refuses it; the tag is left alone', async () => {
+    const before = await resolve('homebrew/core/hello:1.0');
+    const refused = await fx.run(['bottle', 'push', arm.path, ...where()]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Error: ${fx.host}/homebrew/core/hello:1.0 already exists!`);
+    expect(refused.stdout).not.toMatch(/Uploaded/);
+    expect(await resolve('homebrew/core/hello:1.0')).toBe(before);
+    // --warn-on-upload-failure: a warning, exit 0, nothing pushed.
+    const warned = await fx.run([
+      'bottle',
+      'push',
+      arm.path,
+      ...where(),
+      '--warn-on-upload-failure',
+    ]);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain(
+      `Warning: ${fx.host}/homebrew/core/hello:1.0 already exists, skipping upload!`,
+    );
+    expect(warned.stdout).not.toMatch(/Uploaded|Pushed/);
     expect(await resolve('homebrew/core/hello:1.0')).toBe(before);
   });
 
@@ -146,15 +169,11 @@ describe('bottle push of bare tarballs', () => {
     expect(await infoTags('fresh')).toEqual(['x86_64_linux']);
   });
 
-  it('without --keep-old the index is replaced by one listing only the new bottles', async () => {
-    const before = await resolve('homebrew/core/hello:1.0');
-    const [image] = await push([arm.path]);
-    expect(image?.digest).not.toBe(before);
-    expect(await infoTags('hello')).toEqual(['arm64_linux']);
-    // Both tarballs in one push build the index that --keep-old merged, digest for digest.
-    const [both] = await push([linux.path, arm.path]);
+  it('both tarballs in one push plan the index that --keep-old merged, digest for digest', async () => {
+    const [both] = await push([linux.path, arm.path], ['--dry-run']);
     expect(both?.refNames).toEqual(['1.0.x86_64_linux', '1.0.arm64_linux']);
     expect(both?.digest).toBe(mergedDigest);
+    expect(await resolve('homebrew/core/hello:1.0')).toBe(mergedDigest);
   });
 
   it('a rebuild and an @-versioned name map to Homebrew image names and tags', async () => {
@@ -237,6 +256,72 @@ describe('bottle push of brew bottle --json output for a tap', () => {
         'https://github.com/someorg/homebrew-tools/blob/abc123/Formula/jq.rb',
       'org.opencontainers.image.documentation': 'https://github.com/someorg/homebrew-tools',
     });
+  });
+});
+
+describe('bottle push: where root_url says (brew pr-upload)', () => {
+  async function jqJson(version: string, rootUrl: string) {
+    const dir = await fx.dir(`root-url-${version}`);
+    const bottle = await writeBottle(dir, { name: 'jq', version, tag: 'x86_64_linux' });
+    const json = {
+      'someorg/tools/jq': {
+        formula: {
+          name: 'jq',
+          pkg_version: version,
+          tap_git_path: 'Formula/jq.rb',
+          tap_git_revision: 'abc123',
+          license: 'MIT',
+        },
+        bottle: {
+          root_url: rootUrl,
+          rebuild: 0,
+          date: '2026-01-02T03:04:05Z',
+          tags: {
+            x86_64_linux: { local_filename: bottle.fileName, sha256: bottle.sha256, tab },
+          },
+        },
+      },
+    };
+    const jsonPath = join(dir, `jq--${version}.x86_64_linux.bottle.json`);
+    await writeFile(jsonPath, JSON.stringify(json, null, 2));
+    return jsonPath;
+  }
+
+  it('takes the host and repository from root_url when no flag names them', async () => {
+    const jsonPath = await jqJson('2.0', `http://${fx.host}/v2/OtherOrg/homebrew-bottles`);
+    const result = await fx.ok(['bottle', 'push', jsonPath, '--format', 'json']);
+    const [image] = JSON.parse(result.stdout) as {
+      reference: string;
+      digest: string;
+      size: number;
+      mediaType: string;
+    }[];
+    expect(image?.reference).toBe(`${fx.host}/otherorg/bottles/jq:2.0`);
+    // Every result carries reference, mediaType, digest and size (README, JSON output).
+    expect(image?.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    const fetched = await fx.ok(['manifest', 'fetch', `${fx.host}/otherorg/bottles/jq:2.0`]);
+    expect(image?.size).toBe(Buffer.byteLength(fetched.stdout.replace(/\n$/, '')));
+    const index = await fetchIndex('otherorg/bottles/jq:2.0');
+    expect(index.annotations).toMatchObject({
+      'org.opencontainers.image.vendor': 'OtherOrg',
+      'org.opencontainers.image.source':
+        'https://github.com/OtherOrg/homebrew-bottles/blob/abc123/Formula/jq.rb',
+      'org.opencontainers.image.created': '2026-01-02T03:04:05Z',
+    });
+  });
+
+  it('--root-url replaces the JSON’s root_url, and --namespace wins over both', async () => {
+    const jsonPath = await jqJson('2.1', 'https://ghcr.io/v2/someorg/tools');
+    const [image] = await push([jsonPath], ['--root-url', `http://${fx.host}/v2/third/tap`]);
+    expect(image?.reference).toBe(`${fx.host}/third/tap/jq:2.1`);
+    expect(
+      (await fetchIndex('third/tap/jq:2.1')).annotations['org.opencontainers.image.vendor'],
+    ).toBe('third');
+    const [named] = await push([jsonPath], ['--namespace', 'fourth/tap']);
+    expect(named?.reference).toBe(`${fx.host}/fourth/tap/jq:2.1`);
+    expect(
+      (await fetchIndex('fourth/tap/jq:2.1')).annotations['org.opencontainers.image.source'],
+    ).toBe('https://github.com/fourth/homebrew-tap/blob/abc123/Formula/jq.rb');
   });
 });
 

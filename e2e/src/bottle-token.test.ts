@@ -66,3 +66,36 @@ describe('bottles on a token-auth registry', () => {
     expect(result.stderr).toContain(`ferry login ${fx.host}`);
   });
 });
+
+describe('brew pr-upload’s credentials', () => {
+  it('HOMEBREW_GITHUB_PACKAGES_USER/TOKEN push without any stored login', async () => {
+    const user = fx.reg.users.find((u) => u.access === 'read-write')!;
+    const dir = await fx.dir('env-credentials');
+    const nowhere = join(dir, 'no-config.json');
+    const envBottle = await writeBottle(dir, {
+      name: 'envpushed',
+      version: '1.2',
+      tag: 'x86_64_linux',
+      receipt: makeTab(),
+    });
+    const where = ['--registry', fx.host, '--registry-config', nowhere];
+    const refused = await fx.run(['bottle', 'push', envBottle.path, ...where]);
+    expect(refused.code).toBe(1);
+    const issuedBefore = fx.reg.tokenServer!.issued;
+    const pushed = await fx.run(['bottle', 'push', envBottle.path, ...where], {
+      env: {
+        HOMEBREW_GITHUB_PACKAGES_USER: user.username,
+        HOMEBREW_GITHUB_PACKAGES_TOKEN: user.password,
+      },
+    });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stdout).toContain(`Pushed [registry] ${fx.host}/homebrew/core/envpushed:1.2`);
+    expect(fx.reg.tokenServer!.issued).toBeGreaterThan(issuedBefore);
+    // One without the other is refused before anything is read or sent, naming the missing one.
+    const half = await fx.run(['bottle', 'push', envBottle.path, ...where], {
+      env: { HOMEBREW_GITHUB_PACKAGES_USER: user.username },
+    });
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('HOMEBREW_GITHUB_PACKAGES_TOKEN is unset');
+  });
+});

@@ -280,13 +280,13 @@ describe('formula annotations', () => {
     expect(annotations).not.toHaveProperty('org.opencontainers.image.licenses');
   });
 
-  it('writes "Cannot Represent" for licenses over 256 characters', () => {
+  it('writes LicenseRef-Homebrew-cannot-represent for an over-long OR (SPDX.truncate_license)', () => {
     const long = Array.from({ length: 40 }, (_, i) => `LIC-${i}`).join(' or ');
     expect(
       formulaAnnotations({ ...jq('sonoma', TAB_DARWIN), license: long })[
         'org.opencontainers.image.licenses'
       ],
-    ).toBe('Cannot Represent');
+    ).toBe('LicenseRef-Homebrew-cannot-represent');
   });
 });
 

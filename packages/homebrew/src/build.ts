@@ -28,14 +28,36 @@ import {
 } from './bottle-platform.js';
 import { compactBlank, homebrewJsonBytes, sortByKey } from './json.js';
 import { formatFormulaFullName, parseFormulaFullName, tapRepository } from './names.js';
+import { sbomSupplementAnnotation } from './sbom.js';
+import { truncateLicense } from './spdx.js';
 import { standardizeBottleTag } from './tags.js';
-import { bottleFileName, imageTag, refName } from './versions.js';
+import { bottleFileName, refName } from './versions.js';
 
 /** Keys Homebrew writes that @ferry/oci's `Annotation` does not list. */
 export const BrewAnnotation = {
   License: 'sh.brew.license',
   PathExecFiles: 'sh.brew.path_exec_files',
+  SbomSupplement: 'sh.brew.sbom.supplement',
 } as const;
+
+// `github_packages.rb` VALID_OCI_TAG_REGEX: what `image_version_rebuild` accepts.
+const VALID_OCI_TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+
+/**
+ * `GitHubPackages.image_version_rebuild(version_rebuild)`: the image tag `<pkg_version>[-<rebuild>]`,
+ * refused (ERR_INVALID_BOTTLE_VERSION) when it is not a valid OCI tag. Current Homebrew raises
+ * "GitHub Packages versions must match …" rather than replacing characters as it once did.
+ */
+export function pushImageTag(pkgVersion: string, rebuild = 0): string {
+  const versionRebuild = rebuild > 0 ? `${pkgVersion}-${rebuild}` : pkgVersion;
+  if (!VALID_OCI_TAG.test(versionRebuild)) {
+    throw new FerryError(
+      HomebrewErrorCode.InvalidVersion,
+      `version ${JSON.stringify(versionRebuild)} cannot be pushed: GitHub Packages versions must match ${VALID_OCI_TAG.source} (declare a version without other characters)`,
+    );
+  }
+  return versionRebuild;
+}
 
 export interface BottleInput {
   /** Full formula name: `sqlite`, `homebrew/core/openssl@3` (core prefix dropped), `user/tap/foo`. */
@@ -76,6 +98,10 @@ export interface BottleInput {
   fileName?: string;
   /** A config already written, when the uncompressed tar's digest is not at hand. */
   config?: { digest: string; size: number };
+  /** The bottle JSON's per-tag `sbom` supplement (`sh.brew.sbom.supplement`). */
+  sbom?: unknown;
+  /** The bottle JSON's `bottle.root_url`, for the SBOM's download location. */
+  rootUrl?: string;
 }
 
 export interface BuildOptions extends PlatformOptions {
@@ -121,8 +147,8 @@ export function formulaAnnotations(
 ): Annotations {
   const { namespace, name } = parseFormulaFullName(bottle.name);
   const license = bottle.license ?? '';
-  const licenseValue =
-    style === 'current' && license.length > 256 ? 'Cannot Represent' : license || undefined;
+  // Current Homebrew: `SPDX.truncate_license(license)` (utils/spdx.rb); 2022's wrote it whole.
+  const licenseValue = (style === 'current' ? truncateLicense(license) : license) || undefined;
   return compactBlank({
     'com.github.package.type': 'homebrew_bottle',
     'org.opencontainers.image.created': bottle.created,
@@ -187,8 +213,26 @@ export function buildBottleManifest(
     throw invalid(`bottle ${ref}: needs tarball.diffId (or a config descriptor)`);
   }
 
-  const tabJson = typeof bottle.tab === 'string' ? bottle.tab : JSON.stringify(bottle.tab);
   const current = style === 'current';
+  // github_packages.rb: an `all` bottle's tab loses `arch` and `built_on` (they describe the build
+  // host, not where the bottle runs) and its index entry gets no platform.
+  const allBottle = current && tag === 'all';
+  const tabJson = allBottle
+    ? JSON.stringify(withoutHostKeys(bottle.tab))
+    : typeof bottle.tab === 'string'
+      ? bottle.tab
+      : JSON.stringify(bottle.tab);
+  const sbomSupplement = current
+    ? sbomSupplementAnnotation(bottle.sbom, {
+        formulaFullName: fullName,
+        formulaName: name,
+        version: bottle.pkgVersion,
+        tarGzSha256: digest,
+        rootUrl: bottle.rootUrl ?? '',
+        license: bottle.license ?? '',
+        createdDate: bottle.created,
+      })
+    : undefined;
   const descriptorAnnotations = compactBlank({
     'org.opencontainers.image.ref.name': ref,
     'sh.brew.bottle.cpu.variant': cpuVariant,
@@ -198,6 +242,7 @@ export function buildBottleManifest(
     'sh.brew.bottle.installed_size': current ? bottle.installedSize?.toString() : undefined,
     [BrewAnnotation.License]: current ? bottle.license : undefined,
     'sh.brew.tab': tabJson,
+    [BrewAnnotation.SbomSupplement]: sbomSupplement,
     [BrewAnnotation.PathExecFiles]: current ? bottle.pathExecFiles?.join(',') : undefined,
   });
   // Index annotations, then the entry's, then created/documentation/title; blanks out; sorted.
@@ -226,7 +271,7 @@ export function buildBottleManifest(
     mediaType: MediaType.OciManifest,
     digest: computeDigest(manifestBytes),
     size: manifestBytes.byteLength,
-    platform,
+    ...(allBottle ? {} : { platform }),
     annotations: descriptorAnnotations,
   };
   return {
@@ -240,6 +285,19 @@ export function buildBottleManifest(
     manifestBytes,
     entry,
   };
+}
+
+/** `tab.except("arch", "built_on")`, keys otherwise in their order. */
+function withoutHostKeys(tab: Record<string, unknown> | string): Record<string, unknown> {
+  const parsed: unknown = typeof tab === 'string' ? JSON.parse(tab) : tab;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalid('an all bottle needs its tab as a JSON object');
+  }
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, unknown>).filter(
+      ([key]) => key !== 'arch' && key !== 'built_on',
+    ),
+  );
 }
 
 const FORMULA_FIELDS = [
@@ -274,6 +332,7 @@ export function buildBottleImage(
     if (differs) throw invalid(`bottles of one image must agree on ${differs}`);
   }
   const style = options.style ?? 'current';
+  const tag = pushImageTag(first.pkgVersion, first.rebuild ?? 0);
   const annotations =
     options.existingIndex && options.keepOld
       ? (options.existingIndex.annotations ?? {})
@@ -285,7 +344,7 @@ export function buildBottleImage(
     { keepOld: options.keepOld, annotations },
   );
   return {
-    imageTag: imageTag(first.pkgVersion, first.rebuild ?? 0),
+    imageTag: tag,
     bottles: built,
     index: buildBottleIndex(merged.manifests, merged.annotations ?? {}),
   };

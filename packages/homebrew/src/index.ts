@@ -10,3 +10,4 @@ export * from './mirror.js';
 export * from './pull.js';
 export * from './push.js';
 export * from './resolve.js';
+export * from './fallback-target.js';

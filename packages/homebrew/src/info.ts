@@ -1,7 +1,7 @@
 /** `ferry bottle info`: what a formula's bottle image holds, tag by tag. */
 import { fetchManifest, type Target } from '@ferry/artifact';
 import { Annotation, type Platform } from '@ferry/oci';
-import { fetchBottleIndex, resolveImageTag } from './resolve.js';
+import { fetchBottleIndex, layerFromEntry, resolveImageTag } from './resolve.js';
 import { bottleEntries } from './select.js';
 import { dependencyPkgVersion } from './tab.js';
 
@@ -23,6 +23,7 @@ export interface BottleInfo {
   repository: string;
   imageTag: string;
   indexDigest: string;
+  indexSize: number;
   annotations: Record<string, string>;
   bottles: BottleInfoEntry[];
 }
@@ -37,10 +38,13 @@ export async function bottleInfo(
   const image = await fetchBottleIndex(target, repository, imageTag, signal);
   const bottles: BottleInfoEntry[] = [];
   for (const entry of bottleEntries(image.index)) {
-    // Older indexes (Homebrew 3.6) carry no sh.brew.bottle.size: the manifest has the layer.
-    const fetched = await fetchManifest(target, entry.descriptor, { signal });
-    const layer =
-      fetched.parsed.kind === 'manifest' ? fetched.parsed.manifest.layers[0] : undefined;
+    // The entry describes the bottle by itself (sh.brew.bottle.digest and .size); older indexes
+    // (Homebrew 3.6) carry no size, and only then is the bottle's manifest fetched for its layer.
+    let layer = layerFromEntry(entry);
+    if (!layer) {
+      const fetched = await fetchManifest(target, entry.descriptor, { signal });
+      layer = fetched.parsed.kind === 'manifest' ? fetched.parsed.manifest.layers[0] : undefined;
+    }
     const annotations = entry.descriptor.annotations ?? {};
     const installed = Number(annotations[Annotation.BrewBottleInstalledSize]);
     bottles.push({
@@ -61,6 +65,7 @@ export async function bottleInfo(
     repository,
     imageTag,
     indexDigest: image.indexManifest.descriptor.digest,
+    indexSize: image.indexManifest.descriptor.size,
     annotations: image.index.annotations ?? {},
     bottles,
   };

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { DigestTransform, FerryError } from '@ferry/oci';
 import { extract as tarExtract } from 'tar-stream';
-import { homebrewSourceUrl, type BottleInput } from './build.js';
+import type { BottleInput } from './build.js';
 import { parseFormulaFullName } from './names.js';
 import { HomebrewErrorCode } from './errors.js';
 import { parseBottleFileName } from './versions.js';
@@ -19,15 +19,24 @@ import { parseBottleFileName } from './versions.js';
 export interface BottleFile {
   bottle: BottleInput;
   tarballPath: string;
+  /** The bottle JSON's `bottle.root_url` (`https://ghcr.io/v2/<org>/<repo>`), if it has one. */
+  rootUrl?: string;
+  /** The formula file in its tap (`tap_git_path`), for `org.opencontainers.image.source`. */
+  gitPath?: string;
 }
 
-/** The keys of a tab that go into `sh.brew.tab` (Tab#to_bottle_hash). */
+/**
+ * `Tab#to_bottle_hash` (`tab.rb`): these keys in this order; `stdlib` only when not blank, and
+ * `source` cut down to its `scm_revision` (left out when that is absent).
+ */
 const BOTTLE_TAB_KEYS = [
   'homebrew_version',
   'changed_files',
   'source_modified_time',
+  'stdlib',
   'compiler',
   'runtime_dependencies',
+  'source',
   'arch',
   'built_on',
 ];
@@ -81,14 +90,29 @@ export async function scanTarball(path: string, wantReceipt: boolean): Promise<S
   return { digest: gz.digest().slice(7), size: gz.size, diffId: tar.digest().slice(7), receipt };
 }
 
-function tabFromReceipt(receipt: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    BOTTLE_TAB_KEYS.filter((key) => key in receipt).map((key) => [key, receipt[key]]),
-  );
+export function tabFromReceipt(receipt: Record<string, unknown>): Record<string, unknown> {
+  const tab: Record<string, unknown> = {};
+  for (const key of BOTTLE_TAB_KEYS) {
+    if (!(key in receipt)) continue;
+    let value = receipt[key];
+    if (key === 'stdlib' && (value === null || value === undefined || String(value).trim() === ''))
+      continue;
+    if (key === 'source') {
+      const revision = (value as { scm_revision?: unknown } | null)?.scm_revision;
+      if (revision === undefined || revision === null) continue;
+      value = { scm_revision: revision };
+    }
+    tab[key] = value;
+  }
+  return tab;
 }
 
-function dateOf(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toISOString().slice(0, 10);
+/**
+ * `Time#utc.iso8601` (`2026-05-10T00:00:00Z`): what `brew bottle --json` writes as `bottle.date`
+ * and pr-upload as `org.opencontainers.image.created` (an RFC 3339 date-time).
+ */
+export function iso8601(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Reads bottle JSON files and tarballs; a tarball named by a JSON file is not read twice. */
@@ -141,7 +165,7 @@ async function fromTarball(
       tag: parsed.tag,
       tarball: { digest: scanned.digest, size: scanned.size, diffId: scanned.diffId },
       tab,
-      created: dateOf(Number.isFinite(epoch) ? epoch : 0),
+      created: iso8601(Number.isFinite(epoch) ? epoch : 0),
       fileName: basename(path),
     },
   };
@@ -160,6 +184,7 @@ interface BottleJson {
     path?: string;
   };
   bottle?: {
+    root_url?: string;
     rebuild?: number;
     date?: string;
     tags?: Record<
@@ -171,6 +196,7 @@ interface BottleJson {
         tab?: Record<string, unknown>;
         path_exec_files?: string[];
         installed_size?: number;
+        sbom?: unknown;
       }
     >;
   };
@@ -216,6 +242,8 @@ async function fromBottleJson(path: string): Promise<BottleFile[]> {
       }
       files.push({
         tarballPath,
+        ...(bottle.root_url ? { rootUrl: bottle.root_url } : {}),
+        gitPath: formula.tap_git_path ?? formula.path ?? '',
         bottle: {
           name: fullName,
           pkgVersion: formula.pkg_version,
@@ -229,18 +257,14 @@ async function fromBottleJson(path: string): Promise<BottleFile[]> {
           ...(formula.desc ? { description: formula.desc } : {}),
           ...(formula.homepage ? { homepage: formula.homepage } : {}),
           ...(formula.tap_git_revision ? { revision: formula.tap_git_revision } : {}),
-          // github_packages.rb: the formula file in its tap at the tap's revision, and for taps
-          // whose remote is on GitHub that remote as the documentation.
-          sourceUrl: homebrewSourceUrl(
-            parseFormulaFullName(fullName).namespace,
-            formula.tap_git_path ?? formula.path ?? '',
-            formula.tap_git_revision,
-          ),
+          ...(info.sbom !== undefined ? { sbom: info.sbom } : {}),
+          // github_packages.rb: for taps whose remote is on GitHub, that remote is the
+          // documentation (the source URL depends on where the bottle goes: see push.ts).
           ...(formula.tap_git_remote?.startsWith('https://github.com/') &&
           parseFormulaFullName(fullName).namespace !== 'homebrew/core'
             ? { documentation: formula.tap_git_remote }
             : {}),
-          created: bottle.date ?? dateOf(Number(process.env.SOURCE_DATE_EPOCH ?? 0)),
+          created: bottle.date ?? iso8601(Number(process.env.SOURCE_DATE_EPOCH ?? 0)),
           fileName: basename(tarballPath),
         },
       });

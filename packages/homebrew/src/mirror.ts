@@ -2,12 +2,16 @@
  * `ferry bottle mirror`: bottle images copied to another registry with every digest kept, so that
  * Homebrew pointed at the mirror (HOMEBREW_ARTIFACT_DOMAIN) gets byte-identical bottles. What the
  * destination has is skipped: a second run copies nothing.
+ *
+ * Every image keeps the path brew asks ghcr.io for (`homebrew/core/<image>`, `<org>/<tap>/<image>`)
+ * under the destination's prefix: HOMEBREW_ARTIFACT_DOMAIN replaces only `https://ghcr.io/`
+ * (download_strategy.rb), so a dependency from another namespace must keep its own to be found.
  */
 import { copy, copyGraph, type CopyEvent, type Target } from '@ferry/artifact';
 import { computeDigest, FerryError, MediaType, type Descriptor } from '@ferry/oci';
 import { HomebrewErrorCode } from './errors.js';
 import { homebrewJsonBytes } from './json.js';
-import { imageName, parseFormulaFullName } from './names.js';
+import { CORE_NAMESPACE, imageName, parseFormulaFullName } from './names.js';
 import { fetchBottleIndex, resolveImageTag } from './resolve.js';
 import { bottleEntries } from './select.js';
 import { dependencyImages } from './tab.js';
@@ -17,8 +21,11 @@ export interface MirrorBottlesOptions {
   formulas: string[];
   /** Source namespace for formulae without a tap (default homebrew/core). */
   namespace?: string;
-  /** Destination namespace: `<namespace>/<image>` in the destination registry. */
-  toNamespace: string;
+  /**
+   * A path prefix in the destination registry (may be empty): each image goes to
+   * `<prefix>/<its ghcr.io repository>`, e.g. `mirror/homebrew/core/sqlite`.
+   */
+  toPrefix: string;
   version?: string;
   /** Only these bottle tags (default all): the index is then rewritten to list just them. */
   tags?: string[];
@@ -35,47 +42,59 @@ export interface MirroredImage {
   destination: string;
   imageTag: string;
   indexDigest: string;
+  indexSize: number;
   bottleTags: string[];
   /** Blobs and manifests sent or mounted; 0 when the mirror was already complete. */
   transferred: number;
 }
 
+interface MirrorJob {
+  /** Where to read it (the source's core namespace for homebrew/core formulae). */
+  repository: string;
+  /** Where brew looks for it on ghcr.io: `homebrew/core/qux`, `user/tap/foo`. */
+  canonical: string;
+  imageTag: string | undefined;
+}
+
 export async function mirrorBottles(options: MirrorBottlesOptions): Promise<MirroredImage[]> {
-  const namespace = options.namespace ?? 'homebrew/core';
-  const queue: { repository: string; image: string; imageTag: string | undefined }[] = [];
-  for (const formula of options.formulas) {
+  const queue: MirrorJob[] = options.formulas.map((formula) => {
     const { namespace: tap, name } = parseFormulaFullName(formula);
-    queue.push({
-      repository: `${tap === 'homebrew/core' ? namespace : tap}/${imageName(name)}`,
-      image: imageName(name),
-      imageTag: options.version,
-    });
-  }
+    return { ...locate(tap, imageName(name), options), imageTag: options.version };
+  });
   const seen = new Set<string>();
   const results: MirroredImage[] = [];
   for (let job = queue.shift(); job; job = queue.shift()) {
     const key = `${job.repository}:${job.imageTag ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const mirrored = await mirrorOne(job.repository, job.image, job.imageTag, options);
+    const mirrored = await mirrorOne(job, options);
     results.push(mirrored.image);
     for (const dependency of mirrored.dependencies) queue.push(dependency);
   }
   return results;
 }
 
-async function mirrorOne(
-  repository: string,
+function locate(
+  namespace: string,
   image: string,
-  version: string | undefined,
   options: MirrorBottlesOptions,
-): Promise<{
-  image: MirroredImage;
-  dependencies: { repository: string; image: string; imageTag: string }[];
-}> {
+): Omit<MirrorJob, 'imageTag'> {
+  const sourceCore = options.namespace ?? CORE_NAMESPACE;
+  return {
+    repository: `${namespace === CORE_NAMESPACE ? sourceCore : namespace}/${image}`,
+    canonical: `${namespace}/${image}`,
+  };
+}
+
+async function mirrorOne(
+  job: MirrorJob,
+  options: MirrorBottlesOptions,
+): Promise<{ image: MirroredImage; dependencies: MirrorJob[] }> {
   const { signal } = options;
+  const { repository, imageTag: version } = job;
   const source = await options.openSource(repository);
-  const destinationName = `${options.toNamespace}/${image}`;
+  const prefix = options.toPrefix.replace(/^\/+|\/+$/g, '');
+  const destinationName = prefix ? `${prefix}/${job.canonical}` : job.canonical;
   const destination = await options.openDestination(destinationName);
   const imageTag = await resolveImageTag(source, version, signal);
   const bottleImage = await fetchBottleIndex(source, repository, imageTag, signal);
@@ -99,6 +118,7 @@ async function mirrorOne(
   };
   const copyOptions = { concurrency: options.concurrency, signal, onEvent };
   let indexDigest = bottleImage.indexManifest.descriptor.digest;
+  let indexSize = bottleImage.indexManifest.descriptor.size;
   if (wanted.length === entries.length) {
     // The whole index, byte for byte: the mirror's tag names the same digest as the source's.
     await copy(source, destination, imageTag, { ...copyOptions, tags: [imageTag] });
@@ -112,6 +132,7 @@ async function mirrorOne(
       size: bytes.byteLength,
     };
     indexDigest = descriptor.digest;
+    indexSize = descriptor.size;
     const current = await destination.resolve(imageTag, { signal }).catch(() => undefined);
     if (current?.digest !== descriptor.digest) {
       await destination.push(descriptor, bytes, { signal });
@@ -123,8 +144,7 @@ async function mirrorOne(
     ? wanted.flatMap((entry) =>
         entry.tab
           ? dependencyImages(entry.tab).map((dep) => ({
-              repository: `${dep.namespace === 'homebrew/core' ? (options.namespace ?? 'homebrew/core') : dep.namespace}/${dep.imageName}`,
-              image: dep.imageName,
+              ...locate(dep.namespace, dep.imageName, options),
               imageTag: dep.tag,
             }))
           : [],
@@ -136,6 +156,7 @@ async function mirrorOne(
       destination: destinationName,
       imageTag,
       indexDigest,
+      indexSize,
       bottleTags: wanted.map((e) => e.tag),
       transferred,
     },

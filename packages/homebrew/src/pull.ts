@@ -26,6 +26,7 @@ import {
 import { HomebrewErrorCode } from './errors.js';
 import { imageName, parseFormulaFullName } from './names.js';
 import { chooseBottle, fetchBottleIndex, resolveImageTag } from './resolve.js';
+import type { MatchOptions } from './select.js';
 import { dependencyImages } from './tab.js';
 import { bottleFileName, parseBottleFileName } from './versions.js';
 
@@ -38,6 +39,8 @@ export interface PullBottlesOptions {
   version?: string;
   /** The bottle tag to choose for (`arm64_sonoma`, `x86_64_linux`). */
   hostTag: string;
+  /** How to match it (`noOlderVersions`: see {@link skipOrLaterBottles}). */
+  match?: MatchOptions;
   outputDir: string;
   /** Also unpack each bottle into this Cellar-like directory. */
   extractDir?: string;
@@ -135,8 +138,13 @@ async function pullOne(
   if (claimed.has(`${job.repository}:${imageTag}`)) return undefined;
   claimed.add(`${job.repository}:${imageTag}`);
   const image = await fetchBottleIndex(target, job.repository, imageTag, signal);
-  const { entry, manifest, tab } = await chooseBottle(target, image, options.hostTag, signal);
-  const layer = manifest.layers[0] as Descriptor;
+  const { entry, layer, tab } = await chooseBottle(
+    target,
+    image,
+    options.hostTag,
+    signal,
+    options.match,
+  );
   if (entry.digestHex && layer.digest !== `sha256:${entry.digestHex}`) {
     throw new DigestMismatchError(
       `sha256:${entry.digestHex}`,

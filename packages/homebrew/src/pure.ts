@@ -10,3 +10,6 @@ export * from './json.js';
 export * from './bottle-index.js';
 export * from './bottle-platform.js';
 export * from './build.js';
+export * from './spdx.js';
+export * from './sbom.js';
+export * from './destination.js';

@@ -1,140 +1,208 @@
 /**
- * `ferry bottle push`: what `brew pr-upload` does through skopeo, without either. Blobs first,
- * each manifest by digest, the index by tag last, so a tag never names a half-pushed image; an
- * oversized index or a bottle tag already present (--keep-old) is refused before any push.
+ * `ferry bottle push`: what `brew pr-upload` does through skopeo (`GitHubPackages#upload_bottles`,
+ * `github_packages.rb`), without either. Every image is checked first (`preupload_check`): an
+ * image tag that already exists is refused unless `keepOld` (then merged), and a refusal leaves
+ * the registry untouched. Then blobs, each manifest by digest, the index by tag last, so a tag
+ * never names a half-pushed image.
  */
 import { createReadStream } from 'node:fs';
 import { fetchManifest, type Target } from '@ferry/artifact';
 import { FerryError, MediaType, type Descriptor, type ImageIndex } from '@ferry/oci';
-import { buildBottleImage, type BuiltBottleImage } from './build.js';
+import { buildBottleImage, pushImageTag, type BuiltBottleImage } from './build.js';
+import {
+  bottleDestination,
+  bottleForDestination,
+  type BottleDestination,
+  type DestinationOptions,
+} from './destination.js';
+import { HomebrewErrorCode } from './errors.js';
 import type { BottleFile } from './inputs.js';
-import { imageName, parseFormulaFullName } from './names.js';
-import { imageTag } from './versions.js';
 
-export interface PushBottlesOptions {
-  /** Where core formulae go (default homebrew/core); taps go to their own namespace. */
-  namespace?: string;
+export interface PushBottlesOptions extends DestinationOptions {
   keepOld?: boolean;
+  /** `--dry-run`: plan and report every image, contact no registry, upload nothing. */
+  dryRun?: boolean;
+  /**
+   * `--warn-on-upload-failure` (`warn_on_error`): an image whose tag already exists, or whose
+   * check failed, is skipped with a warning instead of stopping the push.
+   */
+  warnOnError?: boolean;
   signal?: AbortSignal;
-  openTarget(repository: string): Target | Promise<Target>;
-  onEvent?(event: {
-    type: 'exists' | 'uploaded';
-    repository: string;
-    descriptor: Descriptor;
-    what: string;
-  }): void;
+  openTarget(host: string, repository: string): Target | Promise<Target>;
+  onEvent?(event: PushEvent): void;
 }
 
+export type PushEvent =
+  | { type: 'exists' | 'uploaded'; repository: string; descriptor: Descriptor; what: string }
+  | { type: 'warning'; repository: string; message: string };
+
 export interface PushedImage {
+  host: string;
   repository: string;
   imageTag: string;
   indexDigest: string;
+  indexSize: number;
   bottleTags: string[];
+  /** True for `dryRun`: built and reported, not uploaded. */
+  dryRun: boolean;
+}
+
+interface Plan {
+  destination: BottleDestination;
+  imageTag: string;
+  files: BottleFile[];
+  target?: Target;
+  built?: BuiltBottleImage;
+}
+
+function imageRef(plan: Plan): string {
+  return `${plan.destination.host}/${plan.destination.repository}:${plan.imageTag}`;
 }
 
 export async function pushBottles(
   files: BottleFile[],
   options: PushBottlesOptions,
 ): Promise<PushedImage[]> {
-  const groups = new Map<string, BottleFile[]>();
+  const plans = new Map<string, Plan>();
   for (const file of files) {
-    const { namespace: tap, name } = parseFormulaFullName(file.bottle.name);
-    const repository = `${tap === 'homebrew/core' ? (options.namespace ?? 'homebrew/core') : tap}/${imageName(name)}`;
-    const key = `${repository}:${imageTag(file.bottle.pkgVersion, file.bottle.rebuild ?? 0)}`;
-    groups.set(key, [...(groups.get(key) ?? []), file]);
+    const destination = bottleDestination(file, options);
+    const imageTag = pushImageTag(file.bottle.pkgVersion, file.bottle.rebuild ?? 0);
+    const key = `${destination.host}/${destination.repository}:${imageTag}`;
+    const plan = plans.get(key) ?? { destination, imageTag, files: [] };
+    plan.files.push(file);
+    plans.set(key, plan);
   }
-  // Build every image before pushing any: a refusal (size, duplicate tag) leaves the registry untouched.
-  const plans: {
-    repository: string;
-    target: Target;
-    built: BuiltBottleImage;
-    files: BottleFile[];
-  }[] = [];
-  for (const [key, group] of groups) {
-    const repository = key.slice(0, key.lastIndexOf(':'));
-    const target = await options.openTarget(repository);
-    const tag = key.slice(key.lastIndexOf(':') + 1);
-    const existingIndex = options.keepOld ? await existing(target, tag, options.signal) : undefined;
-    const built = buildBottleImage(
-      group.map((file) => file.bottle),
-      existingIndex ? { existingIndex, keepOld: true } : {},
-    );
-    plans.push({ repository, target, built, files: group });
-  }
-  const pushed: PushedImage[] = [];
-  for (const { repository, target, built, files: group } of plans) {
-    const report = (type: 'exists' | 'uploaded', descriptor: Descriptor, what: string) =>
-      options.onEvent?.({ type, repository, descriptor, what });
-    const put = async (
-      descriptor: Descriptor,
-      content: Uint8Array | (() => NodeJS.ReadableStream),
-      what: string,
-    ) => {
-      if (await target.exists(descriptor, { signal: options.signal }))
-        return report('exists', descriptor, what);
-      await target.push(descriptor, content as never, { signal: options.signal });
-      report('uploaded', descriptor, what);
-    };
-    for (const [index, bottle] of built.bottles.entries()) {
-      const path = group[index]?.tarballPath;
-      if (!path) throw new FerryError('ERR_INTERNAL', 'a built bottle lost its tarball');
-      await put(
-        bottle.layer,
-        () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
-        bottle.fileName,
-      );
-      if (bottle.configBytes)
-        await put(
-          bottle.config,
-          bottle.configBytes,
-          `${repository.split('/').pop() ?? ''} ${bottle.tag} config`,
+  // preupload_check for every image before any upload: a refusal leaves the registry untouched.
+  const ready: Plan[] = [];
+  for (const plan of plans.values()) {
+    const bottles = plan.files.map((file) => bottleForDestination(file, plan.destination));
+    if (options.dryRun) {
+      plan.built = buildBottleImage(bottles);
+      ready.push(plan);
+      continue;
+    }
+    const { host, repository } = plan.destination;
+    let existingIndex: ImageIndex | undefined;
+    let exists: boolean;
+    try {
+      plan.target = await options.openTarget(host, repository);
+      const current = await existingTag(plan.target, plan.imageTag, options.signal);
+      exists = current !== undefined;
+      if (current && options.keepOld) {
+        existingIndex = await existingBottleIndex(
+          plan.target,
+          plan.imageTag,
+          current,
+          options.signal,
         );
-      await put(
-        bottle.entry,
-        bottle.manifestBytes,
-        `${repository.split('/').pop() ?? ''} ${bottle.tag} manifest`,
+      }
+    } catch (error) {
+      if (!options.warnOnError) throw error;
+      warn(
+        options,
+        repository,
+        `${imageRef(plan)} inspection returned an error, skipping upload!\n${(error as Error).message}`,
+      );
+      continue;
+    }
+    if (exists && !options.keepOld) {
+      const message = `${imageRef(plan)} already exists!`;
+      if (options.warnOnError) {
+        warn(options, repository, `${imageRef(plan)} already exists, skipping upload!`);
+        continue;
+      }
+      throw new FerryError(
+        HomebrewErrorCode.BottleExists,
+        `${message} Pass --keep-old to add bottles to it, or push a new rebuild`,
       );
     }
-    const indexDescriptor: Descriptor = {
-      ...built.index.descriptor,
-      mediaType: MediaType.OciIndex,
-    };
-    await target.push(indexDescriptor, built.index.bytes, { signal: options.signal });
-    await target.tag(indexDescriptor, built.imageTag, { signal: options.signal });
-    report(
-      'uploaded',
-      indexDescriptor,
-      `${repository.split('/').pop() ?? ''} index ${built.imageTag}`,
-    );
+    // With --keep-old and no such tag yet, keep_old is ignored and a new index is written.
+    plan.built = buildBottleImage(bottles, existingIndex ? { existingIndex, keepOld: true } : {});
+    ready.push(plan);
+  }
+  const pushed: PushedImage[] = [];
+  for (const plan of ready) {
+    const built = plan.built as BuiltBottleImage;
+    const { host, repository } = plan.destination;
+    if (!options.dryRun) await upload(plan, built, options);
     pushed.push({
+      host,
       repository,
       imageTag: built.imageTag,
-      indexDigest: indexDescriptor.digest,
+      indexDigest: built.index.descriptor.digest,
+      indexSize: built.index.descriptor.size,
       bottleTags: built.index.index.manifests.map(
         (m) => m.annotations?.['org.opencontainers.image.ref.name'] ?? m.digest,
       ),
+      dryRun: options.dryRun === true,
     });
   }
   return pushed;
 }
 
-async function existing(
+function warn(options: PushBottlesOptions, repository: string, message: string): void {
+  options.onEvent?.({ type: 'warning', repository, message });
+}
+
+async function upload(plan: Plan, built: BuiltBottleImage, options: PushBottlesOptions) {
+  const target = plan.target as Target;
+  const { repository } = plan.destination;
+  const short = repository.split('/').pop() ?? '';
+  const report = (type: 'exists' | 'uploaded', descriptor: Descriptor, what: string) =>
+    options.onEvent?.({ type, repository, descriptor, what });
+  const put = async (
+    descriptor: Descriptor,
+    content: Uint8Array | (() => NodeJS.ReadableStream),
+    what: string,
+  ) => {
+    if (await target.exists(descriptor, { signal: options.signal }))
+      return report('exists', descriptor, what);
+    await target.push(descriptor, content as never, { signal: options.signal });
+    report('uploaded', descriptor, what);
+  };
+  for (const [index, bottle] of built.bottles.entries()) {
+    const path = plan.files[index]?.tarballPath;
+    if (!path) throw new FerryError('ERR_INTERNAL', 'a built bottle lost its tarball');
+    await put(
+      bottle.layer,
+      () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
+      bottle.fileName,
+    );
+    if (bottle.configBytes)
+      await put(bottle.config, bottle.configBytes, `${short} ${bottle.tag} config`);
+    await put(bottle.entry, bottle.manifestBytes, `${short} ${bottle.tag} manifest`);
+  }
+  const indexDescriptor: Descriptor = { ...built.index.descriptor, mediaType: MediaType.OciIndex };
+  await target.push(indexDescriptor, built.index.bytes, { signal: options.signal });
+  await target.tag(indexDescriptor, built.imageTag, { signal: options.signal });
+  report('uploaded', indexDescriptor, `${short} index ${built.imageTag}`);
+}
+
+/** What `tag` names, `undefined` when there is no such tag (skopeo's "manifest unknown"). */
+async function existingTag(
   target: Target,
   tag: string,
   signal?: AbortSignal,
-): Promise<ImageIndex | undefined> {
-  let descriptor: Descriptor;
+): Promise<Descriptor | undefined> {
   try {
-    descriptor = await target.resolve(tag, { signal });
+    return await target.resolve(tag, { signal });
   } catch (error) {
     const status = (error as { status?: number }).status;
     if (status === 404 || (error as { code?: string }).code === 'ERR_NOT_FOUND') return undefined;
     throw error;
   }
+}
+
+async function existingBottleIndex(
+  target: Target,
+  tag: string,
+  descriptor: Descriptor,
+  signal?: AbortSignal,
+): Promise<ImageIndex> {
   const { parsed } = await fetchManifest(target, descriptor, { signal });
   if (parsed.kind !== 'index') {
     throw new FerryError(
-      'ERR_INVALID_BOTTLE',
+      HomebrewErrorCode.InvalidBottle,
       `${target.name}:${tag} is not a bottle index; --keep-old cannot merge into it`,
     );
   }

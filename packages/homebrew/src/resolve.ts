@@ -1,8 +1,27 @@
-/** Finding a formula's bottle image, its index and the right bottle in it. */
-import { fetchManifest, type FetchedManifest, type Target } from '@ferry/artifact';
-import { FerryError, type ImageIndex, type ImageManifest } from '@ferry/oci';
+/**
+ * Finding a formula's bottle image, its index and the right bottle in it, with the requests brew
+ * makes: the index by its version tag (one GET, `Resource::BottleManifest`), then the bottle blob by
+ * the index entry's `sh.brew.bottle.digest` — never the per-platform manifests when the entry
+ * carries the digest and size. Only without a version is the tag list read (brew always knows the
+ * version from its formula).
+ */
+import {
+  fetchManifest,
+  RegistryTarget,
+  type FetchedManifest,
+  type OperationOptions,
+  type Target,
+} from '@ferry/artifact';
+import {
+  Annotation,
+  FerryError,
+  MediaType,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+} from '@ferry/oci';
 import { HomebrewErrorCode } from './errors.js';
-import { selectBottle, type BottleEntry } from './select.js';
+import { selectBottle, type BottleEntry, type MatchOptions } from './select.js';
 import { parseTab, type BottleTab } from './tab.js';
 import { newestImageTag } from './versions.js';
 
@@ -38,8 +57,7 @@ export async function fetchBottleIndex(
   imageTag: string,
   signal?: AbortSignal,
 ): Promise<BottleImage> {
-  const descriptor = await target.resolve(imageTag, { signal });
-  const indexManifest = await fetchManifest(target, descriptor, { signal });
+  const indexManifest = await fetchTagged(target, imageTag, { signal });
   if (indexManifest.parsed.kind !== 'index') {
     throw new FerryError(
       HomebrewErrorCode.InvalidBottle,
@@ -49,10 +67,48 @@ export async function fetchBottleIndex(
   return { repository, imageTag, index: indexManifest.parsed.index, indexManifest };
 }
 
+/** A target that can GET a manifest by tag in one request (see {@link fetchTagged}). */
+export interface TaggedManifestFetcher {
+  fetchTagged(tag: string, options?: OperationOptions): Promise<FetchedManifest>;
+}
+
+/**
+ * The manifest under `tag` in one `GET /manifests/<tag>` where the target allows (a registry, or
+ * a {@link TaggedManifestFetcher}); else a resolve and a fetch. The bytes are verified against the
+ * digest the registry declares.
+ */
+export async function fetchTagged(
+  target: Target,
+  tag: string,
+  options: OperationOptions = {},
+): Promise<FetchedManifest> {
+  const fetcher = (target as Partial<TaggedManifestFetcher>).fetchTagged;
+  if (typeof fetcher === 'function') return fetcher.call(target, tag, options);
+  if (target instanceof RegistryTarget) {
+    return target.repository.manifests.fetch(tag, options.signal);
+  }
+  const descriptor = await target.resolve(tag, options);
+  return fetchManifest(target, descriptor, options);
+}
+
 export interface ChosenBottle {
   entry: BottleEntry;
-  manifest: ImageManifest;
+  /** The bottle tarball: from the entry's annotations, else from its manifest's one layer. */
+  layer: Descriptor;
+  /** The bottle's image manifest, when it had to be fetched (indexes without bottle sizes). */
+  manifest?: ImageManifest | undefined;
   tab: BottleTab | undefined;
+}
+
+/**
+ * The layer an index entry describes by itself: `sh.brew.bottle.digest` and `sh.brew.bottle.size`
+ * (written since Homebrew 4), which is all brew needs to download the bottle.
+ */
+export function layerFromEntry(entry: BottleEntry): Descriptor | undefined {
+  const size = Number(entry.descriptor.annotations?.[Annotation.BrewBottleSize] ?? NaN);
+  if (entry.digestHex === undefined || !Number.isSafeInteger(size) || size < 0) return undefined;
+  if (entry.pkgVersion === undefined) return undefined;
+  return { mediaType: MediaType.OciLayerGzip, digest: `sha256:${entry.digestHex}`, size };
 }
 
 /** Homebrew's choice for `hostTag`, with its manifest (exactly one tar+gzip layer). */
@@ -61,8 +117,11 @@ export async function chooseBottle(
   image: BottleImage,
   hostTag: string,
   signal?: AbortSignal,
+  match: MatchOptions = {},
 ): Promise<ChosenBottle> {
-  const entry = selectBottle(image.index, hostTag);
+  const entry = selectBottle(image.index, hostTag, match);
+  const described = layerFromEntry(entry);
+  if (described) return { entry, layer: described, tab: entry.tab };
   const fetched = await fetchManifest(target, entry.descriptor, { signal });
   if (fetched.parsed.kind !== 'manifest' || fetched.parsed.manifest.layers.length !== 1) {
     throw new FerryError(
@@ -72,7 +131,7 @@ export async function chooseBottle(
   }
   const manifest = fetched.parsed.manifest;
   const tab = entry.tab ?? parseTabAnnotation(manifest.annotations?.['sh.brew.tab']);
-  return { entry, manifest, tab };
+  return { entry, layer: manifest.layers[0] as Descriptor, manifest, tab };
 }
 
 function parseTabAnnotation(value: string | undefined): BottleTab | undefined {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MediaType, parseManifest, type Descriptor, type ImageIndex } from '@ferry/oci';
-import { bottleEntries, findMatchingTag, selectBottle } from './select.js';
+import { bottleEntries, findMatchingTag, selectBottle, skipOrLaterBottles } from './select.js';
 
 const FIXTURES = new URL('../../../fixtures/homebrew/', import.meta.url);
 
@@ -77,6 +77,9 @@ describe('the sqlite 3.40.1 fixture', () => {
     ['arm64_sequoia', 'arm64_ventura'],
     ['arm64_sonoma', 'arm64_ventura'],
     ['arm64_tahoe', 'arm64_ventura'],
+    // macOS 27 (macos_version.rb golden_gate) falls back like any other newer macOS.
+    ['arm64_golden_gate', 'arm64_ventura'],
+    ['golden_gate', 'ventura'],
     ['tahoe', 'ventura'],
     ['sequoia', 'ventura'],
     ['sonoma', 'ventura'],
@@ -207,6 +210,43 @@ describe('bottleEntries and selectBottle on other indexes', () => {
   it('refuses an invalid host tag', () => {
     expect(() => selectBottle(index(), 'not a tag')).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_BOTTLE_TAG' }),
+    );
+  });
+});
+
+describe('HOMEBREW_SKIP_OR_LATER_BOTTLES', () => {
+  const on = { HOMEBREW_DEVELOPER: '1', HOMEBREW_SKIP_OR_LATER_BOTTLES: '1' };
+  const tags = ['arm64_tahoe', 'arm64_sequoia', 'x86_64_linux'];
+
+  it('keeps older macOS bottles out on a prerelease macOS, with HOMEBREW_DEVELOPER', () => {
+    // While macOS 27 is still a prerelease to Homebrew (HOMEBREW_MACOS_NEWEST_UNSUPPORTED=27).
+    expect(skipOrLaterBottles('arm64_golden_gate', on, '27')).toBe(true);
+    const noOlderVersions = skipOrLaterBottles('arm64_golden_gate', on, '27');
+    expect(findMatchingTag(tags, 'arm64_golden_gate', { noOlderVersions })).toBeUndefined();
+    expect(findMatchingTag([...tags, 'all'], 'arm64_golden_gate', { noOlderVersions })).toBe('all');
+  });
+
+  it('changes nothing on released macOS, on Linux, without HOMEBREW_DEVELOPER, or when falsy', () => {
+    expect(skipOrLaterBottles('arm64_golden_gate', on)).toBe(false); // 27 < 28: released
+    expect(findMatchingTag(tags, 'arm64_golden_gate', { noOlderVersions: false })).toBe(
+      'arm64_tahoe',
+    );
+    expect(skipOrLaterBottles('x86_64_linux', on, '27')).toBe(false);
+    expect(
+      skipOrLaterBottles('arm64_golden_gate', { HOMEBREW_SKIP_OR_LATER_BOTTLES: '1' }, '27'),
+    ).toBe(false);
+    for (const value of ['0', 'false', 'No', 'off', 'nil', ' ']) {
+      expect(
+        skipOrLaterBottles(
+          'arm64_golden_gate',
+          { ...on, HOMEBREW_SKIP_OR_LATER_BOTTLES: value },
+          '27',
+        ),
+      ).toBe(false);
+    }
+    // HOMEBREW_DEVELOPER is `boolean: :set`: even "0" turns it on.
+    expect(skipOrLaterBottles('arm64_golden_gate', { ...on, HOMEBREW_DEVELOPER: '0' }, '27')).toBe(
+      true,
     );
   });
 });

@@ -170,3 +170,35 @@ export function selectBottle(
   }
   return entry;
 }
+
+/**
+ * `HOMEBREW_MACOS_NEWEST_UNSUPPORTED` (`brew.sh`): from this macOS on, Homebrew treats the host as
+ * a prerelease (`MacOSVersion#prerelease?`).
+ */
+export const MACOS_NEWEST_UNSUPPORTED = '28';
+
+// env_config.rb: `boolean: true` variables are off when blank or one of FALSY_VALUES.
+const FALSY_VALUES = ['false', 'no', 'off', 'nil', '0'];
+
+/**
+ * `extend/os/mac/utils/bottles.rb` `find_matching_tag`: on a prerelease macOS, with
+ * HOMEBREW_DEVELOPER (`boolean: :set`) and HOMEBREW_SKIP_OR_LATER_BOTTLES (`boolean: true`) both
+ * set, only the host's own tag or `all` will do ({@link MatchOptions.noOlderVersions}); on a
+ * released macOS, and on Linux, the variable changes nothing.
+ */
+export function skipOrLaterBottles(
+  hostTag: string,
+  env: Record<string, string | undefined> = process.env,
+  newestUnsupported: string = MACOS_NEWEST_UNSUPPORTED,
+): boolean {
+  const developer = (env.HOMEBREW_DEVELOPER ?? '').trim() !== '';
+  const skip = (env.HOMEBREW_SKIP_OR_LATER_BOTTLES ?? '').trim();
+  if (!developer || skip === '' || FALSY_VALUES.includes(skip.toLowerCase())) return false;
+  let version: string | undefined;
+  try {
+    version = macosVersionOfTag(hostTag);
+  } catch {
+    return false;
+  }
+  return version !== undefined && compareVersions(version, newestUnsupported) >= 0;
+}

@@ -51,6 +51,8 @@ describe('parseBottleTag / formatBottleTag (Utils::Bottles::Tag)', () => {
 
 describe('macOS versions', () => {
   it.each([
+    ['arm64_golden_gate', '27'],
+    ['golden_gate', '27'],
     ['tahoe', '26'],
     ['arm64_sequoia', '15'],
     ['sonoma', '14'],
@@ -83,7 +85,9 @@ describe('macOS versions', () => {
     ['10.14', 'mojave'],
     ['10.13.6', 'high_sierra'],
     ['10.16', undefined], // Big Sur under SYSTEM_VERSION_COMPAT=1
-    ['27.0', undefined],
+    ['27.0', 'golden_gate'], // macos_version.rb RELEASES: golden_gate: "27"
+    ['27.1.2', 'golden_gate'],
+    ['28.0', undefined],
     ['macOS 13.0', undefined],
     ['', undefined],
   ])('macosCodename(%j) = %s', (version, codename) => {
@@ -134,6 +138,8 @@ describe('tags ↔ OCI platforms', () => {
     expect(defaultOsVersion('arm64_ventura')).toBe('macOS 13');
     expect(defaultOsVersion('catalina')).toBe('macOS 10.15');
     expect(defaultOsVersion('x86_64_linux')).toBeUndefined();
+    // github_packages.rb: "macOS #{bottle_tag.to_macos_version}" for a tab without built_on.
+    expect(defaultOsVersion('arm64_golden_gate')).toBe('macOS 27');
   });
 });
 
@@ -145,6 +151,8 @@ describe('hostBottleTag', () => {
     [{ platform: 'darwin', arch: 'arm64', macosVersion: '15.5' }, 'arm64_sequoia'],
     [{ platform: 'darwin', arch: 'x64', macosVersion: '14.6.1' }, 'sonoma'],
     [{ platform: 'darwin', arch: 'arm64', macosVersion: '26.0.1' }, 'arm64_tahoe'],
+    [{ platform: 'darwin', arch: 'arm64', macosVersion: '27.0' }, 'arm64_golden_gate'],
+    [{ platform: 'darwin', arch: 'x64', macosVersion: '27.0' }, 'golden_gate'],
     [{ platform: 'darwin', arch: 'x64', macosVersion: '10.15.7' }, 'catalina'],
     [{ platform: 'darwin', arch: 'arm64', macosVersion: '11.0' }, 'arm64_big_sur'],
   ])('%j → %s', (host, tag) => {
@@ -155,7 +163,7 @@ describe('hostBottleTag', () => {
     [{ platform: 'win32', arch: 'x64' }, /win32/],
     [{ platform: 'linux', arch: 'ia32' }, /ia32/],
     [{ platform: 'darwin', arch: 'arm64' }, /macOS version is needed/],
-    [{ platform: 'darwin', arch: 'arm64', macosVersion: '27.0' }, /no Homebrew codename/],
+    [{ platform: 'darwin', arch: 'arm64', macosVersion: '28.0' }, /no Homebrew codename/],
     [{ platform: 'darwin', arch: 'x64', macosVersion: '10.16' }, /SYSTEM_VERSION_COMPAT/],
     [{ platform: 'darwin', arch: 'arm64', macosVersion: '10.15.7' }, /Apple silicon/],
   ])('%j is unsupported', (host, message) => {

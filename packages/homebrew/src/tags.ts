@@ -6,9 +6,9 @@
  *   `all` is its own tag. Tags compare by (system, standardized arch), where `aarch64` is `arm64`,
  *   and print standardized (`Tag#to_sym`): Intel macOS tags are the bare codename, so
  *   `aarch64_linux` prints as `arm64_linux` and `x86_64_sonoma` as `sonoma`.
- * - `MacOSVersion::SYMBOLS` (`macos_version.rb`) maps codenames to versions; today it stops at
- *   mojave. Older codenames come from earlier releases of the same table (`os/mac/version.rb`),
- *   kept here so that old indexes still read.
+ * - `MacOSVersion::RELEASES` (`macos_version.rb`) maps codenames to versions, golden_gate (27)
+ *   down to el_capitan. Older codenames come from earlier releases of the same table
+ *   (`os/mac/version.rb`), kept here so that old indexes still read.
  * - `Tag#valid_combination?`: Apple silicon tags start at big_sur.
  * - `MacOSVersion#strip_patch` / `#to_sym`: 11 and later are known by their major version alone,
  *   10.x by major.minor.
@@ -19,6 +19,7 @@ import { compareVersions } from './version-compare.js';
 
 /** Codename → macOS version, newest first. */
 export const MACOS_VERSIONS: Readonly<Record<string, string>> = {
+  golden_gate: '27',
   tahoe: '26',
   sequoia: '15',
   sonoma: '14',

@@ -15,12 +15,18 @@ export interface BottleArgs extends CommonArgs {
   files: string[];
   version?: string;
   tag?: string | string[];
-  registry: string;
-  namespace: string;
+  /** Absent: Homebrew's default (ghcr.io, or HOMEBREW_BOTTLE_DOMAIN's host for pulls). */
+  registry?: string;
+  /** Absent: homebrew/core (or HOMEBREW_BOTTLE_DOMAIN's path); for push, root_url's. */
+  namespace?: string;
   output: string;
   'with-deps'?: boolean;
   extract?: string;
   'keep-old'?: boolean;
+  'dry-run'?: boolean;
+  'warn-on-upload-failure'?: boolean;
+  'root-url'?: string;
+  'upload-only'?: boolean;
   to?: string;
   'cache-dir'?: string;
   concurrency: number;
@@ -30,13 +36,11 @@ const where = <T>(yargs: Argv<T>) =>
   withOutputOptions(withRemoteOptions(yargs, { layout: false }))
     .option('registry', {
       type: 'string',
-      default: 'ghcr.io',
-      describe: 'Registry holding the bottles',
+      describe: 'Registry holding the bottles (default ghcr.io, or $HOMEBREW_BOTTLE_DOMAIN’s)',
     })
     .option('namespace', {
       type: 'string',
-      default: 'homebrew/core',
-      describe: 'Namespace of formulae without a tap',
+      describe: 'Namespace of formulae without a tap (default homebrew/core)',
     });
 
 export function bottleCommand(io: Io): CommandModule<object, never> {
@@ -108,13 +112,42 @@ export function bottleCommand(io: Io): CommandModule<object, never> {
             demandOption: true,
             describe: '*.bottle.json and/or *.bottle.tar.gz',
           })
+          .option('namespace', {
+            type: 'string',
+            describe:
+              'Repository path to push to (default: the bottle JSON’s root_url; required for ghcr.io without one)',
+          })
           .option('keep-old', {
             type: 'boolean',
-            describe: 'Add to the existing index; refuse a bottle tag already there',
+            describe:
+              'Add to an existing version tag (refused without it); refuse a bottle tag already there',
+          })
+          .option('dry-run', {
+            alias: 'n',
+            type: 'boolean',
+            describe: 'Print what would be uploaded; contact no registry, upload nothing',
+          })
+          .option('warn-on-upload-failure', {
+            type: 'boolean',
+            describe:
+              'Warn and skip an image whose tag exists or cannot be checked, instead of failing',
+          })
+          .option('root-url', {
+            type: 'string',
+            describe:
+              'Use this root_url (https://ghcr.io/v2/<org>/<repo>) instead of the bottle JSON’s',
+          })
+          .option('upload-only', {
+            type: 'boolean',
+            describe: 'Accepted for brew pr-upload compatibility: ferry only ever uploads',
           })
           .example(
-            '$0 bottle push *.bottle.json --registry ghcr.io --namespace myorg/tap',
-            'Publish a tap’s bottles',
+            '$0 bottle push *.bottle.json',
+            'Publish to each bottle JSON’s root_url, as brew pr-upload does',
+          )
+          .example(
+            '$0 bottle push foo--1.0.x86_64_linux.bottle.tar.gz --namespace myorg/tap',
+            'Publish a bare tarball to ghcr.io/myorg/tap/foo',
           ) as unknown as Argv<BottleArgs>,
       handler: lazy(io, () => import('../run/bottle-push.js')),
     }),
@@ -127,7 +160,8 @@ export function bottleCommand(io: Io): CommandModule<object, never> {
           .option('to', {
             type: 'string',
             demandOption: true,
-            describe: 'Destination registry/namespace',
+            describe:
+              'Destination registry[/prefix]; each image keeps its ghcr.io path under the prefix',
           })
           .option('version', { type: 'string', describe: 'Image tag; default the newest' })
           .option('tag', {
@@ -137,8 +171,8 @@ export function bottleCommand(io: Io): CommandModule<object, never> {
           })
           .option('with-deps', { type: 'boolean', describe: 'Also mirror runtime dependencies' })
           .example(
-            '$0 bottle mirror sqlite --to registry.internal:5000/homebrew/core',
-            'Mirror for HOMEBREW_ARTIFACT_DOMAIN',
+            '$0 bottle mirror sqlite --with-deps --to registry.internal:5000/mirror',
+            'For HOMEBREW_ARTIFACT_DOMAIN=https://registry.internal:5000/v2/mirror',
           ) as unknown as Argv<BottleArgs>,
       handler: lazy(io, () => import('../run/bottle-mirror.js')),
     }),

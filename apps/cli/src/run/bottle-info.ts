@@ -3,14 +3,14 @@ import type { BottleArgs } from '../commands/bottle.js';
 import type { Context } from '../context.js';
 import { printResult } from '../output.js';
 import { formatBytes } from '../progress.js';
-import { bottleTargets } from './bottle-shared.js';
+import { bottleSource } from './bottle-shared.js';
 
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   const { namespace, name } = parseFormulaFullName(args.formula);
-  const repository = `${namespace === 'homebrew/core' ? args.namespace : namespace}/${imageName(name)}`;
-  const targets = await bottleTargets(context, args.registry);
-  const info = await bottleInfo(targets.open(repository), repository, args.version);
-  const reference = `${targets.host}/${repository}:${info.imageTag}`;
+  const source = bottleSource(context, args);
+  const repository = `${namespace === 'homebrew/core' ? source.coreNamespace : namespace}/${imageName(name)}`;
+  const info = await bottleInfo(await source.open(repository), repository, args.version);
+  const reference = `${source.host}/${repository}:${info.imageTag}`;
   const rows = info.bottles.map((b) => [
     b.tag,
     b.platform ? `${b.platform.os}/${b.platform.architecture}` : '-',
@@ -46,7 +46,7 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
     reference,
     mediaType: 'application/vnd.oci.image.index.v1+json',
     digest: info.indexDigest,
-    size: undefined,
+    size: info.indexSize,
     imageTag: info.imageTag,
     annotations: info.annotations,
     bottles: info.bottles,

@@ -1,31 +1,34 @@
-import { mirrorBottles } from '@ferry/homebrew';
+import { bottleUploadCredentials, mirrorBottles } from '@ferry/homebrew';
 import type { BottleArgs } from '../commands/bottle.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { describe, plural, printResult, printStatus } from '../output.js';
-import { bottleTargets } from './bottle-shared.js';
+import { bottleSource, uploadTargets } from './bottle-shared.js';
 
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   const to = (args.to ?? '').replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
   const slash = to.indexOf('/');
-  if (slash <= 0 || slash === to.length - 1) {
+  const host = slash < 0 ? to : to.slice(0, slash);
+  if (!host) {
     throw new UsageError(
-      `--to needs registry/namespace, e.g. localhost:5000/homebrew/core (got ${JSON.stringify(args.to)})`,
+      `--to needs a registry, optionally with a path prefix, e.g. localhost:5000 or localhost:5000/mirror (got ${JSON.stringify(args.to)})`,
     );
   }
-  const source = await bottleTargets(context, args.registry);
-  const destination = await bottleTargets(context, to.slice(0, slash));
+  const prefix = slash < 0 ? '' : to.slice(slash + 1);
+  const source = bottleSource(context, args);
+  // Writing is uploading: no anonymous ghcr.io token, no artifact-domain redirection.
+  const destination = uploadTargets(context, bottleUploadCredentials());
   const tags = Array.isArray(args.tag) ? args.tag : args.tag ? [args.tag] : undefined;
   const mirrored = await mirrorBottles({
     formulas: args.formulas,
-    namespace: args.namespace,
-    toNamespace: to.slice(slash + 1),
+    namespace: source.coreNamespace,
+    toPrefix: prefix,
     ...(args.version ? { version: args.version } : {}),
     ...(tags ? { tags } : {}),
     withDeps: args['with-deps'] === true,
     concurrency: args.concurrency,
     openSource: source.open,
-    openDestination: destination.open,
+    openDestination: (repository) => destination.open(host, repository),
     onEvent: (event) => {
       if (event.type === 'copied' || event.type === 'mounted') {
         printStatus(
@@ -37,16 +40,22 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
       }
     },
   });
+  // What brew needs to read this mirror: `https://ghcr.io/` replaced by the registry (and prefix).
+  const artifactDomain = `${context.args['plain-http'] || /^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https'}://${host}${prefix ? `/v2/${prefix}` : ''}`;
   printResult(
     context,
-    mirrored.flatMap((image) => [
-      `Mirrored ${source.host}/${image.repository}:${image.imageTag} => ${destination.host}/${image.destination}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}, ${image.transferred === 0 ? 'already up to date' : `${image.transferred} transferred`})`,
-      `Digest: ${image.indexDigest}`,
-    ]),
+    [
+      ...mirrored.flatMap((image) => [
+        `Mirrored ${source.host}/${image.repository}:${image.imageTag} => ${host}/${image.destination}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}, ${image.transferred === 0 ? 'already up to date' : `${image.transferred} transferred`})`,
+        `Digest: ${image.indexDigest}`,
+      ]),
+      `For Homebrew: HOMEBREW_ARTIFACT_DOMAIN=${artifactDomain}`,
+    ],
     mirrored.map((image) => ({
-      reference: `${destination.host}/${image.destination}:${image.imageTag}`,
+      reference: `${host}/${image.destination}:${image.imageTag}`,
       mediaType: 'application/vnd.oci.image.index.v1+json',
       digest: image.indexDigest,
+      size: image.indexSize,
       source: `${source.host}/${image.repository}:${image.imageTag}`,
       bottleTags: image.bottleTags,
       transferred: image.transferred,

@@ -1,31 +1,39 @@
 import { resolve } from 'node:path';
 import { cachedTarget } from '@ferry/artifact';
-import { currentBottleTag, pullBottles, standardizeBottleTag } from '@ferry/homebrew';
+import {
+  currentBottleTag,
+  pullBottles,
+  skipOrLaterBottles,
+  standardizeBottleTag,
+} from '@ferry/homebrew';
 import { openCache } from './cache.js';
 import type { BottleArgs } from '../commands/bottle.js';
 import type { Context } from '../context.js';
 import { printResult, shortDigest } from '../output.js';
 import { formatBytes, Progress } from '../progress.js';
-import { bottleTargets } from './bottle-shared.js';
+import { bottleSource } from './bottle-shared.js';
 
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   const tag = typeof args.tag === 'string' ? standardizeBottleTag(args.tag) : currentBottleTag();
-  const targets = await bottleTargets(context, args.registry);
+  const source = bottleSource(context, args);
   const cache = await openCache(context, args['cache-dir']);
   const progress = Progress.forTerminal(args.tty);
   const text: string[] = [];
   try {
     const pulled = await pullBottles({
       formulas: args.formulas,
-      namespace: args.namespace,
+      namespace: source.coreNamespace,
       ...(args.version ? { version: args.version } : {}),
       hostTag: tag,
+      match: { noOlderVersions: skipOrLaterBottles(tag) },
       outputDir: resolve(args.output),
       ...(args.extract ? { extractDir: resolve(args.extract) } : {}),
       withDeps: args['with-deps'] === true,
       concurrency: args.concurrency,
-      openTarget: (repository) =>
-        cache ? cachedTarget(targets.open(repository), cache) : targets.open(repository),
+      openTarget: async (repository) => {
+        const target = await source.open(repository);
+        return cache ? cachedTarget(target, cache) : target;
+      },
       onEvent: (event) => {
         if (event.type === 'downloading') progress.start(event.descriptor, 'Downloading');
         else if (event.type === 'progress') progress.advance(event.descriptor, event.bytes);
@@ -48,7 +56,7 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
       context,
       text,
       pulled.map((bottle) => ({
-        reference: `${targets.host}/${bottle.repository}:${bottle.imageTag}`,
+        reference: `${source.host}/${bottle.repository}:${bottle.imageTag}`,
         mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
         digest: bottle.digest,
         size: bottle.size,

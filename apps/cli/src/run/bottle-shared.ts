@@ -1,17 +1,90 @@
 import { RegistryTarget, type Target } from '@ferry/artifact';
-import { bottleRegistryOptions } from '@ferry/homebrew';
-import { openRegistry, type Context } from '../context.js';
+import { bottleSources, FallbackTarget, type UploadCredentials } from '@ferry/homebrew';
+import type { BottleArgs } from '../commands/bottle.js';
+import { credentialsFor, openRegistry, type Context } from '../context.js';
 
-/** Targets for bottle repositories of one registry, reached the way Homebrew reaches it. */
-export async function bottleTargets(
+export interface BottleSource {
+  /** Where formulae without a tap live (`homebrew/core`, or HOMEBREW_BOTTLE_DOMAIN's path). */
+  coreNamespace: string;
+  /** The host references are printed with. */
+  host: string;
+  /** A read target for `repository`, trying brew's mirrors and fallbacks in brew's order. */
+  open(repository: string): Promise<Target>;
+}
+
+/**
+ * Where `bottle pull|info|mirror` read from: `--registry`/`--namespace`, else Homebrew's
+ * HOMEBREW_BOTTLE_DOMAIN, HOMEBREW_ARTIFACT_DOMAIN(_NO_FALLBACK) and auth variables.
+ */
+export function bottleSource(
   context: Context,
-  registry: string,
-): Promise<{ open(repository: string): Target; host: string }> {
-  const { host, ...extra } = bottleRegistryOptions(registry);
-  const client = await openRegistry(
-    host,
-    context,
-    context.args['plain-http'] ? { ...extra, plainHttp: true } : extra,
-  );
-  return { open: (repository) => new RegistryTarget(client, repository), host };
+  args: Pick<BottleArgs, 'registry' | 'namespace'>,
+): BottleSource {
+  const sources = bottleSources({ registry: args.registry, namespace: args.namespace });
+  return {
+    coreNamespace: sources.coreNamespace,
+    host: sources.host,
+    open: async (repository) => {
+      const endpoints = sources.endpoints(repository);
+      const targets = await Promise.all(
+        endpoints.map(async ({ host, repository: name, via, ...extra }) => {
+          const client = await openRegistry(
+            host,
+            context,
+            context.args['plain-http'] ? { ...extra, plainHttp: true } : extra,
+          );
+          return { target: new RegistryTarget(client, name) as Target, via };
+        }),
+      );
+      if (targets.length === 1) return targets[0]!.target;
+      // One warning per place given up on, however many requests failed there.
+      const warned = new Set<string>();
+      return new FallbackTarget(targets, (from, to, error) => {
+        if (warned.has(from.via)) return;
+        warned.add(from.via);
+        const reason = ((error as Error).message ?? String(error)).split('\n')[0] ?? '';
+        context.io.stderr(
+          `Warning: ${terminalSafe(from.target.name)} (${from.via}) failed: ${terminalSafe(reason)}; trying ${terminalSafe(to.target.name)}\n`,
+        );
+      });
+    },
+  };
+}
+
+/**
+ * Targets to push to: no anonymous `QQ==` token; `-u/-p` when given, else brew's
+ * HOMEBREW_GITHUB_PACKAGES_USER/TOKEN for the host pushed to (and only that host), else the
+ * stored credentials.
+ */
+export function uploadTargets(
+  context: Context,
+  envCredentials: UploadCredentials | undefined,
+): { open(host: string, repository: string): Promise<Target> } {
+  const stored = credentialsFor(context);
+  const flags = context.args.username !== undefined || context.args.password !== undefined;
+  return {
+    open: async (host, repository) => {
+      const client = await openRegistry(host, context, {
+        ...(context.args['plain-http'] ? { plainHttp: true } : {}),
+        ...(envCredentials && !flags
+          ? {
+              credentials: async (asked: string) =>
+                asked === host ? envCredentials : stored(asked),
+            }
+          : {}),
+      });
+      return new RegistryTarget(client, repository);
+    },
+  };
+}
+
+/** Control characters from a registry or a file shown as escapes, never sent to the terminal. */
+export function terminalSafe(text: string): string {
+  let safe = '';
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    safe += control && char !== '\n' ? `\\u${code.toString(16).padStart(4, '0')}` : char;
+  }
+  return safe;
 }

@@ -1,0 +1,106 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { Target } from '@ferry/artifact';
+import { FerryError, type Descriptor } from '@ferry/oci';
+import { FallbackTarget } from './fallback-target.js';
+
+const descriptor: Descriptor = {
+  mediaType: 'application/vnd.oci.image.index.v1+json',
+  digest: `sha256:${'a'.repeat(64)}`,
+  size: 2,
+};
+
+/** A target whose reads answer `answer` (or throw it), counting calls. */
+function fake(name: string, answer: unknown): Target & { calls: string[] } {
+  const calls: string[] = [];
+  const reply = async (what: string) => {
+    calls.push(what);
+    if (answer instanceof Error) throw answer;
+    return answer;
+  };
+  return {
+    name,
+    calls,
+    resumable: true,
+    resolve: () => reply('resolve') as Promise<Descriptor>,
+    fetch: () => reply('fetch').then(() => Readable.from(['{}'])),
+    exists: () => reply('exists') as Promise<boolean>,
+    tags: () => reply('tags') as Promise<string[]>,
+    referrers: () => reply('referrers') as Promise<Descriptor[]>,
+    push: () => Promise.resolve(),
+    tag: () => Promise.resolve(),
+  };
+}
+
+describe('FallbackTarget', () => {
+  it('tries the next place when one fails, and says so', async () => {
+    const mirror = fake('mirror', new FerryError('ERR_NOT_FOUND', 'manifest unknown'));
+    const ghcr = fake('ghcr', descriptor);
+    const seen: string[] = [];
+    const target = new FallbackTarget(
+      [
+        { target: mirror, via: 'HOMEBREW_ARTIFACT_DOMAIN' },
+        { target: ghcr, via: 'ghcr.io' },
+      ],
+      (from, to) => seen.push(`${from.via} -> ${to.via}`),
+    );
+    expect(await target.resolve('3.40.1')).toEqual(descriptor);
+    expect(mirror.calls).toEqual(['resolve']);
+    expect(ghcr.calls).toEqual(['resolve']);
+    expect(seen).toEqual(['HOMEBREW_ARTIFACT_DOMAIN -> ghcr.io']);
+    expect(target.name).toBe('mirror');
+  });
+
+  it('stops at the first answer', async () => {
+    const mirror = fake('mirror', ['1.0']);
+    const ghcr = fake('ghcr', ['2.0']);
+    const target = new FallbackTarget([
+      { target: mirror, via: 'a' },
+      { target: ghcr, via: 'b' },
+    ]);
+    expect(await target.tags()).toEqual(['1.0']);
+    expect(ghcr.calls).toEqual([]);
+  });
+
+  it('throws the last error when every place fails, and never falls back on a digest mismatch', async () => {
+    const last = new FerryError('ERR_NOT_FOUND', 'not at ghcr either');
+    const target = new FallbackTarget([
+      { target: fake('a', new FerryError('ERR_NETWORK', 'refused')), via: 'a' },
+      { target: fake('b', last), via: 'b' },
+    ]);
+    await expect(target.resolve('1')).rejects.toBe(last);
+    const mismatch = new FerryError('ERR_DIGEST_MISMATCH', 'bad bytes');
+    const second = fake('b', descriptor);
+    const strict = new FallbackTarget([
+      { target: fake('a', mismatch), via: 'a' },
+      { target: second, via: 'b' },
+    ]);
+    await expect(strict.fetch(descriptor)).rejects.toBe(mismatch);
+    expect(second.calls).toEqual([]);
+  });
+
+  it('falls back when a blob stream fails before its first byte, and streams the next place', async () => {
+    const failing = fake('mirror', descriptor);
+    failing.fetch = () => {
+      failing.calls.push('fetch');
+      const stream = new Readable({ read() {} });
+      setImmediate(() => stream.destroy(new FerryError('ERR_NOT_FOUND', 'blob unknown')));
+      return Promise.resolve(stream);
+    };
+    const ghcr = fake('ghcr', descriptor);
+    ghcr.fetch = () => Promise.resolve(Readable.from([Buffer.from('bottle bytes')]));
+    const target = new FallbackTarget([
+      { target: failing, via: 'a' },
+      { target: ghcr, via: 'b' },
+    ]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await target.fetch(descriptor)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('bottle bytes');
+    expect(failing.calls).toEqual(['fetch']);
+  });
+
+  it('refuses writes', async () => {
+    const target = new FallbackTarget([{ target: fake('a', descriptor), via: 'a' }]);
+    await expect(target.push()).rejects.toThrow(/cannot be written/);
+  });
+});
