@@ -12,5 +12,6 @@ export { RegistryTarget } from './registry-target.js';
 export type * from './target.js';
 export * from './unpack.js';
 export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar.js';
+export { assertNoSymlinkEscape, resolveTitlePath, UNSAFE_ARCHIVE, UNSAFE_PATH } from './paths.js';
 export * from './blob-cache.js';
 export { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';
