@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: start a throwaway registry:2 on loopback, push a small "model" (a directory and
  * a file, with annotations and an artifact type) with the ferry CLI, list its tags, attach an
- * SBOM, pull the model into a new directory, and compare every byte. The registry and the work
- * directory are gone when the demo ends, whether it succeeds or not.
+ * SBOM, pull the model into a new directory, and compare every byte; then publish a tiny model as
+ * CNCF ModelPack with `ferry model`, inspect it and pull it back (all of it, then the weights only).
+ * The registry and the work directory are gone when the demo ends, whether it succeeds or not.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
