@@ -40,18 +40,21 @@ describe('ferry model push / pull / inspect (ModelPack)', () => {
     const model = join(fx.dir, 'tiny-llama');
     await hfDirectory(model);
     const ref = fx.repo('tiny-llama');
-    const pushed = await fx.ok([
-      'model',
-      'push',
-      `${ref}:v1`,
-      model,
-      '--license',
-      'Apache-2.0',
-      '--name',
-      'tiny-llama',
-      '--format',
-      'json',
-    ]);
+    const pushed = await fx.ok(
+      [
+        'model',
+        'push',
+        `${ref}:v1`,
+        model,
+        '--license',
+        'Apache-2.0',
+        '--name',
+        'tiny-llama',
+        '--format',
+        'json',
+      ],
+      { env: { FERRY_CACHE: join(fx.dir, 'ferry-cache') } },
+    );
     const result = jsonOf<{ digest: string; model: Record<string, unknown> }>(pushed);
     expect(pushed.stderr).toContain('Skipped 1 dot-file(s) and dot-directories: .git');
 
@@ -95,6 +98,10 @@ describe('ferry model push / pull / inspect (ModelPack)', () => {
       },
     });
     expect(result.model).toMatchObject({ paramSize: '1m', family: 'llama' });
+
+    // Files of 1 MiB and up are in the digest cache, as after `ferry push`.
+    const remembered = await readFile(join(fx.dir, 'ferry-cache', 'digests.json'), 'utf8');
+    expect(remembered).toContain(manifest.layers[0]?.digest);
 
     // The same directory again: the same digest, nothing uploaded.
     const again = await fx.ok([

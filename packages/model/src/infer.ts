@@ -4,7 +4,7 @@
  * config.json, the exact parameter count and dtypes from safetensors headers, and the
  * architecture, name, file type and parameter count from a GGUF header.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { readGgufHeader, ggufPrecision } from './gguf.js';
 import { readHfConfig } from './hf-config.js';
 import type { ModelKind } from './media-types.js';
@@ -18,6 +18,9 @@ export interface LocalModelFile {
   absolutePath: string;
   kind: ModelKind;
 }
+
+/** config.json files larger than this are not read for facts. */
+export const HF_CONFIG_LIMIT = 4 * 1024 * 1024;
 
 /** Weight formats by file name, in order of precedence when a directory has several. */
 const FORMATS: [RegExp, string][] = [
@@ -84,7 +87,8 @@ export async function inferFacts(files: readonly LocalModelFile[]): Promise<Mode
   }
 
   const hfConfig = files.find((file) => file.path === 'config.json' && file.kind === 'config');
-  if (hfConfig) {
+  // A config.json is a few KiB; one of megabytes is not a Hugging Face model config.
+  if (hfConfig && (await stat(hfConfig.absolutePath)).size <= HF_CONFIG_LIMIT) {
     const hf = readHfConfig(await readFile(hfConfig.absolutePath, 'utf8'));
     facts.family = hf.family ?? facts.family;
     facts.architecture = hf.architecture ?? facts.architecture;
