@@ -14,6 +14,11 @@ describe('npm run demo', () => {
     expect(result.stdout).toContain('ArtifactType: application/vnd.example.model.v1');
     expect(result.stdout).toMatch(/└── application\/spdx\+json/);
     expect(result.stdout).toContain('Round trip verified: 3 files, byte for byte:');
+    expect(result.stdout).toContain('ArtifactType: application/vnd.cncf.model.manifest.v1+json');
+    expect(result.stdout).toMatch(/Parameters: +524k/);
+    expect(result.stdout).toContain(
+      'Model round trip verified: 5 files as CNCF ModelPack; --only weights pulled model.safetensors',
+    );
     expect(result.stdout).toMatch(
       /Pushed \[registry\] 127\.0\.0\.1:\d+\/demo\/tap\/hello-ferry:1\.0 \(2 bottles\)/,
     );

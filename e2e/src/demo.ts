@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: start a throwaway registry:2 on loopback, push a small "model" (a directory and
  * a file, with annotations and an artifact type) with the ferry CLI, list its tags, attach an
- * SBOM, pull the model into a new directory, and compare every byte. The registry and the work
- * directory are gone when the demo ends, whether it succeeds or not.
+ * SBOM, pull the model into a new directory, and compare every byte; then publish a tiny model as
+ * CNCF ModelPack with `ferry model`, inspect it and pull it back (all of it, then the weights only).
+ * The registry and the work directory are gone when the demo ends, whether it succeeds or not.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -128,6 +129,56 @@ async function bottleDemo(host: string, work: string): Promise<void> {
   for (const [path] of await files(cellar)) say(`  Cellar/${path}`);
 }
 
+/** A tiny Hugging Face-shaped model as CNCF ModelPack: push, inspect, pull the weights only. */
+async function modelDemo(host: string, work: string): Promise<void> {
+  const dir = join(work, 'tiny-llama');
+  await mkdir(dir);
+  // A real safetensors header (8-byte length + JSON), then the tensor's bytes.
+  const header = Buffer.from(
+    JSON.stringify({
+      'embed.weight': { dtype: 'BF16', shape: [512, 1024], data_offsets: [0, 1048576] },
+    }),
+  );
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  await writeFile(
+    join(dir, 'model.safetensors'),
+    Buffer.concat([length, header, randomBytes(1048576)]),
+  );
+  await writeFile(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      model_type: 'llama',
+      architectures: ['LlamaForCausalLM'],
+      torch_dtype: 'bfloat16',
+    }),
+  );
+  await writeFile(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify({ model: { type: 'BPE', vocab: { a: 0 } } }),
+  );
+  await writeFile(join(dir, 'README.md'), '# tiny-llama\n\nA demo model.\n');
+  await writeFile(join(dir, 'LICENSE'), 'Apache License 2.0\n');
+  const ref = `${host}/demo/tiny-llama`;
+  await run(['model', 'push', `${ref}:v1`, dir, '--license', 'Apache-2.0', '--name', 'tiny-llama']);
+  await run(['model', 'inspect', `${ref}:v1`]);
+  const full = join(work, 'model-full');
+  await run(['model', 'pull', `${ref}:v1`, '-o', full]);
+  const [before, after] = await Promise.all([files(dir), files(full)]);
+  for (const [path, digest] of before) {
+    if (after.get(path) !== digest)
+      throw new Error(`model file ${path} differs after the round trip`);
+  }
+  const weights = join(work, 'model-weights');
+  await run(['model', 'pull', `${ref}:v1`, '-o', weights, '--only', 'weights']);
+  const pulled = [...(await files(weights)).keys()];
+  if (pulled.join() !== 'model.safetensors')
+    throw new Error(`--only weights pulled ${pulled.join(', ')}`);
+  say(
+    `\nModel round trip verified: ${before.size} files as CNCF ModelPack; --only weights pulled ${pulled.join(', ')}`,
+  );
+}
+
 async function main(): Promise<void> {
   say('Starting a throwaway registry:2 on loopback…');
   const registry = await startRegistry({
@@ -182,6 +233,7 @@ async function main(): Promise<void> {
     say(`\nRound trip verified: ${before.size} files, byte for byte:`);
     for (const [path, digest] of before) say(`  ${digest}  ${path}`);
 
+    await modelDemo(registry.host, work);
     await bottleDemo(registry.host, work);
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { artifactCommands } from './commands/artifacts.js';
 import { bottleCommand } from './commands/bottle.js';
 import { manageCommands } from './commands/manage.js';
+import { modelCommand } from './commands/model.js';
 import { versionCommand } from './commands/version.js';
 import { ExitCode, reportError, UsageError } from './exit.js';
 import { processIo, terminalSafe, type Io } from './io.js';
@@ -23,6 +24,7 @@ export async function run(argv: readonly string[], given: Io = processIo): Promi
     .command(artifactCommands(io))
     .command(manageCommands(io))
     .command(bottleCommand(io))
+    .command(modelCommand(io))
     .command(versionCommand(io))
     .completion(
       'completion',

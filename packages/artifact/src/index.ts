@@ -21,6 +21,7 @@ export {
   extractTarGzip,
   type DirectoryMetadata,
 } from './tar.js';
+export { assertNoSymlinkEscape, resolveTitlePath, UNSAFE_ARCHIVE, UNSAFE_PATH } from './paths.js';
 export * from './blob-cache.js';
 export { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';
 export { durable } from './durable.js';

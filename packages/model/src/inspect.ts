@@ -1,0 +1,64 @@
+/**
+ * Reading a model from a target: the manifest (from an index, the host's platform's), its config
+ * when the format has one (bounded: a config is read whole), and the {@link ModelView}. Nothing
+ * of the weights is fetched.
+ */
+import { fetchManifest, readAll, type Target } from '@ferry/artifact';
+import { FerryError, type Descriptor, type ImageManifest } from '@ferry/oci';
+import { needsConfig, readModel, type ModelView } from './read.js';
+
+/** Configs larger than this are not read (a model config is a few KiB). */
+export const MODEL_CONFIG_LIMIT = 4 * 1024 * 1024;
+
+export interface InspectedModel extends ModelView {
+  /** The manifest's descriptor. */
+  descriptor: Descriptor;
+  manifest: ImageManifest;
+  /** The config as parsed JSON, when read. */
+  config?: unknown;
+}
+
+/** Fetches and parses a config blob; undefined when it is not JSON (ORAS's unknown configs). */
+export async function fetchConfig(
+  target: Target,
+  descriptor: Descriptor,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  if (descriptor.size > MODEL_CONFIG_LIMIT) {
+    throw new FerryError(
+      'ERR_CONTENT_TOO_LARGE',
+      `the model config is ${descriptor.size} bytes, more than the ${MODEL_CONFIG_LIMIT}-byte limit`,
+    );
+  }
+  const bytes = await readAll(await target.fetch(descriptor, { signal }), MODEL_CONFIG_LIMIT);
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the model at `root` (an image manifest descriptor) from `target`. */
+export async function inspectModel(
+  target: Target,
+  root: Descriptor,
+  signal?: AbortSignal,
+): Promise<InspectedModel> {
+  const fetched = await fetchManifest(target, root, { signal });
+  if (fetched.parsed.kind !== 'manifest') {
+    throw new FerryError(
+      'ERR_NOT_A_MANIFEST',
+      `${root.digest} is an index, not a model's manifest; choose one with --platform`,
+    );
+  }
+  const manifest = fetched.parsed.manifest;
+  const config = needsConfig(manifest)
+    ? await fetchConfig(target, manifest.config, signal)
+    : undefined;
+  return {
+    ...readModel(manifest, config),
+    descriptor: root,
+    manifest,
+    ...(config !== undefined ? { config } : {}),
+  };
+}
