@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { artifactCommands } from './commands/artifacts.js';
 import { bottleCommand } from './commands/bottle.js';
+import { backupCommands } from './commands/index-backup.js';
 import { manageCommands } from './commands/manage.js';
 import { versionCommand } from './commands/version.js';
 import { ExitCode, reportError, UsageError } from './exit.js';
@@ -20,6 +21,7 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     )
     .command(artifactCommands(io))
     .command(manageCommands(io))
+    .command(backupCommands(io))
     .command(bottleCommand(io))
     .command(versionCommand(io))
     .completion(

@@ -14,3 +14,5 @@ export * from './unpack.js';
 export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar.js';
 export * from './blob-cache.js';
 export { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';
+export * from './index-builder.js';
+export { archiveLayout, extractLayoutArchive } from './layout-archive.js';

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import { withOutputOptions, withRemoteOptions, type CommonArgs } from '../options.js';
+import { manifestIndexCommand } from './index-backup.js';
 import { lazy } from './lazy.js';
 
 export interface LoginArgs extends CommonArgs {
@@ -157,6 +158,7 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
         }) as unknown as Argv<ManifestArgs>,
       handler: lazy(io, () => import('../run/manifest-delete.js')),
     }),
+    manifestIndexCommand(io),
   ]);
 
   const blob = group(io, 'blob', 'Fetch, push and delete blobs', [

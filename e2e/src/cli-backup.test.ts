@@ -1,0 +1,137 @@
+// `ferry backup` and `ferry restore` against registry:2: every tag (or the named ones) with its
+// blobs into an OCI layout directory or a tar, referrers when asked, and a restore into another
+// repository that gives the same digests.
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type TestRegistry } from './harness/index.js';
+import {
+  discoverAll,
+  ferryBytes,
+  ferryOk,
+  pushedDigest,
+  resolveDigest,
+  scratch,
+  sha256,
+  skopeoOk,
+} from './support/interop-tools.js';
+
+let registry: TestRegistry;
+let work: string;
+let repo: string;
+let v1: string;
+let v2: string;
+let sbom: string;
+const dirs = scratch('backup');
+
+beforeAll(async () => {
+  registry = await startRegistry({ mode: 'anonymous' });
+  work = await dirs.make();
+  repo = `${registry.host}/app`;
+  await writeFile(join(work, 'a.txt'), 'version one\n');
+  await writeFile(join(work, 'b.txt'), 'version two\n');
+  await writeFile(join(work, 'sbom.json'), '{"spdxVersion":"SPDX-2.3"}\n');
+  v1 = await pushedDigest(work, 'push', `${repo}:v1`, 'a.txt');
+  v2 = await pushedDigest(work, 'push', `${repo}:v2`, 'b.txt');
+  sbom = await pushedDigest(
+    work,
+    'attach',
+    `${repo}:v1`,
+    'sbom.json',
+    '--artifact-type',
+    'application/spdx+json',
+  );
+});
+
+afterAll(async () => {
+  await registry?.stop();
+  await dirs.cleanup();
+});
+
+async function layoutTags(dir: string): Promise<string[]> {
+  return (await ferryOk('repo', 'tags', '--oci-layout', dir)).trim().split('\n').sort();
+}
+
+describe('ferry backup', () => {
+  it('backs up every tag (not the referrers tag) with referrers into a directory skopeo reads', async () => {
+    const out = join(await dirs.make(), 'app-backup');
+    const text = await ferryOk('backup', '--output', out, '--include-referrers', repo);
+    expect(text).toBe(
+      [
+        'Found 2 tags in ' + repo + ': v1, v2',
+        'Pulled tag v1 and 1 referrer(s)',
+        'Pulled tag v2 and 0 referrer(s)',
+        `Successfully backed up 2 tag(s) from ${repo} to ${out}`,
+        '',
+      ].join('\n'),
+    );
+    expect(await layoutTags(out)).toEqual(['v1', 'v2']);
+    expect(await resolveDigest('--oci-layout', `${out}:v1`)).toBe(v1);
+    expect(await discoverAll('--oci-layout', `${out}:v1`)).toEqual([
+      `application/spdx+json@${sbom}`,
+    ]);
+    // skopeo reads the layout ferry wrote.
+    expect(sha256(await skopeoOk('inspect', '--raw', `oci:${out}:v2`))).toBe(v2);
+  });
+
+  it('backs up named tags into a tar (no staging left), without referrers unless asked', async () => {
+    const dir = await dirs.make();
+    const tar = join(dir, 'app.tar');
+    const result = JSON.parse(
+      await ferryOk('backup', '--output', tar, `${repo}:v1`, '--format', 'json'),
+    ) as { tags: { tag: string; digest: string; referrers: number }[]; size: number };
+    expect(result.tags).toEqual([expect.objectContaining({ tag: 'v1', digest: v1, referrers: 0 })]);
+    expect(result.size).toBe((await stat(tar)).size);
+    expect(await readdir(dir)).toEqual(['app.tar']);
+    // The tar is an OCI layout at its root: skopeo's oci-archive reads it.
+    const raw = await skopeoOk('inspect', '--raw', `oci-archive:${tar}:v1`);
+    expect(sha256(raw)).toBe(v1);
+  });
+
+  it('refuses a tag the repository lacks, leaving no tar behind', async () => {
+    const dir = await dirs.make();
+    const result = await ferryBytes(['backup', '--output', join(dir, 'x.tar'), `${repo}:nope`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('nope');
+    expect((await readdir(dir)).filter((name) => name === 'x.tar')).toEqual([]);
+  });
+});
+
+describe('ferry restore', () => {
+  it('restores a tar into another repository with identical digests and referrers', async () => {
+    const tar = join(await dirs.make(), 'all.tar');
+    await ferryOk('backup', '--output', tar, '--include-referrers', repo);
+    const target = `${registry.host}/restored/app`;
+    const text = await ferryOk('restore', '--input', tar, target);
+    expect(text).toContain('Pushed tag v1 and 1 referrer(s)\n');
+    expect(text).toContain(`Successfully restored 2 tag(s) to ${target}\n`);
+    expect(await resolveDigest(`${target}:v1`)).toBe(v1);
+    expect(await resolveDigest(`${target}:v2`)).toBe(v2);
+    expect(await discoverAll(`${target}:v1`)).toEqual([`application/spdx+json@${sbom}`]);
+    const pulled = await dirs.make();
+    await ferryOk('pull', `${target}:v2`, '-o', pulled);
+    expect(await readFile(join(pulled, 'b.txt'), 'utf8')).toBe('version two\n');
+    // Run again: everything is there already, nothing changes.
+    await ferryOk('restore', '--input', tar, target);
+    expect(await resolveDigest(`${target}:v1`)).toBe(v1);
+  });
+
+  it('restores named tags from a directory, --exclude-referrers, and --dry-run pushes nothing', async () => {
+    const out = join(await dirs.make(), 'layout');
+    await ferryOk('backup', '--output', out, '--include-referrers', repo);
+    const dry = `${registry.host}/dry/app`;
+    const planned = await ferryOk('restore', '--input', out, '--dry-run', `${dry}:v1`);
+    expect(planned).toContain('Would push tag v1 and 1 referrer(s)\n');
+    expect((await ferryBytes(['resolve', `${dry}:v1`])).code).toBe(1);
+
+    const target = `${registry.host}/only/app`;
+    await ferryOk('restore', '--input', out, '--exclude-referrers', `${target}:v1`);
+    expect(await resolveDigest(`${target}:v1`)).toBe(v1);
+    expect(await discoverAll(`${target}:v1`)).toEqual([]);
+    expect((await ferryBytes(['resolve', `${target}:v2`])).code).toBe(1);
+
+    const missing = await ferryBytes(['restore', '--input', out, `${target}:v9`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('tag v9 is not in the backup');
+  });
+});
