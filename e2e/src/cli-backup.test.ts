@@ -88,6 +88,27 @@ describe('ferry backup', () => {
     expect(sha256(raw)).toBe(v1);
   });
 
+  it('resumes a tar backup from its staging layout: blobs already there are not fetched again', async () => {
+    const resume = `${registry.host}/resume`; // its own: a blob is deleted below
+    await writeFile(join(work, 'c.txt'), 'resumable\n');
+    const digest = await pushedDigest(work, 'push', `${resume}:r1`, 'c.txt');
+    const manifest = JSON.parse(
+      (await ferryBytes(['manifest', 'fetch', `${resume}@${digest}`])).stdout.toString(),
+    ) as { layers: { digest: string }[] };
+    const dir = await dirs.make();
+    // An earlier run stopped after fetching everything into the staging layout...
+    await ferryOk('backup', '--output', join(dir, '.r.tar.ferry-backup'), `${resume}:r1`);
+    // ...and the registry has since lost the layer: only a resumed run can still finish.
+    await ferryOk('blob', 'delete', `${resume}@${manifest.layers[0]?.digest}`, '--force');
+    await ferryOk('backup', '--output', join(dir, 'r.tar'), `${resume}:r1`);
+    expect(await readdir(dir)).toEqual(['r.tar']);
+    const target = `${registry.host}/resumed/app`;
+    await ferryOk('restore', '--input', join(dir, 'r.tar'), target);
+    const pulled = await dirs.make();
+    await ferryOk('pull', `${target}:r1`, '-o', pulled);
+    expect(await readFile(join(pulled, 'c.txt'), 'utf8')).toBe('resumable\n');
+  });
+
   it('refuses a tag the repository lacks, leaving no tar behind', async () => {
     const dir = await dirs.make();
     const result = await ferryBytes(['backup', '--output', join(dir, 'x.tar'), `${repo}:nope`]);
