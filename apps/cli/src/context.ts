@@ -16,6 +16,7 @@ import {
 import type { Io } from './io.js';
 import { parseSize, SMALL_BLOB_CONCURRENCY, type CommonArgs } from './options.js';
 import { UsageError } from './exit.js';
+import { givenIdentityToken } from './identity-token.js';
 import { version } from './version.js';
 
 export interface Context {
@@ -88,6 +89,8 @@ export async function givenPassword(context: Context): Promise<string | undefine
 
 async function explicit(context: Context): Promise<Credential | undefined> {
   const { args } = context;
+  const identityToken = await givenIdentityToken(context);
+  if (identityToken !== undefined) return { identityToken };
   const password = await givenPassword(context);
   if (args.username === undefined && password === undefined) return undefined;
   if (password === undefined) {
