@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import {
+  transferLimits,
   withConcurrency,
   withTransferConcurrency,
   withOutputOptions,
@@ -53,7 +54,7 @@ export interface AttachArgs extends CommonArgs {
 export interface DiscoverArgs extends CommonArgs {
   reference: string;
   'artifact-type'?: string;
-  output?: 'tree' | 'json';
+  output?: 'tree' | 'table' | 'json';
   depth?: number;
   platform?: string;
 }
@@ -71,6 +72,7 @@ export interface CopyArgs extends CommonArgs {
 export interface TagArgs extends CommonArgs {
   reference: string;
   tags: string[];
+  concurrency?: number;
 }
 
 export interface ResolveArgs extends CommonArgs {
@@ -254,8 +256,14 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           describe: 'Only referrers of this artifact type',
         })
         .option('output', {
-          choices: ['tree', 'json'] as const,
-          describe: 'tree (default) or json; same as --format',
+          choices: ['tree', 'table', 'json'] as const,
+          describe: 'tree (default), table or json; same as --format',
+        })
+        .option('format', {
+          choices: ['text', 'tree', 'table', 'json'] as const,
+          default: 'text' as const,
+          describe: 'tree (text, the default), table (ORAS’s columns, direct referrers) or json',
+          group: 'Output options:',
         })
         .option('depth', {
           type: 'number',
@@ -314,6 +322,12 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
       common(yargs)
         .positional('reference', { type: 'string', demandOption: true })
         .positional('tags', { type: 'string', array: true, demandOption: true })
+        .option('concurrency', {
+          type: 'number',
+          default: 5,
+          describe: 'Tags pointed at once',
+          coerce: (value: number) => transferLimits(value).concurrency,
+        })
         .example(
           '$0 tag localhost:5000/models/tiny:v1 stable latest',
           'Add two tags',

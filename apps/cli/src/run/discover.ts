@@ -2,6 +2,7 @@ import type { Target } from '@ferry/artifact';
 import type { Descriptor } from '@ferry/oci';
 import type { DiscoverArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
+import { referrersTable } from './discover-table.js';
 import { resolveRoot } from './shared.js';
 
 interface Node {
@@ -56,6 +57,11 @@ function json(node: Node, base: string): unknown {
 export async function run(context: Context, args: DiscoverArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const root = await resolveRoot(ref, args.platform, context);
+  if ((args.output ?? (args.format as string)) === 'table') {
+    const referrers = await ref.target.referrers(root, { artifactType: args['artifact-type'] });
+    context.io.stdout(`${referrersTable(ref.display, root, referrers).join('\n')}\n`);
+    return;
+  }
   const node = await walk(
     ref.target,
     root,
