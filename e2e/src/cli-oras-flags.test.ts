@@ -160,6 +160,138 @@ describe('tag --concurrency', () => {
   });
 });
 
+describe('pull --include-subject', () => {
+  it('pulls the referrer’s files and its subject’s, recursively; without the flag only its own', async () => {
+    const sig = await pushedDigest(
+      work,
+      'attach',
+      `${repo}:v1`,
+      'sig.txt',
+      '--artifact-type',
+      'application/vnd.example.sig',
+    );
+    const onSig = await pushedDigest(
+      work,
+      'attach',
+      `${repo}@${sig}`,
+      'sbom.json',
+      '--artifact-type',
+      'application/spdx+json',
+    );
+    const all = await dirs.make();
+    const out = await ferryOk('pull', `${repo}@${onSig}`, '-o', all, '--include-subject');
+    expect(out).toContain(`Digest: ${onSig}\n`);
+    expect(await readFile(join(all, 'sbom.json'), 'utf8')).toBe('{"sbom":true}\n');
+    expect(await readFile(join(all, 'sig.txt'), 'utf8')).toBe('a signature\n');
+    expect(await readFile(join(all, 'a.txt'), 'utf8')).toBe('subject file\n');
+    const own = await dirs.make();
+    await ferryOk('pull', `${repo}@${onSig}`, '-o', own);
+    await expect(readFile(join(own, 'a.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('attach --config and --artifact-platform; push --artifact-platform', () => {
+  interface Manifest {
+    artifactType?: string;
+    config: { mediaType: string; digest: string; size: number };
+  }
+  const manifestOf = async (ref: string) =>
+    JSON.parse((await ferryBytes(['manifest', 'fetch', ref])).stdout.toString()) as Manifest;
+
+  it('push --artifact-platform: an image config with the platform; index create reads it', async () => {
+    const amd = await pushedDigest(
+      work,
+      'push',
+      `${repo}:p-amd64`,
+      'a.txt',
+      '--artifact-platform',
+      'linux/amd64',
+    );
+    const arm = await pushedDigest(
+      work,
+      'push',
+      `${repo}:p-arm`,
+      'a.txt',
+      '--artifact-platform',
+      'linux/arm/v7',
+    );
+    const manifest = await manifestOf(`${repo}@${amd}`);
+    const config = '{"architecture":"amd64","os":"linux"}';
+    expect(manifest.config).toEqual({
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: sha256(config),
+      size: config.length,
+    });
+    expect(manifest.artifactType).toBe('application/vnd.unknown.artifact.v1');
+    const fetched = await ferryBytes(['manifest', 'fetch-config', `${repo}@${amd}`]);
+    expect(fetched.stdout.toString()).toBe(config);
+    const index = JSON.parse(
+      await ferryOk(
+        'manifest',
+        'index',
+        'create',
+        `${repo}:p-index`,
+        'p-amd64',
+        'p-arm',
+        '--output',
+        '-',
+      ),
+    ) as { manifests: { digest: string; platform?: object }[] };
+    expect(index.manifests).toEqual([
+      expect.objectContaining({ digest: amd, platform: { architecture: 'amd64', os: 'linux' } }),
+      expect.objectContaining({
+        digest: arm,
+        platform: { architecture: 'arm', os: 'linux', variant: 'v7' },
+      }),
+    ]);
+    const both = await ferryBytes([
+      'push',
+      `${repo}:bad`,
+      join(work, 'a.txt'),
+      '--artifact-platform',
+      'linux/amd64',
+      '--config',
+      join(work, 'sbom.json'),
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--config and --artifact-platform cannot both be given');
+  });
+
+  it('attach --config uses the file (with its media type); attach --artifact-platform the platform', async () => {
+    const withConfig = await pushedDigest(
+      work,
+      'attach',
+      `${repo}:v1`,
+      'sig.txt',
+      '--artifact-type',
+      'application/vnd.example.c',
+      '--config',
+      'sbom.json:application/vnd.example.config+json',
+    );
+    expect((await manifestOf(`${repo}@${withConfig}`)).config).toEqual({
+      mediaType: 'application/vnd.example.config+json',
+      digest: sha256('{"sbom":true}\n'),
+      size: 14,
+    });
+    const withPlatform = await pushedDigest(
+      work,
+      'attach',
+      `${repo}:v1`,
+      'sig.txt',
+      '--artifact-type',
+      'application/vnd.example.p',
+      '--artifact-platform',
+      'windows/amd64:10.0.17763',
+    );
+    const manifest = await manifestOf(`${repo}@${withPlatform}`);
+    const config = '{"architecture":"amd64","os":"windows","os.version":"10.0.17763"}';
+    expect(manifest.config).toMatchObject({
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: sha256(config),
+    });
+    expect(manifest.artifactType).toBe('application/vnd.example.p');
+  });
+});
+
 void mkdir;
-void readFile;
 void ferryOkIn;

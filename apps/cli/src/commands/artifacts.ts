@@ -24,6 +24,7 @@ export interface PushArgs extends CommonArgs {
   'disable-path-validation'?: boolean;
   title?: string;
   'digest-cache'?: boolean;
+  'artifact-platform'?: string;
 }
 
 export interface PullArgs extends CommonArgs {
@@ -35,6 +36,7 @@ export interface PullArgs extends CommonArgs {
   'allow-path-traversal'?: boolean;
   platform?: string;
   concurrency?: number;
+  'include-subject'?: boolean;
 }
 
 export interface AttachArgs extends CommonArgs {
@@ -49,6 +51,8 @@ export interface AttachArgs extends CommonArgs {
   'disable-path-validation'?: boolean;
   platform?: string;
   'digest-cache'?: boolean;
+  config?: string;
+  'artifact-platform'?: string;
 }
 
 export interface DiscoverArgs extends CommonArgs {
@@ -140,6 +144,11 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           describe: 'Allow absolute paths and .. in file titles',
         })
         .option('title', { type: 'string', describe: 'Title of the file read from stdin (-)' })
+        .option('artifact-platform', {
+          type: 'string',
+          describe:
+            'os/arch[/variant][:os.version]: a config that declares this platform (not with --config)',
+        })
         .example(
           '$0 push localhost:5000/models/tiny:v1,latest model.safetensors:application/vnd.example.weights',
           'Push a file with a media type under two tags',
@@ -193,6 +202,10 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           type: 'string',
           describe: 'Download cache (default $FERRY_CACHE, else $XDG_CACHE_HOME/ferry)',
         })
+        .option('include-subject', {
+          type: 'boolean',
+          describe: 'Also pull the files of its subject, recursively',
+        })
         .example('$0 pull localhost:5000/models/tiny:v1 -o ./model', 'Pull every file into ./model')
         .example(
           '$0 pull localhost:5000/docs:v1 --include "*.pdf" -o - > report.pdf',
@@ -237,6 +250,15 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
         .option('platform', {
           type: 'string',
           describe: 'Attach to the manifest for this platform of an index',
+        })
+        .option('config', {
+          type: 'string',
+          describe: 'Config file[:mediaType] instead of the empty config',
+        })
+        .option('artifact-platform', {
+          type: 'string',
+          describe:
+            'os/arch[/variant][:os.version]: a config that declares this platform (not with --config)',
         })
         .example(
           '$0 attach localhost:5000/models/tiny:v1 sbom.spdx.json --artifact-type application/spdx+json',
