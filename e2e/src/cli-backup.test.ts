@@ -58,7 +58,7 @@ describe('ferry backup', () => {
     const text = await ferryOk('backup', '--output', out, '--include-referrers', repo);
     expect(text).toBe(
       [
-        'Found 2 tags in ' + repo + ': v1, v2',
+        `Found 2 tag(s) in ${repo}: v1, v2`,
         'Pulled tag v1 and 1 referrer(s)',
         'Pulled tag v2 and 0 referrer(s)',
         `Successfully backed up 2 tag(s) from ${repo} to ${out}`,
@@ -150,6 +150,23 @@ describe('ferry restore', () => {
     expect(await resolveDigest(`${target}:v1`)).toBe(v1);
     expect(await discoverAll(`${target}:v1`)).toEqual([]);
     expect((await ferryBytes(['resolve', `${target}:v2`])).code).toBe(1);
+
+    // A backup whose index.json names something that is no tag: skipped, and shown escaped.
+    const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as {
+      manifests: { annotations?: Record<string, string> }[];
+    };
+    const first = index.manifests[0];
+    index.manifests.push({
+      ...first,
+      annotations: { 'org.opencontainers.image.ref.name': 'evil\u001b[2J tag' },
+    });
+    await writeFile(join(out, 'index.json'), JSON.stringify(index));
+    const hostile = `${registry.host}/hostile/app`;
+    const skipped = await ferryBytes(['restore', '--input', out, hostile]);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stderr).toContain('"evil\\u001b[2J tag"');
+    expect(skipped.stderr).not.toContain('\u001b');
+    expect(skipped.stdout.toString()).toContain('Successfully restored 2 tag(s)');
 
     const missing = await ferryBytes(['restore', '--input', out, `${target}:v9`]);
     expect(missing.code).toBe(1);

@@ -7,11 +7,11 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { archiveLayout, copy, OciLayoutTarget } from '@ferry/artifact';
-import { isDigest, type Descriptor } from '@ferry/oci';
+import { isDigest, isValidTag, quote, type Descriptor } from '@ferry/oci';
 import type { BackupArgs } from '../commands/index-backup.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
-import { plural, printResult } from '../output.js';
+import { printResult } from '../output.js';
 
 /** `sha256-<hex>`: the referrers tag schema's index, not a tag anyone backs up on purpose. */
 const REFERRERS_TAG = /^(sha256|sha512)-[0-9a-f]{64,128}$/;
@@ -31,16 +31,27 @@ export async function run(context: Context, args: BackupArgs): Promise<void> {
     ...(ref.reference && !isDigest(ref.reference) ? [ref.reference] : []),
     ...ref.extraTags,
   ];
+  const listed = named.length ? [] : await ref.target.tags();
+  // A registry's list is not trusted to hold only tags: anything else is skipped, shown escaped.
+  const invalid = listed.filter((tag) => !isValidTag(tag));
+  if (invalid.length) {
+    context.io.stderr(
+      `Warning: skipping ${invalid.length} listed name(s) that are not valid tags: ${invalid
+        .slice(0, 5)
+        .map((tag) => quote(tag, 80))
+        .join(', ')}\n`,
+    );
+  }
   const tags = named.length
     ? named
-    : (await ref.target.tags()).filter((tag) => !REFERRERS_TAG.test(tag));
+    : listed.filter((tag) => isValidTag(tag) && !REFERRERS_TAG.test(tag));
   if (tags.length === 0) {
     throw new UsageError(`${ref.base} has no tags to back up; name some: ${ref.base}:v1,v2`);
   }
   const text = (line: string) => {
     if (context.args.format !== 'json') context.io.stdout(`${line}\n`);
   };
-  text(`Found ${plural(tags.length, 'tag')} in ${ref.base}: ${tags.join(', ')}`);
+  text(`Found ${tags.length} tag(s) in ${ref.base}: ${tags.join(', ')}`);
 
   const archive = isArchivePath(args.output);
   const output = resolvePath(args.output);

@@ -8,11 +8,11 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { copy, extractLayoutArchive, OciLayoutTarget, type Target } from '@ferry/artifact';
-import { FerryError, isDigest, type Descriptor } from '@ferry/oci';
+import { FerryError, isDigest, isValidTag, quote, type Descriptor } from '@ferry/oci';
 import type { RestoreArgs } from '../commands/index-backup.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
-import { plural, printResult } from '../output.js';
+import { printResult } from '../output.js';
 
 /** Referrers of `root` (and of an index's manifests), recursively, each counted once. */
 async function countReferrers(layout: Target, root: Descriptor): Promise<number> {
@@ -59,7 +59,18 @@ export async function run(context: Context, args: RestoreArgs): Promise<void> {
 
 async function restore(context: Context, args: RestoreArgs, layout: OciLayoutTarget) {
   const ref = await openTarget(args.reference, context, { layout: false });
-  const available = await layout.tags();
+  const listed = await layout.tags();
+  // A backup's index.json may name anything: only valid tags are restored; the rest, escaped.
+  const invalid = listed.filter((tag) => !isValidTag(tag));
+  if (invalid.length) {
+    context.io.stderr(
+      `Warning: skipping ${invalid.length} name(s) in the backup that are not valid tags: ${invalid
+        .slice(0, 5)
+        .map((tag) => quote(tag, 80))
+        .join(', ')}\n`,
+    );
+  }
+  const available = listed.filter((tag) => isValidTag(tag));
   const named = [
     ...(ref.reference && !isDigest(ref.reference) ? [ref.reference] : []),
     ...ref.extraTags,
@@ -82,7 +93,7 @@ async function restore(context: Context, args: RestoreArgs, layout: OciLayoutTar
   const text = (line: string) => {
     if (context.args.format !== 'json') context.io.stdout(`${line}\n`);
   };
-  text(`Found ${plural(tags.length, 'tag')} in ${args.input}: ${tags.join(', ')}`);
+  text(`Found ${tags.length} tag(s) in ${args.input}: ${tags.join(', ')}`);
   const results: { tag: string; descriptor: Descriptor; referrers: number }[] = [];
   for (const tag of tags) {
     const root = await layout.resolve(tag);
