@@ -323,3 +323,58 @@ describe('ferry manifest index update', () => {
     expect(index.manifests.map((m) => m.digest)).toEqual([amd64.digest, windows.digest]);
   });
 });
+
+describe('manifest index on an OCI layout (--oci-layout)', () => {
+  it('creates and updates an index of the layout’s manifests, tagging it there', async () => {
+    const layout = join(await dirs.make(), 'layout');
+    const amd = await pushedDigest(
+      work,
+      'push',
+      '--oci-layout',
+      `${layout}:amd`,
+      'notes.txt',
+      '--artifact-platform',
+      'linux/amd64',
+    );
+    const arm = await pushedDigest(
+      work,
+      'push',
+      '--oci-layout',
+      `${layout}:arm`,
+      'notes.txt',
+      '--artifact-platform',
+      'linux/arm64',
+    );
+    const created = await pushedDigest(
+      work,
+      'manifest',
+      'index',
+      'create',
+      '--oci-layout',
+      `${layout}:idx`,
+      'amd',
+      'arm',
+    );
+    const updated = await pushedDigest(
+      work,
+      'manifest',
+      'index',
+      'update',
+      '--oci-layout',
+      `${layout}:idx`,
+      '--remove',
+      amd,
+      '--tag',
+      'idx2',
+    );
+    expect(updated).not.toBe(created);
+    expect(await resolveDigest('--oci-layout', `${layout}:idx2`)).toBe(updated);
+    expect(await resolveDigest('--oci-layout', `${layout}:idx`)).toBe(updated);
+    const index = JSON.parse(
+      (await ferryBytes(['manifest', 'fetch', '--oci-layout', `${layout}:idx`])).stdout.toString(),
+    ) as { manifests: { digest: string; platform: object }[] };
+    expect(index.manifests).toEqual([
+      expect.objectContaining({ digest: arm, platform: { architecture: 'arm64', os: 'linux' } }),
+    ]);
+  });
+});
