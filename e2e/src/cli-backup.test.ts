@@ -120,10 +120,12 @@ describe('ferry backup', () => {
 
 describe('ferry restore', () => {
   it('restores a tar into another repository with identical digests and referrers', async () => {
-    const tar = join(await dirs.make(), 'all.tar');
+    const dir = await dirs.make();
+    const tar = join(dir, 'all.tar');
     await ferryOk('backup', '--output', tar, '--include-referrers', repo);
     const target = `${registry.host}/restored/app`;
     const text = await ferryOk('restore', '--input', tar, target);
+    expect(await readdir(dir)).toEqual(['all.tar']); // the extraction beside it is gone
     expect(text).toContain('Pushed tag v1 and 1 referrer(s)\n');
     expect(text).toContain(`Successfully restored 2 tag(s) to ${target}\n`);
     expect(await resolveDigest(`${target}:v1`)).toBe(v1);

@@ -304,6 +304,29 @@ describe('ferry manifest index update', () => {
     expect(notIndex.stderr).toContain('is not an index');
   });
 
+  it('updates an index named by digest: pushed by digest, tagged only with --tag', async () => {
+    const before = await pushedDigest(work, 'manifest', 'index', 'create', repo, 'linux-amd64');
+    const out = await ferryOk(
+      'manifest',
+      'index',
+      'update',
+      `${repo}@${before}`,
+      '--add',
+      'linux-arm64',
+      '--tag',
+      'by-digest',
+    );
+    const digest = sha256(
+      expectedIndex([
+        entry(amd64, '{"architecture":"amd64","os":"linux"}'),
+        entry(arm64, '{"architecture":"arm64","os":"linux","variant":"v8"}'),
+      ]),
+    );
+    expect(out).toContain(`Fetched    ${before}\n`);
+    expect(out).toContain(`Pushed     [registry] ${repo}@${digest}\nTagged     by-digest\n`);
+    expect(await resolveDigest(`${repo}:by-digest`)).toBe(digest);
+  });
+
   it('says so when nothing is asked, and --output - prints the updated index only', async () => {
     expect(await ferryOk('manifest', 'index', 'update', `${repo}:keep`)).toBe(
       'Nothing to update as no change is requested\n',

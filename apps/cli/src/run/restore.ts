@@ -6,7 +6,7 @@
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { copy, extractLayoutArchive, OciLayoutTarget, type Target } from '@ferry/artifact';
 import { FerryError, isDigest, isValidTag, quote, type Descriptor } from '@ferry/oci';
 import type { RestoreArgs } from '../commands/index-backup.js';
@@ -46,7 +46,11 @@ export async function run(context: Context, args: RestoreArgs): Promise<void> {
   try {
     let layoutDir = resolvePath(args.input);
     if (info.isFile()) {
-      extracted = await mkdtemp(join(tmpdir(), 'ferry-restore-'));
+      // Beside the tar, where there is room for what it holds (a tmpfs /tmp may not have it);
+      // in the temporary directory when the tar's directory is read-only.
+      extracted = await mkdtemp(join(dirname(resolvePath(args.input)), '.ferry-restore-')).catch(
+        () => mkdtemp(join(tmpdir(), 'ferry-restore-')),
+      );
       await extractLayoutArchive(args.input, extracted);
       layoutDir = extracted;
     }
