@@ -281,8 +281,9 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           choices: ['tree', 'table', 'json'] as const,
           describe: 'tree (default), table or json; same as --format',
         })
+        // yargs adds these choices to the text and json every command has.
         .option('format', {
-          choices: ['text', 'tree', 'table', 'json'] as const,
+          choices: ['tree', 'table'] as const,
           default: 'text' as const,
           describe: 'tree (text, the default), table (ORAS’s columns, direct referrers) or json',
           group: 'Output options:',
