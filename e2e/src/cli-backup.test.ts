@@ -16,6 +16,8 @@ import {
   skopeoOk,
 } from './support/interop-tools.js';
 
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
 let registry: TestRegistry;
 let work: string;
 let repo: string;
@@ -56,15 +58,16 @@ describe('ferry backup', () => {
   it('backs up every tag (not the referrers tag) with referrers into a directory skopeo reads', async () => {
     const out = join(await dirs.make(), 'app-backup');
     const text = await ferryOk('backup', '--output', out, '--include-referrers', repo);
-    expect(text).toBe(
-      [
-        `Found 2 tag(s) in ${repo}: v1, v2`,
-        'Pulled tag v1 and 1 referrer(s)',
-        'Pulled tag v2 and 0 referrer(s)',
-        `Successfully backed up 2 tag(s) from ${repo} to ${out}`,
-        '',
-      ].join('\n'),
-    );
+    // ORAS's summary lines, with a status line per blob and manifest between them.
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe(`Found 2 tag(s) in ${repo}: v1, v2`);
+    expect(lines.filter((line) => / tag v\d and /.test(line))).toEqual([
+      'Pulled tag v1 and 1 referrer(s)',
+      'Pulled tag v2 and 0 referrer(s)',
+    ]);
+    expect(lines.at(-1)).toBe(`Successfully backed up 2 tag(s) from ${repo} to ${out}`);
+    expect(lines).toContain(`Pulled     ${MANIFEST}  ${v1.slice(7, 19)}`);
+    expect(lines).toContain(`Pulled     a.txt  ${sha256('version one\n').slice(7, 19)}`);
     expect(await layoutTags(out)).toEqual(['v1', 'v2']);
     expect(await resolveDigest('--oci-layout', `${out}:v1`)).toBe(v1);
     expect(await discoverAll('--oci-layout', `${out}:v1`)).toEqual([
@@ -100,7 +103,9 @@ describe('ferry backup', () => {
     await ferryOk('backup', '--output', join(dir, '.r.tar.ferry-backup'), `${resume}:r1`);
     // ...and the registry has since lost the layer: only a resumed run can still finish.
     await ferryOk('blob', 'delete', `${resume}@${manifest.layers[0]?.digest}`, '--force');
-    await ferryOk('backup', '--output', join(dir, 'r.tar'), `${resume}:r1`);
+    const second = await ferryOk('backup', '--output', join(dir, 'r.tar'), `${resume}:r1`);
+    expect(second).toContain(`Exists     ${MANIFEST}  ${digest.slice(7, 19)}\n`);
+    expect(second).not.toMatch(/^Pulled {5}c\.txt/m);
     expect(await readdir(dir)).toEqual(['r.tar']);
     const target = `${registry.host}/resumed/app`;
     await ferryOk('restore', '--input', join(dir, 'r.tar'), target);

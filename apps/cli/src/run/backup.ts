@@ -12,6 +12,8 @@ import type { BackupArgs } from '../commands/index-backup.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { printResult } from '../output.js';
+import { Progress } from '../progress.js';
+import { reportCopyEvents } from './progress-events.js';
 
 /** `sha256-<hex>`: the referrers tag schema's index, not a tag anyone backs up on purpose. */
 const REFERRERS_TAG = /^(sha256|sha512)-[0-9a-f]{64,128}$/;
@@ -58,15 +60,21 @@ export async function run(context: Context, args: BackupArgs): Promise<void> {
   const layoutDir = archive ? join(dirname(output), `.${basename(output)}.ferry-backup`) : output;
   const layout = await OciLayoutTarget.open(layoutDir, { create: true });
   const results: { tag: string; descriptor: Descriptor; referrers: number }[] = [];
-  for (const tag of tags) {
-    const root = await copy(ref.target, layout, tag, {
-      tags: [tag],
-      referrers: args['include-referrers'] ?? false,
-      concurrency: args.concurrency,
-    });
-    const referrers = args['include-referrers'] ? (await layout.referrers(root)).length : 0;
-    results.push({ tag, descriptor: root, referrers });
-    text(`Pulled tag ${tag} and ${referrers} referrer(s)`);
+  const progress = Progress.forTerminal(args.tty);
+  try {
+    for (const tag of tags) {
+      const root = await copy(ref.target, layout, tag, {
+        tags: [tag],
+        referrers: args['include-referrers'] ?? false,
+        concurrency: args.concurrency,
+        onEvent: reportCopyEvents(context, progress, { start: 'Pulling', done: 'Pulled' }),
+      });
+      const referrers = args['include-referrers'] ? (await layout.referrers(root)).length : 0;
+      results.push({ tag, descriptor: root, referrers });
+      text(`Pulled tag ${tag} and ${referrers} referrer(s)`);
+    }
+  } finally {
+    progress.stop();
   }
   let size: number | undefined;
   if (archive) {

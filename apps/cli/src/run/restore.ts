@@ -13,6 +13,8 @@ import type { RestoreArgs } from '../commands/index-backup.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { printResult } from '../output.js';
+import { Progress } from '../progress.js';
+import { reportCopyEvents } from './progress-events.js';
 
 /** Referrers of `root` (and of an index's manifests), recursively, each counted once. */
 async function countReferrers(layout: Target, root: Descriptor): Promise<number> {
@@ -99,18 +101,24 @@ async function restore(context: Context, args: RestoreArgs, layout: OciLayoutTar
   };
   text(`Found ${tags.length} tag(s) in ${args.input}: ${tags.join(', ')}`);
   const results: { tag: string; descriptor: Descriptor; referrers: number }[] = [];
-  for (const tag of tags) {
-    const root = await layout.resolve(tag);
-    const referrers = args['exclude-referrers'] ? 0 : await countReferrers(layout, root);
-    if (!args['dry-run']) {
-      await copy(layout, ref.target, tag, {
-        tags: [tag],
-        referrers: !args['exclude-referrers'],
-        concurrency: args.concurrency,
-      });
+  const progress = Progress.forTerminal(args.tty);
+  try {
+    for (const tag of tags) {
+      const root = await layout.resolve(tag);
+      const referrers = args['exclude-referrers'] ? 0 : await countReferrers(layout, root);
+      if (!args['dry-run']) {
+        await copy(layout, ref.target, tag, {
+          tags: [tag],
+          referrers: !args['exclude-referrers'],
+          concurrency: args.concurrency,
+          onEvent: reportCopyEvents(context, progress, { start: 'Uploading', done: 'Uploaded' }),
+        });
+      }
+      results.push({ tag, descriptor: root, referrers });
+      text(`${args['dry-run'] ? 'Would push' : 'Pushed'} tag ${tag} and ${referrers} referrer(s)`);
     }
-    results.push({ tag, descriptor: root, referrers });
-    text(`${args['dry-run'] ? 'Would push' : 'Pushed'} tag ${tag} and ${referrers} referrer(s)`);
+  } finally {
+    progress.stop();
   }
   printResult(
     context,
