@@ -118,6 +118,16 @@ describe('buildIndex and editIndex', () => {
     });
   });
 
+  it('escapes <, >, & and U+2028/9 in strings as Go does', () => {
+    const built = buildIndex({ manifests: [], annotations: { 'a&b': '<x> \u2028' } });
+    expect(built.bytes.toString()).toBe(
+      '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"annotations":{"a\\u0026b":"\\u003cx\\u003e \\u2028"}}',
+    );
+    expect(JSON.parse(built.bytes.toString())).toMatchObject({
+      annotations: { 'a&b': '<x> \u2028' },
+    });
+  });
+
   it('removes, then adds and merges, and sets annotations', () => {
     const index = buildIndex({ manifests: [entry(1), entry(2)], annotations: { keep: 'k' } }).index;
     const other = buildIndex({ manifests: [entry(4)] }).index;

@@ -145,7 +145,7 @@ export function buildIndex(fields: IndexFields): BuiltIndex {
       ? { annotations: sortKeys(fields.annotations) }
       : {}),
   };
-  const bytes = Buffer.from(JSON.stringify(index), 'utf8');
+  const bytes = Buffer.from(goJson(index), 'utf8');
   const descriptor = describeManifest(bytes, mediaType);
   if (index.artifactType) descriptor.artifactType = index.artifactType;
   return { bytes, descriptor, index };
@@ -224,5 +224,17 @@ function orderDescriptor(descriptor: Descriptor): Descriptor {
 function sortKeys(annotations: Annotations): Annotations {
   return Object.fromEntries(
     Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
+/**
+ * JSON as Go's encoding/json writes it: like JSON.stringify, but with `<`, `>`, `&`, U+2028 and
+ * U+2029 escaped as \u sequences. Those characters occur only inside strings, so the replacement
+ * cannot touch the structure.
+ */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

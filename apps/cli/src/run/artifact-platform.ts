@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MediaTypeUnknownArtifact } from '@ferry/artifact';
+import { goJson, MediaTypeUnknownArtifact } from '@ferry/artifact';
 import { MediaType, parsePlatform } from '@ferry/oci';
 import { UsageError } from '../exit.js';
 import { splitFileArgument } from './publish.js';
@@ -29,7 +29,7 @@ export function platformConfigBytes(input: string): Buffer {
   );
   const osVersion = colon < 0 ? undefined : input.slice(colon + 1);
   return Buffer.from(
-    JSON.stringify({
+    goJson({
       architecture,
       os,
       ...(osVersion ? { 'os.version': osVersion } : {}),
