@@ -19,6 +19,8 @@ import {
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 let registry: TestRegistry;
+/** A second registry:2, for a restore that crosses registries. */
+let other: TestRegistry;
 let work: string;
 let repo: string;
 let v1: string;
@@ -27,7 +29,10 @@ let sbom: string;
 const dirs = scratch('backup');
 
 beforeAll(async () => {
-  registry = await startRegistry({ mode: 'anonymous' });
+  [registry, other] = await Promise.all([
+    startRegistry({ mode: 'anonymous' }),
+    startRegistry({ mode: 'anonymous' }),
+  ]);
   work = await dirs.make();
   repo = `${registry.host}/app`;
   await writeFile(join(work, 'a.txt'), 'version one\n');
@@ -46,7 +51,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await registry?.stop();
+  await Promise.all([registry?.stop(), other?.stop()]);
   await dirs.cleanup();
 });
 
@@ -124,11 +129,11 @@ describe('ferry backup', () => {
 });
 
 describe('ferry restore', () => {
-  it('restores a tar into another repository with identical digests and referrers', async () => {
+  it('restores a tar into another registry with identical digests and referrers', async () => {
     const dir = await dirs.make();
     const tar = join(dir, 'all.tar');
     await ferryOk('backup', '--output', tar, '--include-referrers', repo);
-    const target = `${registry.host}/restored/app`;
+    const target = `${other.host}/restored/app`; // another registry
     const text = await ferryOk('restore', '--input', tar, target);
     expect(await readdir(dir)).toEqual(['all.tar']); // the extraction beside it is gone
     expect(text).toContain('Pushed tag v1 and 1 referrer(s)\n');
