@@ -19,7 +19,7 @@ import { reportCopyEvents } from './progress-events.js';
 const REFERRERS_TAG = /^(sha256|sha512)-[0-9a-f]{64,128}$/;
 
 export function isArchivePath(path: string): boolean {
-  return path.toLowerCase().endsWith('.tar');
+  return path.endsWith('.tar'); // as ORAS: case matters
 }
 
 export async function run(context: Context, args: BackupArgs): Promise<void> {
