@@ -16,6 +16,7 @@ import {
 import type { Io } from './io.js';
 import { parseSize, SMALL_BLOB_CONCURRENCY, type CommonArgs } from './options.js';
 import { UsageError } from './exit.js';
+import { givenIdentityToken } from './identity-token.js';
 import { version } from './version.js';
 
 export interface Context {
@@ -152,6 +153,11 @@ export async function givenPassword(
 }
 
 async function explicit(context: Context, role: CredentialRole): Promise<Credential | undefined> {
+  // --identity-token[-stdin] name the registry a command is for (cp's destination): never `from`.
+  if (role !== 'from') {
+    const identityToken = await givenIdentityToken(context);
+    if (identityToken !== undefined) return { identityToken };
+  }
   const flags = flagsFor(context.args, role);
   const password = await givenPassword(context, role);
   if (flags.username === undefined && password === undefined) return undefined;
@@ -170,6 +176,7 @@ export function checkStdinUse(args: CommonArgs): void {
     ['--password-stdin', args['password-stdin']],
     ['--from-password-stdin', args['from-password-stdin']],
     ['--to-password-stdin', args['to-password-stdin']],
+    ['--identity-token-stdin', args['identity-token-stdin']],
   ].filter(([, on]) => on === true);
   if (readers.length > 1) {
     throw new UsageError(
@@ -186,7 +193,10 @@ export async function openRegistry(
 ): Promise<Registry> {
   // A role without flags of its own reads config.json only: cp's two ends then share one client.
   checkStdinUse(context.args);
-  const flagRole = given(flagsFor(context.args, role)) ? role : undefined;
+  const identityFlag =
+    role !== 'from' &&
+    (context.args['identity-token'] !== undefined || context.args['identity-token-stdin'] === true);
+  const flagRole = identityFlag || given(flagsFor(context.args, role)) ? role : undefined;
   const key = `${host} ${flagRole ?? 'config'} ${JSON.stringify(extra)}`;
   let registry = registries.get(key);
   if (!registry) {

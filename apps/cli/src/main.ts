@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { artifactCommands } from './commands/artifacts.js';
 import { bottleCommand } from './commands/bottle.js';
+import { backupCommands } from './commands/index-backup.js';
 import { manageCommands } from './commands/manage.js';
 import { modelCommand } from './commands/model.js';
 import { versionCommand } from './commands/version.js';
@@ -23,6 +24,7 @@ export async function run(argv: readonly string[], given: Io = processIo): Promi
     )
     .command(artifactCommands(io))
     .command(manageCommands(io))
+    .command(backupCommands(io))
     .command(bottleCommand(io))
     .command(modelCommand(io))
     .command(versionCommand(io))

@@ -9,6 +9,8 @@ export interface RemoteArgs {
   username?: string | undefined;
   password?: string | undefined;
   'password-stdin'?: boolean | undefined;
+  'identity-token'?: string | undefined;
+  'identity-token-stdin'?: boolean | undefined;
   'registry-config'?: string | undefined;
   'plain-http'?: boolean | undefined;
   insecure?: boolean | undefined;
@@ -50,6 +52,16 @@ export function withRemoteOptions<T>(yargs: Argv<T>, options: { layout?: boolean
     .option('password-stdin', {
       type: 'boolean',
       describe: 'Read the password from stdin',
+      group: 'Remote options:',
+    })
+    .option('identity-token', {
+      type: 'string',
+      describe: 'Registry identity (OAuth2 refresh) token (prefer --identity-token-stdin)',
+      group: 'Remote options:',
+    })
+    .option('identity-token-stdin', {
+      type: 'boolean',
+      describe: 'Read the identity token from stdin',
       group: 'Remote options:',
     })
     .option('registry-config', {

@@ -25,3 +25,5 @@ export { assertNoSymlinkEscape, resolveTitlePath, UNSAFE_ARCHIVE, UNSAFE_PATH } 
 export * from './blob-cache.js';
 export { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';
 export { durable } from './durable.js';
+export * from './index-builder.js';
+export { archiveLayout, extractLayoutArchive } from './layout-archive.js';

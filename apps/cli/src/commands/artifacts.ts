@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import {
+  transferLimits,
   withConcurrency,
   withTransferConcurrency,
   withOutputOptions,
@@ -23,6 +24,7 @@ export interface PushArgs extends CommonArgs {
   'disable-path-validation'?: boolean;
   title?: string;
   'digest-cache'?: boolean;
+  'artifact-platform'?: string;
 }
 
 export interface PullArgs extends CommonArgs {
@@ -35,6 +37,7 @@ export interface PullArgs extends CommonArgs {
   'allow-large-expansion'?: boolean;
   platform?: string;
   concurrency?: number;
+  'include-subject'?: boolean;
 }
 
 export interface AttachArgs extends CommonArgs {
@@ -49,12 +52,14 @@ export interface AttachArgs extends CommonArgs {
   'disable-path-validation'?: boolean;
   platform?: string;
   'digest-cache'?: boolean;
+  config?: string;
+  'artifact-platform'?: string;
 }
 
 export interface DiscoverArgs extends CommonArgs {
   reference: string;
   'artifact-type'?: string;
-  output?: 'tree' | 'json';
+  output?: 'tree' | 'table' | 'json';
   depth?: number;
   platform?: string;
 }
@@ -72,6 +77,7 @@ export interface CopyArgs extends CommonArgs {
 export interface TagArgs extends CommonArgs {
   reference: string;
   tags: string[];
+  concurrency?: number;
 }
 
 export interface ResolveArgs extends CommonArgs {
@@ -139,6 +145,11 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           describe: 'Allow absolute paths and .. in file titles',
         })
         .option('title', { type: 'string', describe: 'Title of the file read from stdin (-)' })
+        .option('artifact-platform', {
+          type: 'string',
+          describe:
+            'os/arch[/variant][:os.version]: a config that declares this platform (not with --config)',
+        })
         .example(
           '$0 push localhost:5000/models/tiny:v1,latest model.safetensors:application/vnd.example.weights',
           'Push a file with a media type under two tags',
@@ -197,6 +208,10 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           type: 'string',
           describe: 'Download cache (default $FERRY_CACHE, else $XDG_CACHE_HOME/ferry)',
         })
+        .option('include-subject', {
+          type: 'boolean',
+          describe: 'Also pull the files of its subject, recursively',
+        })
         .example('$0 pull localhost:5000/models/tiny:v1 -o ./model', 'Pull every file into ./model')
         .example(
           '$0 pull localhost:5000/docs:v1 --include "*.pdf" -o - > report.pdf',
@@ -242,6 +257,15 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           type: 'string',
           describe: 'Attach to the manifest for this platform of an index',
         })
+        .option('config', {
+          type: 'string',
+          describe: 'Config file[:mediaType] instead of the empty config',
+        })
+        .option('artifact-platform', {
+          type: 'string',
+          describe:
+            'os/arch[/variant][:os.version]: a config that declares this platform (not with --config)',
+        })
         .example(
           '$0 attach localhost:5000/models/tiny:v1 sbom.spdx.json --artifact-type application/spdx+json',
           'Attach an SBOM',
@@ -260,8 +284,15 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
           describe: 'Only referrers of this artifact type',
         })
         .option('output', {
-          choices: ['tree', 'json'] as const,
-          describe: 'tree (default) or json; same as --format',
+          choices: ['tree', 'table', 'json'] as const,
+          describe: 'tree (default), table or json; same as --format',
+        })
+        // yargs adds these choices to the text and json every command has.
+        .option('format', {
+          choices: ['tree', 'table'] as const,
+          default: 'text' as const,
+          describe: 'tree (text, the default), table (ORAS’s columns, direct referrers) or json',
+          group: 'Output options:',
         })
         .option('depth', {
           type: 'number',
@@ -354,6 +385,12 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
       common(yargs)
         .positional('reference', { type: 'string', demandOption: true })
         .positional('tags', { type: 'string', array: true, demandOption: true })
+        .option('concurrency', {
+          type: 'number',
+          default: 5,
+          describe: 'Tags pointed at once',
+          coerce: (value: number) => transferLimits(value).concurrency,
+        })
         .example(
           '$0 tag localhost:5000/models/tiny:v1 stable latest',
           'Add two tags',

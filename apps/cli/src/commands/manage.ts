@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import { withOutputOptions, withRemoteOptions, type CommonArgs } from '../options.js';
+import { manifestIndexCommand } from './index-backup.js';
 import { lazy } from './lazy.js';
 
 export interface LoginArgs extends CommonArgs {
@@ -17,6 +18,7 @@ export interface ManifestArgs extends CommonArgs {
   platform?: string;
   'media-type'?: string;
   force?: boolean;
+  concurrency?: number;
 }
 
 export interface BlobArgs extends CommonArgs {
@@ -24,6 +26,7 @@ export interface BlobArgs extends CommonArgs {
   file?: string;
   output?: string;
   descriptor?: boolean;
+  pretty?: boolean;
   size?: number;
   'media-type'?: string;
   force?: boolean;
@@ -110,6 +113,10 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
           .option('platform', {
             type: 'string',
             describe: 'The manifest for this platform of an index',
+          })
+          .option('media-type', {
+            type: 'string',
+            describe: 'Accepted media types, comma-separated: refuse a manifest of another type',
           }) as unknown as Argv<ManifestArgs>,
       handler: lazy(io, () => import('../run/manifest-fetch.js')),
     }),
@@ -144,6 +151,13 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
           .option('media-type', {
             type: 'string',
             describe: 'Media type, when the file does not say',
+          })
+          .option('descriptor', { type: 'boolean', describe: 'Print its descriptor instead' })
+          .option('pretty', { type: 'boolean', describe: 'Indent the descriptor' })
+          .option('concurrency', {
+            type: 'number',
+            default: 5,
+            describe: 'Tags (ref:a,b,c) pointed at once',
           }) as unknown as Argv<ManifestArgs>,
       handler: lazy(io, () => import('../run/manifest-push.js')),
     }),
@@ -151,12 +165,22 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
       command: 'delete <reference>',
       describe: 'Delete a manifest (the registry must allow deletes)',
       builder: (yargs) =>
-        force(common(yargs)).positional('reference', {
-          type: 'string',
-          demandOption: true,
-        }) as unknown as Argv<ManifestArgs>,
+        force(common(yargs))
+          .positional('reference', {
+            type: 'string',
+            demandOption: true,
+          })
+          .option('descriptor', {
+            type: 'boolean',
+            describe: 'Print the deleted manifest’s descriptor instead',
+          })
+          .option('pretty', {
+            type: 'boolean',
+            describe: 'Indent the descriptor',
+          }) as unknown as Argv<ManifestArgs>,
       handler: lazy(io, () => import('../run/manifest-delete.js')),
     }),
+    manifestIndexCommand(io),
   ]);
 
   const blob = group(io, 'blob', 'Fetch, push and delete blobs', [
@@ -200,6 +224,11 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
           .option('size', {
             type: 'number',
             describe: 'Expected size (checked)',
+          })
+          .option('descriptor', { type: 'boolean', describe: 'Print its descriptor instead' })
+          .option('pretty', {
+            type: 'boolean',
+            describe: 'Indent the descriptor',
           }) as unknown as Argv<BlobArgs>,
       handler: lazy(io, () => import('../run/blob-push.js')),
     }),

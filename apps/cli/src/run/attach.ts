@@ -13,6 +13,7 @@ import {
   stageFiles,
   uploadPacked,
 } from './publish.js';
+import { chooseConfig } from './artifact-platform.js';
 import { resolveRoot, where } from './shared.js';
 
 /** A referrer: an artifact whose `subject` is the named manifest, pushed by digest (no tag). */
@@ -23,7 +24,8 @@ export async function run(context: Context, args: AttachArgs): Promise<void> {
   await checkExportPath(args['export-manifest']);
   const options = await packOptions(args);
   const staged = await stageFiles(args.files, undefined);
-  ensureSomethingToPush(staged.files, options.annotations, 'attach');
+  const chosen = await chooseConfig(args);
+  if (!chosen.config) ensureSomethingToPush(staged.files, options.annotations, 'attach');
   const progress = Progress.forTerminal(args.tty);
   const hashing = await pushHashing(ref.target, {
     concurrency: limits.concurrency,
@@ -33,9 +35,11 @@ export async function run(context: Context, args: AttachArgs): Promise<void> {
   const packed = await pack(staged.files, {
     ...options,
     hashFile: hashing.hashFile,
+    ...(chosen.config ? { config: chosen.config, imageSpec: 'v1.1' as const } : {}),
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
   }).catch(async (error: unknown) => {
     await hashing.abort();
+    await chosen.cleanup();
     throw error;
   });
   let attached = false;
@@ -67,5 +71,6 @@ export async function run(context: Context, args: AttachArgs): Promise<void> {
     progress.stop();
     await packed.cleanup();
     await staged.cleanup();
+    await chosen.cleanup();
   }
 }

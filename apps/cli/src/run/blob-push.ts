@@ -14,6 +14,7 @@ import {
 import type { BlobArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
+import { printDescriptor } from './descriptor-output.js';
 import { where } from './shared.js';
 
 export async function run(context: Context, args: BlobArgs): Promise<void> {
@@ -53,6 +54,10 @@ export async function run(context: Context, args: BlobArgs): Promise<void> {
       await ref.target.push(descriptor, () =>
         createReadStream(source, { highWaterMark: 1024 * 1024 }),
       );
+    }
+    if (args.descriptor && context.args.format !== 'json') {
+      printDescriptor(context, descriptor, args.pretty);
+      return;
     }
     printResult(
       context,

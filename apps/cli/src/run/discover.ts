@@ -3,6 +3,7 @@ import { FerryError, type Descriptor } from '@ferry/oci';
 import type { DiscoverArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
+import { referrersTable } from './discover-table.js';
 import { resolveRoot } from './shared.js';
 
 interface Node {
@@ -102,6 +103,11 @@ function json(node: Node, base: string): unknown {
 export async function run(context: Context, args: DiscoverArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const root = await resolveRoot(ref, args.platform, context);
+  if ((args.output ?? (args.format as string)) === 'table') {
+    const referrers = await ref.target.referrers(root, { artifactType: args['artifact-type'] });
+    context.io.stdout(`${referrersTable(ref.display, root, referrers).join('\n')}\n`);
+    return;
+  }
   const depth = discoverDepth(args.depth);
   const { node, truncated } = await walk(ref.target, root, args['artifact-type'], depth);
   if (truncated && args.depth === undefined) {

@@ -4,6 +4,7 @@ import { CredentialStore, Registry, type Credential } from '@ferry/registry';
 import type { LoginArgs } from '../commands/manage.js';
 import { givenPassword, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
+import { givenIdentityToken } from '../identity-token.js';
 import { printResult } from '../output.js';
 import { version } from '../version.js';
 import { readFile } from 'node:fs/promises';
@@ -32,9 +33,10 @@ async function prompt(question: string, hidden: boolean): Promise<string> {
 /** Checks the credentials against the registry before storing them, as docker and oras do. */
 export async function run(context: Context, args: LoginArgs): Promise<void> {
   const host = registryHost(args.registry);
+  const identityToken = await givenIdentityToken(context);
   let username = args.username;
-  let password = await givenPassword(context);
-  if (username === undefined || password === undefined) {
+  let password = identityToken === undefined ? await givenPassword(context) : '';
+  if (identityToken === undefined && (username === undefined || password === undefined)) {
     if (!process.stdin.isTTY)
       throw new UsageError(
         'give --username with --password-stdin (or --password) when not interactive',
@@ -42,7 +44,12 @@ export async function run(context: Context, args: LoginArgs): Promise<void> {
     username ??= await prompt('Username: ', false);
     password ??= await prompt('Password: ', true);
   }
-  const credential: Credential = username ? { username, password } : { identityToken: password };
+  const credential: Credential =
+    identityToken !== undefined
+      ? { identityToken }
+      : username
+        ? { username, password }
+        : { identityToken: password };
   const ca = args['ca-file'] ? await readFile(args['ca-file'], 'utf8') : undefined;
   const registry = new Registry(host, {
     credentials: async () => credential,

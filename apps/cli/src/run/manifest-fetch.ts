@@ -4,18 +4,37 @@ import type { ManifestArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { escapeTerminal } from '../terminal-text.js';
+import { FerryError } from '@ferry/oci';
+import { printDescriptor } from './descriptor-output.js';
 import { resolveRoot, writeOutput } from './shared.js';
+
+/**
+ * `--media-type a,b`: ORAS sends these as the Accept header; ferry asks for every manifest type
+ * it reads and refuses, naming both, a manifest of a type not accepted.
+ */
+function checkAccepted(display: string, mediaType: string, accepted: string | undefined): void {
+  if (accepted === undefined) return;
+  const types = accepted
+    .split(',')
+    .map((type) => type.trim())
+    .filter(Boolean);
+  if (types.length && !types.includes(mediaType)) {
+    throw new FerryError(
+      'ERR_UNSUPPORTED_MEDIA_TYPE',
+      `${display} is a ${mediaType}, not one of the accepted --media-type ${types.join(', ')}`,
+    );
+  }
+}
 
 /** Prints the manifest's bytes exactly as stored (their sha256 is the digest), unless --pretty. */
 export async function run(context: Context, args: ManifestArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const descriptor = await resolveRoot(ref, args.platform, context);
+  checkAccepted(ref.display, descriptor.mediaType, args['media-type']);
   if (args.descriptor) {
-    printResult(
-      context,
-      [JSON.stringify(descriptor)],
-      descriptorJson(`${ref.base}@${descriptor.digest}`, descriptor),
-    );
+    if (context.args.format === 'json') {
+      printResult(context, [], descriptorJson(`${ref.base}@${descriptor.digest}`, descriptor));
+    } else printDescriptor(context, descriptor, args.pretty);
     return;
   }
   const { bytes } = await fetchManifest(ref.target, descriptor);

@@ -3,6 +3,8 @@ import { describeManifest, DigestMismatchError, isDigest, parseManifest } from '
 import type { ManifestArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
+import { UsageError } from '../exit.js';
+import { printDescriptor, runLimited } from './descriptor-output.js';
 import { tagsOf, where } from './shared.js';
 
 export async function run(context: Context, args: ManifestArgs): Promise<void> {
@@ -20,9 +22,20 @@ export async function run(context: Context, args: ManifestArgs): Promise<void> {
       `${file} pushed as ${ref.display}`,
     );
   }
+  const concurrency = args.concurrency ?? 5;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UsageError(`--concurrency ${concurrency}: give a whole number of at least 1, like 5`);
+  }
   await ref.target.push(descriptor, bytes);
   const tags = tagsOf(ref);
-  for (const tag of tags) await ref.target.tag(descriptor, tag);
+  await runLimited(
+    tags.map((tag) => () => ref.target.tag(descriptor, tag)),
+    concurrency,
+  );
+  if (args.descriptor && context.args.format !== 'json') {
+    printDescriptor(context, descriptor, args.pretty);
+    return;
+  }
   printResult(
     context,
     [`Pushed ${where(ref)} ${ref.display}`, `Digest: ${descriptor.digest}`],

@@ -14,6 +14,7 @@ import { UsageError } from '../exit.js';
 import { describe, descriptorJson, printResult, printStatus } from '../output.js';
 import { Progress } from '../progress.js';
 import { openCache } from './cache.js';
+import { unpackSubjects } from './pull-subject.js';
 import { resolveRoot, where, writeOutput } from './shared.js';
 
 export async function run(context: Context, args: PullArgs): Promise<void> {
@@ -53,7 +54,7 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
 
   const progress = Progress.forTerminal(args.tty);
   try {
-    const files = await unpack(manifest, ref.target, {
+    const unpackOptions = {
       outputDir: args.output,
       ...(include ? { include } : {}),
       keepOldFiles: args['keep-old-files'] === true,
@@ -61,7 +62,11 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
       allowLargeExpansion: args['allow-large-expansion'] === true,
       concurrency: limits.total,
       largeConcurrency: limits.concurrency,
-    });
+    };
+    const files = await unpack(manifest, ref.target, unpackOptions);
+    if (args['include-subject']) {
+      files.push(...(await unpackSubjects(manifest, ref.target, unpackOptions)));
+    }
     for (const file of files)
       printStatus(context, 'Downloaded', file.title, file.descriptor.digest);
     if (files.length === 0)

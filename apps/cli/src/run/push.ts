@@ -12,10 +12,10 @@ import {
   exportManifest,
   packOptions,
   pushHashing,
-  splitFileArgument,
   stageFiles,
   uploadPacked,
 } from './publish.js';
+import { chooseConfig } from './artifact-platform.js';
 import { tagsOf, where } from './shared.js';
 
 function refuseDigest(ref: TargetRef): void {
@@ -38,7 +38,8 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
   await checkExportPath(args['export-manifest']);
   const options = await packOptions(args);
   const staged = await stageFiles(args.files, args.title);
-  const config = args.config ? splitFileArgument(args.config) : undefined;
+  const chosen = await chooseConfig(args);
+  const config = chosen.config;
   if (!config) ensureSomethingToPush(staged.files, options.annotations, 'push');
   const progress = Progress.forTerminal(args.tty);
   const hashing = await pushHashing(ref?.target, {
@@ -50,15 +51,12 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
   try {
     const packed = await pack(staged.files, {
       ...options,
-      hashFile: hashing.hashFile,
-      ...(config
-        ? {
-            config: {
-              path: config.path,
-              ...(config.mediaType ? { mediaType: config.mediaType } : {}),
-            },
-          }
+      ...(chosen.artifactType && !options.artifactType
+        ? { artifactType: chosen.artifactType }
         : {}),
+      ...(chosen.imageSpec ? { imageSpec: chosen.imageSpec } : {}),
+      hashFile: hashing.hashFile,
+      ...(config ? { config } : {}),
     });
     try {
       if (!ref) refuseDigest((ref = await openTarget(args.reference, context, { create: true })));
@@ -102,5 +100,6 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
     else await hashing.abort();
     progress.stop();
     await staged.cleanup();
+    await chosen.cleanup();
   }
 }

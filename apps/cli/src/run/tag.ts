@@ -3,6 +3,7 @@ import type { TagArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { descriptorJson, printResult, printStatus } from '../output.js';
+import { runLimited } from './descriptor-output.js';
 import { resolveRoot } from './shared.js';
 
 export async function run(context: Context, args: TagArgs): Promise<void> {
@@ -14,10 +15,20 @@ export async function run(context: Context, args: TagArgs): Promise<void> {
   }
   const ref = await openTarget(args.reference, context);
   const descriptor = await resolveRoot(ref, undefined, context);
-  for (const tag of args.tags) {
-    await ref.target.tag(descriptor, tag);
-    printStatus(context, 'Tagged', tag);
-  }
+  // Up to --concurrency at once; the status lines keep the order the tags were given in.
+  const done = args.tags.map(() => false);
+  let printed = 0;
+  await runLimited(
+    args.tags.map((tag, index) => async () => {
+      await ref.target.tag(descriptor, tag);
+      done[index] = true;
+      while (printed < args.tags.length && done[printed]) {
+        printStatus(context, 'Tagged', args.tags[printed] ?? '');
+        printed++;
+      }
+    }),
+    args.concurrency ?? 5,
+  );
   printResult(
     context,
     [`Digest: ${descriptor.digest}`],
