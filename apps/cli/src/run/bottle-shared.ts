@@ -60,7 +60,8 @@ export function uploadTargets(
   context: Context,
   envCredentials: UploadCredentials | undefined,
 ): { open(host: string, repository: string): Promise<Target> } {
-  const stored = credentialsFor(context);
+  // Stored credentials only (no flag role): the flags, when given, go through openRegistry.
+  const stored = credentialsFor(context, undefined, () => '');
   const flags = context.args.username !== undefined || context.args.password !== undefined;
   return {
     open: async (host, repository) => {
