@@ -28,7 +28,11 @@ async function push(files: string[], extra: string[] = []) {
     '--format',
     'json',
   ]);
-  return JSON.parse(result.stdout) as { reference: string; digest: string; refNames: string[] }[];
+  return (
+    JSON.parse(result.stdout) as {
+      images: { referenceAsTag: string; digest: string; refNames: string[] }[];
+    }
+  ).images;
 }
 
 async function resolve(reference: string): Promise<string> {
@@ -64,7 +68,7 @@ describe('bottle push of bare tarballs', () => {
   it('publishes an index whose bottle pulls back byte for byte', async () => {
     const [image] = await push([linux.path]);
     expect(image).toMatchObject({
-      reference: `${fx.host}/homebrew/core/hello:1.0`,
+      referenceAsTag: `${fx.host}/homebrew/core/hello:1.0`,
       refNames: ['1.0.x86_64_linux'],
     });
     expect(await resolve('homebrew/core/hello:1.0')).toBe(image?.digest);
@@ -165,7 +169,7 @@ describe('bottle push of bare tarballs', () => {
     );
     const [image] = await push([bottle.path]);
     expect(image).toMatchObject({
-      reference: `${fx.host}/homebrew/core/hello/2:2.0_1-1`,
+      referenceAsTag: `${fx.host}/homebrew/core/hello/2:2.0_1-1`,
       refNames: ['2.0_1.x86_64_linux.1'],
     });
     const out = await fx.dir('versioned');
@@ -212,7 +216,7 @@ describe('bottle push of brew bottle --json output for a tap', () => {
     const jsonPath = join(dir, 'jq--1.7.1.x86_64_linux.bottle.json');
     await writeFile(jsonPath, JSON.stringify(json, null, 2));
     const [image] = await push([jsonPath]);
-    expect(image?.reference).toBe(`${fx.host}/someorg/tools/jq:1.7.1`);
+    expect(image?.referenceAsTag).toBe(`${fx.host}/someorg/tools/jq:1.7.1`);
     const out = await fx.dir('tap-pull');
     const pull = ['bottle', 'pull', 'someorg/tools/jq', '--tag', 'x86_64_linux', '-o', out];
     await fx.ok([...pull, ...where()]);

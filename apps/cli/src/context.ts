@@ -2,8 +2,9 @@
  * Turns parsed flags into the objects commands work with: a credential provider, a Registry
  * client per host, and targets (a registry repository or an OCI layout directory) for references.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { OciLayoutTarget, RegistryTarget, type Target } from '@ferry/artifact';
 import { FerryError, isDigest, isValidTag, parseReference } from '@ferry/oci';
 import {
@@ -148,7 +149,12 @@ export async function closeRegistries(): Promise<void> {
 export async function openTarget(
   input: string,
   context: Context,
-  options: { layout?: boolean | undefined; create?: boolean } = {},
+  options: {
+    layout?: boolean | undefined;
+    create?: boolean;
+    /** The flag that would make `input` a layout directory, for the hint (`--from-oci-layout`). */
+    layoutFlag?: string;
+  } = {},
 ): Promise<TargetRef> {
   const [first = '', ...extraTags] = input.split(',');
   for (const tag of extraTags) {
@@ -162,6 +168,11 @@ export async function openTarget(
     });
     return { target, reference, extraTags, display: first, base: dir, kind: 'oci-layout' };
   }
+  if (looksLikeLayout(first)) {
+    throw new UsageError(
+      `${JSON.stringify(first)} is a path, not a registry reference (registry/repository:tag); for an OCI image layout directory add ${options.layoutFlag ?? '--oci-layout'}`,
+    );
+  }
   const parsed = parseReference(first);
   const registry = await openRegistry(parsed.host, context);
   return {
@@ -173,6 +184,22 @@ export async function openTarget(
     kind: 'registry',
     host: parsed.host,
   };
+}
+
+/**
+ * A path rather than a registry reference: `./x`, `../x`, `/x`, `~/x`, `.`, or a directory here
+ * that holds an OCI layout. Registry references never start with `.`, `/` or `~`.
+ */
+function looksLikeLayout(input: string): boolean {
+  if (/^(\.{1,2}([\\/]|$|:|@)|[\\/~])/.test(input)) return true;
+  const { dir } = (() => {
+    try {
+      return splitLayoutReference(input);
+    } catch {
+      return { dir: input };
+    }
+  })();
+  return !dir.includes('/') && existsSync(join(dir, 'oci-layout'));
 }
 
 /** `dir`, `dir:tag` or `dir@digest`; a `:` before the last `/` belongs to the path (C:\, ./a:b/c). */

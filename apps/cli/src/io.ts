@@ -6,6 +6,8 @@ export interface Io {
   stderr(text: string): void;
   /** Binary results (blob and file contents); process.stdout unless a test replaces it. */
   stdoutStream?: Writable;
+  /** Asks the user a question and resolves to the answer; a terminal prompt unless replaced. */
+  ask?: (question: string) => Promise<string>;
 }
 
 export const processIo: Io = {

@@ -9,7 +9,8 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
   const { namespace, name } = parseFormulaFullName(args.formula);
   const repository = `${namespace === 'homebrew/core' ? args.namespace : namespace}/${imageName(name)}`;
   const targets = await bottleTargets(context, args.registry);
-  const info = await bottleInfo(targets.open(repository), repository, args.version);
+  const target = targets.open(repository);
+  const info = await bottleInfo(target, repository, args.version);
   const reference = `${targets.host}/${repository}:${info.imageTag}`;
   const rows = info.bottles.map((b) => [
     b.tag,
@@ -42,13 +43,19 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
       );
     }
   }
+  // The index's own size for the JSON result: one HEAD, and only when JSON is asked for.
+  const index = context.args.format === 'json' ? await target.resolve(info.indexDigest) : undefined;
   printResult(context, text, {
-    reference,
-    mediaType: 'application/vnd.oci.image.index.v1+json',
+    reference: `${targets.host}/${repository}@${info.indexDigest}`,
+    mediaType: index?.mediaType ?? 'application/vnd.oci.image.index.v1+json',
     digest: info.indexDigest,
-    size: undefined,
+    size: index?.size,
     imageTag: info.imageTag,
     annotations: info.annotations,
-    bottles: info.bottles,
+    bottles: info.bottles.map((bottle) => ({
+      reference: `${targets.host}/${repository}@${bottle.digest}`,
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      ...bottle,
+    })),
   });
 }

@@ -3,7 +3,7 @@ import type { BottleArgs } from '../commands/bottle.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { describe, plural, printResult, printStatus } from '../output.js';
-import { bottleTargets } from './bottle-shared.js';
+import { bottleTargets, imageJson, oneDocument } from './bottle-shared.js';
 
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   const to = (args.to ?? '').replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
@@ -37,19 +37,26 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
       }
     },
   });
-  printResult(
-    context,
-    mirrored.flatMap((image) => [
-      `Mirrored ${source.host}/${image.repository}:${image.imageTag} => ${destination.host}/${image.destination}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}, ${image.transferred === 0 ? 'already up to date' : `${image.transferred} transferred`})`,
-      `Digest: ${image.indexDigest}`,
-    ]),
-    mirrored.map((image) => ({
-      reference: `${destination.host}/${image.destination}:${image.imageTag}`,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      digest: image.indexDigest,
-      source: `${source.host}/${image.repository}:${image.imageTag}`,
-      bottleTags: image.bottleTags,
-      transferred: image.transferred,
-    })),
+  const text = mirrored.flatMap((image) => [
+    `Mirrored ${source.host}/${image.repository}:${image.imageTag} => ${destination.host}/${image.destination}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}, ${image.transferred === 0 ? 'already up to date' : `${image.transferred} transferred`})`,
+    `Digest: ${image.indexDigest}`,
+  ]);
+  if (context.args.format !== 'json') {
+    printResult(context, text, undefined);
+    return;
+  }
+  const images = await Promise.all(
+    mirrored.map(async (image) => {
+      const index = await destination.open(image.destination).resolve(image.indexDigest);
+      return {
+        ...imageJson(destination.host, image.destination, index),
+        referenceAsTag: `${destination.host}/${image.destination}:${image.imageTag}`,
+        source: `${source.host}/${image.repository}:${image.imageTag}`,
+        imageTag: image.imageTag,
+        bottleTags: image.bottleTags,
+        transferred: image.transferred,
+      };
+    }),
   );
+  printResult(context, text, oneDocument(images, 'images'));
 }

@@ -12,10 +12,12 @@ export async function run(context: Context, args: CopyArgs): Promise<void> {
   const layout = context.args['oci-layout'];
   const source = await openTarget(args.from, context, {
     layout: args['from-oci-layout'] ?? layout,
+    layoutFlag: '--from-oci-layout',
   });
   const destination = await openTarget(args.to, context, {
     layout: args['to-oci-layout'] ?? layout,
     create: true,
+    layoutFlag: '--to-oci-layout',
   });
   if (!source.reference) throw new UsageError(`${source.display} needs a tag or digest to copy`);
   if (destination.reference && isDigest(destination.reference)) {

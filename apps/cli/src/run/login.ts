@@ -4,6 +4,7 @@ import { CredentialStore, Registry, type Credential } from '@ferry/registry';
 import type { LoginArgs } from '../commands/manage.js';
 import { givenPassword, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
+import { FerryError } from '@ferry/oci';
 import { printResult } from '../output.js';
 import { version } from '../version.js';
 import { readFile } from 'node:fs/promises';
@@ -54,6 +55,15 @@ export async function run(context: Context, args: LoginArgs): Promise<void> {
   });
   try {
     await registry.ping();
+  } catch (error) {
+    if ((error as { status?: number }).status === 401) {
+      // Not the generic hint ("log in: ferry login …"): this is the login, and it was refused.
+      throw new FerryError(
+        'ERR_LOGIN_REFUSED',
+        `${host} refused the ${username ? `password for user ${JSON.stringify(username)}` : 'identity token'}; nothing was stored`,
+      );
+    }
+    throw error;
   } finally {
     await registry.close();
   }

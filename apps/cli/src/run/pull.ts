@@ -14,7 +14,8 @@ import { UsageError } from '../exit.js';
 import { describe, descriptorJson, printResult, printStatus } from '../output.js';
 import { Progress } from '../progress.js';
 import { openCache } from './cache.js';
-import { resolveRoot, where, writeOutput } from './shared.js';
+import { checkOutputDirectory } from './output-path.js';
+import { refuseContentOnJsonStdout, resolveRoot, where, writeOutput } from './shared.js';
 
 export async function run(context: Context, args: PullArgs): Promise<void> {
   const limits = transferLimits(args.concurrency);
@@ -35,6 +36,7 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
   const include = args.include?.length ? globMatcher(args.include) : undefined;
 
   if (args.output === '-') {
+    refuseContentOnJsonStdout(context, 'the file');
     const layers = selectLayers(manifest, include);
     const only = layers[0];
     if (layers.length !== 1 || !only) {
@@ -51,37 +53,53 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
     return;
   }
 
+  await checkOutputDirectory('-o', args.output);
   const progress = Progress.forTerminal(args.tty);
+  // unpack reports bytes by title: a bar per file from its first bytes until the last.
+  const remaining = new Map(
+    selectLayers(manifest, include).map((layer) => [describe(layer), layer.size] as const),
+  );
+  const started = new Set<string>();
+  let files;
   try {
-    const files = await unpack(manifest, ref.target, {
+    files = await unpack(manifest, ref.target, {
       outputDir: args.output,
       ...(include ? { include } : {}),
       keepOldFiles: args['keep-old-files'] === true,
       allowPathTraversal: args['allow-path-traversal'] === true,
       concurrency: limits.total,
       largeConcurrency: limits.concurrency,
+      onProgress: (title, bytes) => {
+        const left = remaining.get(title) ?? 0;
+        if (!started.has(title)) {
+          started.add(title);
+          progress.startNamed(title, `Downloading ${title}`, left);
+        }
+        progress.advanceNamed(title, bytes);
+        remaining.set(title, left - bytes);
+        if (left - bytes <= 0) progress.finishNamed(title);
+      },
     });
-    for (const file of files)
-      printStatus(context, 'Downloaded', file.title, file.descriptor.digest);
-    if (files.length === 0)
-      context.io.stderr(
-        'Warning: no file was pulled: the artifact has no titled layers (or none matched --include)\n',
-      );
-    printResult(
-      context,
-      [`Pulled ${where(ref)} ${ref.display}`, `Digest: ${root.digest}`],
-      descriptorJson(`${ref.base}@${root.digest}`, root, {
-        files: files.map((file) => ({
-          path: file.path,
-          title: file.title,
-          mediaType: file.descriptor.mediaType,
-          digest: file.descriptor.digest,
-          size: file.descriptor.size,
-          ...(file.descriptor.annotations ? { annotations: file.descriptor.annotations } : {}),
-        })),
-      }),
-    );
   } finally {
     progress.stop();
   }
+  for (const file of files) printStatus(context, 'Downloaded', file.title, file.descriptor.digest);
+  if (files.length === 0)
+    context.io.stderr(
+      'Warning: no file was pulled: the artifact has no titled layers (or none matched --include)\n',
+    );
+  printResult(
+    context,
+    [`Pulled ${where(ref)} ${ref.display}`, `Digest: ${root.digest}`],
+    descriptorJson(`${ref.base}@${root.digest}`, root, {
+      files: files.map((file) => ({
+        path: file.path,
+        title: file.title,
+        mediaType: file.descriptor.mediaType,
+        digest: file.descriptor.digest,
+        size: file.descriptor.size,
+        ...(file.descriptor.annotations ? { annotations: file.descriptor.annotations } : {}),
+      })),
+    }),
+  );
 }
