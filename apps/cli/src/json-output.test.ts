@@ -145,3 +145,26 @@ describe('the schema itself', () => {
     ]);
   });
 });
+
+describe('where output goes (README "Where output goes")', () => {
+  it('status lines and results on stdout, nothing on stderr; with --format json only the document', async () => {
+    const text = await runCaptured('push', '--oci-layout', `${layout}:streams`, 'hello.txt');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stderr).toBe('');
+    const lines = text.stdout.split('\n');
+    expect(lines).toContain(`Exists     hello.txt  ${helloDigest.slice(7, 19)}`);
+    expect(lines.at(-2)).toMatch(/^Digest: sha256:[0-9a-f]{64}$/);
+
+    const json = await runCaptured(
+      'push',
+      '--oci-layout',
+      `${layout}:streams`,
+      'hello.txt',
+      '--format',
+      'json',
+    );
+    expect(json.stderr).toBe('');
+    expect(json.stdout).not.toMatch(/^(Exists|Uploaded) /m);
+    expect(checkResultDocument(json.stdout)).toEqual([]);
+  });
+});

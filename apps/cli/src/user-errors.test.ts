@@ -203,7 +203,7 @@ describe('manifest delete says what goes with the manifest', () => {
 
     const deleted = await answering('y', 'manifest', 'delete', '--oci-layout', 'layout:stable');
     expect(deleted.code).toBe(0);
-    expect(deleted.asked[0]).toContain('Every tag pointing at it goes too: stable, v1, latest.');
+    expect(deleted.asked[0]).toContain('Every tag pointing at it goes too: stable, latest, v1.');
     expect(deleted.stdout).toMatch(/^Deleted \[oci-layout\] layout:stable\nDigest: sha256:/);
     expect((await runCaptured('repo', 'tags', '--oci-layout', 'layout')).stdout).toBe('');
   });

@@ -16,6 +16,11 @@ export function registryHost(input: string): string {
   return host;
 }
 
+/**
+ * Asks on the terminal. readline redraws its prompt line when it starts reading, so the question
+ * is readline's own prompt: written separately before it, the redraw erased it at once. A hidden
+ * answer is read through a muted readline, after the question is written to the terminal.
+ */
 async function prompt(question: string, hidden: boolean): Promise<string> {
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
   const rl = createInterface({
@@ -23,8 +28,10 @@ async function prompt(question: string, hidden: boolean): Promise<string> {
     output: hidden ? muted : process.stderr,
     terminal: true,
   });
-  process.stderr.write(question);
-  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  if (hidden) process.stderr.write(question);
+  const answer = await new Promise<string>((resolve) =>
+    rl.question(hidden ? '' : question, resolve),
+  );
   rl.close();
   if (hidden) process.stderr.write('\n');
   return answer;

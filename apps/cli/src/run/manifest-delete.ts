@@ -51,7 +51,7 @@ export async function run(context: Context, args: ManifestArgs): Promise<void> {
     // A registry deletes the manifest, not a tag: say which other tags disappear with it.
     const { tags, unchecked } = await tagsPointingAt(ref.target, descriptor);
     const named = ref.reference && !isDigest(ref.reference) ? [ref.reference] : [];
-    const shown = [...named, ...tags.filter((tag) => !named.includes(tag))];
+    const shown = [...named, ...tags.filter((tag) => !named.includes(tag)).sort()];
     if (!(await confirm(context, question(ref.display, descriptor, shown, unchecked), false))) {
       cancelled(context);
       return;

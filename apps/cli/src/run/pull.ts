@@ -15,6 +15,7 @@ import { describe, descriptorJson, printResult, printStatus } from '../output.js
 import { Progress } from '../progress.js';
 import { openCache } from './cache.js';
 import { checkOutputDirectory } from './output-path.js';
+import { pullProgress } from './pull-progress.js';
 import { refuseContentOnJsonStdout, resolveRoot, where, writeOutput } from './shared.js';
 
 export async function run(context: Context, args: PullArgs): Promise<void> {
@@ -55,30 +56,21 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
 
   await checkOutputDirectory('-o', args.output);
   const progress = Progress.forTerminal(args.tty);
-  // unpack reports bytes by title: a bar per file from its first bytes until the last.
-  const remaining = new Map(
-    selectLayers(manifest, include).map((layer) => [describe(layer), layer.size] as const),
+  const { fetcher, onProgress } = pullProgress(
+    ref.target,
+    selectLayers(manifest, include),
+    progress,
   );
-  const started = new Set<string>();
   let files;
   try {
-    files = await unpack(manifest, ref.target, {
+    files = await unpack(manifest, fetcher, {
       outputDir: args.output,
       ...(include ? { include } : {}),
       keepOldFiles: args['keep-old-files'] === true,
       allowPathTraversal: args['allow-path-traversal'] === true,
       concurrency: limits.total,
       largeConcurrency: limits.concurrency,
-      onProgress: (title, bytes) => {
-        const left = remaining.get(title) ?? 0;
-        if (!started.has(title)) {
-          started.add(title);
-          progress.startNamed(title, `Downloading ${title}`, left);
-        }
-        progress.advanceNamed(title, bytes);
-        remaining.set(title, left - bytes);
-        if (left - bytes <= 0) progress.finishNamed(title);
-      },
+      onProgress,
     });
   } finally {
     progress.stop();
