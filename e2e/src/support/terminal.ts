@@ -73,6 +73,7 @@ export function screenOf(output: string, columns = 80): string[] {
   for (let i = 0; i < output.length; i++) {
     const char = output[i] as string;
     if (char === '\x1b') {
+      // eslint-disable-next-line no-control-regex -- matching escape sequences is the point
       const csi = /^\x1b\[([?0-9;]*)([A-Za-z])/.exec(output.slice(i));
       if (!csi) continue; // a lone ESC or another kind of sequence: nothing on screen
       i += csi[0].length - 1;
