@@ -21,6 +21,8 @@ let proxy: ThrottleProxy;
 let work = '';
 let runs = 0;
 const big = randomBytes(BIG);
+const four = randomBytes(4 * 1024 * 1024);
+const twelve = randomBytes(12 * 1024 * 1024);
 const small = 'small file\n';
 
 const env = () => ({
@@ -36,6 +38,8 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'ferry-terminal-'));
   await writeFile(join(work, 'big.bin'), big);
   await writeFile(join(work, 'small.txt'), small);
+  await writeFile(join(work, 'four.bin'), four);
+  await writeFile(join(work, 'twelve.bin'), twelve);
 });
 
 afterAll(async () => {
@@ -86,6 +90,40 @@ describe('on a terminal', () => {
       `Pulled [registry] ${slow}`,
       expect.stringMatching(/^Digest: sha256:[0-9a-f]{64}$/),
     ]);
+  });
+
+  it('copy: a status line printed while another blob is still in flight lands above its bar', async () => {
+    // Through the proxy both blobs stream at RATE each: the 4 MiB one is done at ~0.5 s and
+    // prints its line while the 12 MiB one's bar (drawn since ~0.1 s) has a second to go.
+    const repo = `${registry.host}/tty/copy-source`;
+    const pushed = await spawnFerry(['push', `${repo}:v1`, 'four.bin', 'twelve.bin'], {
+      cwd: work,
+      env: env(),
+    });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const copied = await terminal([
+      'cp',
+      `${proxy.host}/tty/copy-source:v1`,
+      `${registry.host}/tty/copy-target:v1`,
+    ]);
+    expect(copied.code, copied.transcript).toBe(0);
+    const transcript = copied.transcript;
+    // The line was printed while the other bar was up: a bar drawing comes before and after it.
+    const line = transcript.indexOf('Copied     four.bin');
+    expect(transcript.lastIndexOf('Copying twelve.bin [', line)).toBeGreaterThan(-1);
+    expect(transcript.indexOf('Copying twelve.bin [', line)).toBeGreaterThan(line);
+    const screen = screenOf(transcript);
+    expect(
+      screen.filter((l) => /%|Copying/.test(l)),
+      screen.join('\n'),
+    ).toEqual([]);
+    expect(screen).toEqual(
+      expect.arrayContaining([
+        `Copied     four.bin  ${sha256(four).slice(0, 12)}`,
+        `Copied     twelve.bin  ${sha256(twelve).slice(0, 12)}`,
+      ]),
+    );
+    expect(screen.at(-1)).toMatch(/^Digest: sha256:[0-9a-f]{64}$/);
   });
 
   it('login keeps its Username: prompt with what was typed; the password is not shown', async () => {
