@@ -65,6 +65,22 @@ describe('output paths are checked against what the user typed', () => {
     expect(result.stderr).not.toContain('ENOTDIR');
   });
 
+  it('bottle pull -o naming a file: exit 2 before any request', async () => {
+    const result = await runCaptured(
+      'bottle',
+      'pull',
+      'jq',
+      '-o',
+      'afile',
+      '--registry',
+      '127.0.0.1:9',
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      'Error: -o afile is a file, not a directory; name a directory to write into',
+    );
+  });
+
   it('--export-manifest afile/m.json: exit 2, names the file, not a missing directory', async () => {
     const result = await runCaptured(
       'push',

@@ -7,9 +7,12 @@ import type { Context } from '../context.js';
 import { printResult, shortDigest } from '../output.js';
 import { formatBytes, Progress } from '../progress.js';
 import { bottleTargets, oneDocument } from './bottle-shared.js';
+import { checkOutputDirectory } from './output-path.js';
 
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   const tag = typeof args.tag === 'string' ? standardizeBottleTag(args.tag) : currentBottleTag();
+  await checkOutputDirectory('-o', args.output);
+  if (args.extract) await checkOutputDirectory('--extract', args.extract);
   const targets = await bottleTargets(context, args.registry);
   const cache = await openCache(context, args['cache-dir']);
   const progress = Progress.forTerminal(args.tty);

@@ -48,13 +48,18 @@ function notWritable(option: string, given: string, directory: string): FerryErr
  * A directory to write into (created if missing): not a file, nothing above it a file, and
  * writable where it exists or would be created.
  */
-export async function checkOutputDirectory(option: string, given: string): Promise<void> {
+export async function checkOutputDirectory(
+  option: string,
+  given: string,
+  /** The command can also stream one file to stdout with `-o -`: say so. */
+  options: { stdout?: boolean } = {},
+): Promise<void> {
   const found = await nearestExisting(given);
   const wanted = resolve(given);
   if (found.kind === 'file') {
     if (found.path === wanted) {
       throw new UsageError(
-        `${option} ${given} is a file, not a directory; name a directory to write into${option === '-o' || option === '--output' ? ' (or -o - to stream one file to stdout)' : ''}`,
+        `${option} ${given} is a file, not a directory; name a directory to write into${options.stdout ? ' (or -o - to stream one file to stdout)' : ''}`,
       );
     }
     throw new UsageError(

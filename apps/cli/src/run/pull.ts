@@ -54,7 +54,7 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
     return;
   }
 
-  await checkOutputDirectory('-o', args.output);
+  await checkOutputDirectory('-o', args.output, { stdout: true });
   const progress = Progress.forTerminal(args.tty);
   const { fetcher, onProgress } = pullProgress(
     ref.target,
