@@ -23,7 +23,7 @@ beforeAll(async () => {
   await writeFile('afile', 'not a directory\n');
   await writeFile('hello.txt', 'hello\n');
   expect((await runCaptured('push', '--oci-layout', 'layout:v1', 'hello.txt')).code).toBe(0);
-});
+}, 60_000); // the first push loads the artifact code: slow on a machine busy with e2e runs
 
 afterAll(async () => {
   process.chdir(cwd);
