@@ -21,6 +21,10 @@ interface Bar {
 
 /** Erase from the cursor to the end of the screen. */
 const ERASE_BELOW = '\x1b[J';
+/** Room for `12.00 MiB/32.00 MiB 11.09 MiB/s  38%` (larger numbers push the line right). */
+const STATS_WIDTH = 36;
+/** The name column a bar leaves room for before it shrinks the bar. */
+const NAME_WIDTH = 24;
 /** How often bars are redrawn: often enough to move during a one-second transfer. */
 const REDRAW_MS = 100;
 
@@ -131,11 +135,20 @@ export function formatBytes(bytes: number): string {
 export function formatBar(bar: Bar, width: number): string {
   const seconds = Math.max(0.001, (Date.now() - bar.started) / 1000);
   const ratio = bar.total > 0 ? Math.min(1, bar.done / bar.total) : 1;
-  const stats = `${formatBytes(bar.done)}/${formatBytes(bar.total)} ${formatBytes(bar.done / seconds)}/s ${(ratio * 100).toFixed(0).padStart(3)}%`;
+  // Right-aligned in a column of steady width, so the bar does not jitter as the numbers change.
+  const stats =
+    `${formatBytes(bar.done)}/${formatBytes(bar.total)} ${formatBytes(bar.done / seconds)}/s ${(ratio * 100).toFixed(0).padStart(3)}%`.padStart(
+      width >= 70 ? STATS_WIDTH : 0,
+    );
   const room = width - stats.length - 1; // for the name and ` [bar]`
-  const barWidth = room >= 24 ? Math.max(10, Math.min(30, room - bar.name.length - 3)) : 0;
+  // Every bar has the same width and starts in the same column: names are padded (or cut) to
+  // the room left, so the bars of several blobs line up.
+  const barWidth = room >= 24 ? Math.max(10, Math.min(30, room - NAME_WIDTH - 3)) : 0;
   const nameRoom = Math.max(2, barWidth ? room - barWidth - 3 : room);
-  const name = bar.name.length > nameRoom ? `${bar.name.slice(0, nameRoom - 1)}…` : bar.name;
+  const name =
+    bar.name.length > nameRoom
+      ? `${bar.name.slice(0, nameRoom - 1)}…`
+      : bar.name.padEnd(barWidth ? nameRoom : 0);
   const filled = Math.round(ratio * barWidth);
   const line = barWidth
     ? `${name} [${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${stats}`
