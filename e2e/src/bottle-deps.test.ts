@@ -93,7 +93,8 @@ async function pull(formulas: string[], out: string, extra: string[] = []) {
     '--debug',
     ...extra,
   ]);
-  const pulled = result.code === 0 ? (JSON.parse(result.stdout) as Pulled[]) : [];
+  const pulled =
+    result.code === 0 ? (JSON.parse(result.stdout) as { bottles: Pulled[] }).bottles : [];
   const blobGets = result.stderr
     .split('\n')
     .filter((line) => /^\[debug\] > GET \S+\/blobs\//.test(line))

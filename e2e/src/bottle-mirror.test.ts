@@ -14,7 +14,7 @@ const bottles = new Map<string, Map<string, Bottle>>();
 const sources = new Map<string, string>();
 
 interface Mirrored {
-  reference: string;
+  referenceAsTag: string;
   digest: string;
   size: number;
   source: string;
@@ -40,7 +40,7 @@ async function mirror(formula: string, to: string, extra: string[] = []): Promis
 
 async function mirrorJson(formula: string, to: string, extra: string[] = []): Promise<Mirrored[]> {
   const result = await fx.ok(mirrorArgs(formula, to, [...extra, '--format', 'json']));
-  return JSON.parse(result.stdout) as Mirrored[];
+  return (JSON.parse(result.stdout) as { images: Mirrored[] }).images;
 }
 
 async function resolve(reference: string): Promise<string> {
@@ -70,7 +70,7 @@ async function pushFormula(name: string, version: string, dependencies: Dependen
     '--format',
     'json',
   ]);
-  const [image] = JSON.parse(pushed.stdout) as { digest: string }[];
+  const [image] = (JSON.parse(pushed.stdout) as { images: { digest: string }[] }).images;
   sources.set(`homebrew/core/${name}:${version}`, image!.digest);
 }
 
@@ -88,7 +88,7 @@ describe('bottle mirror', () => {
     expect(await resolve('homebrew/core/zed:0.9')).toBe(source);
     const [image] = await mirrorJson('zed', 'mirror');
     expect(image).toMatchObject({
-      reference: `${fx.host}/mirror/homebrew/core/zed:0.9`,
+      referenceAsTag: `${fx.host}/mirror/homebrew/core/zed:0.9`,
       source: `${fx.host}/homebrew/core/zed:0.9`,
       digest: source,
       bottleTags: [...TAGS],
@@ -156,7 +156,7 @@ describe('bottle mirror', () => {
   it('--with-deps mirrors the dependency images recursively, digests kept', async () => {
     const mirrored = await mirrorJson('zed', 'deps', ['--with-deps']);
     const images = ['zed:0.9', 'libz:1.3', 'zstd:1.5.6'];
-    expect(mirrored.map((i) => i.reference).sort()).toEqual(
+    expect(mirrored.map((i) => i.referenceAsTag).sort()).toEqual(
       [...images].sort().map((r) => `${fx.host}/deps/homebrew/core/${r}`),
     );
     const digests = await Promise.all(

@@ -28,7 +28,11 @@ async function push(files: string[], extra: string[] = []) {
     '--format',
     'json',
   ]);
-  return JSON.parse(result.stdout) as { reference: string; digest: string; refNames: string[] }[];
+  return (
+    JSON.parse(result.stdout) as {
+      images: { referenceAsTag: string; digest: string; refNames: string[] }[];
+    }
+  ).images;
 }
 
 async function resolve(reference: string): Promise<string> {
@@ -64,7 +68,7 @@ describe('bottle push of bare tarballs', () => {
   it('publishes an index whose bottle pulls back byte for byte', async () => {
     const [image] = await push([linux.path]);
     expect(image).toMatchObject({
-      reference: `${fx.host}/homebrew/core/hello:1.0`,
+      referenceAsTag: `${fx.host}/homebrew/core/hello:1.0`,
       refNames: ['1.0.x86_64_linux'],
     });
     expect(await resolve('homebrew/core/hello:1.0')).toBe(image?.digest);
@@ -184,7 +188,7 @@ describe('bottle push of bare tarballs', () => {
     );
     const [image] = await push([bottle.path]);
     expect(image).toMatchObject({
-      reference: `${fx.host}/homebrew/core/hello/2:2.0_1-1`,
+      referenceAsTag: `${fx.host}/homebrew/core/hello/2:2.0_1-1`,
       refNames: ['2.0_1.x86_64_linux.1'],
     });
     const out = await fx.dir('versioned');
@@ -231,7 +235,7 @@ describe('bottle push of brew bottle --json output for a tap', () => {
     const jsonPath = join(dir, 'jq--1.7.1.x86_64_linux.bottle.json');
     await writeFile(jsonPath, JSON.stringify(json, null, 2));
     const [image] = await push([jsonPath]);
-    expect(image?.reference).toBe(`${fx.host}/someorg/tools/jq:1.7.1`);
+    expect(image?.referenceAsTag).toBe(`${fx.host}/someorg/tools/jq:1.7.1`);
     const out = await fx.dir('tap-pull');
     const pull = ['bottle', 'pull', 'someorg/tools/jq', '--tag', 'x86_64_linux', '-o', out];
     await fx.ok([...pull, ...where()]);
@@ -290,13 +294,18 @@ describe('bottle push: where root_url says (brew pr-upload)', () => {
   it('takes the host and repository from root_url when no flag names them', async () => {
     const jsonPath = await jqJson('2.0', `http://${fx.host}/v2/OtherOrg/homebrew-bottles`);
     const result = await fx.ok(['bottle', 'push', jsonPath, '--format', 'json']);
-    const [image] = JSON.parse(result.stdout) as {
-      reference: string;
-      digest: string;
-      size: number;
-      mediaType: string;
-    }[];
-    expect(image?.reference).toBe(`${fx.host}/otherorg/bottles/jq:2.0`);
+    const document = JSON.parse(result.stdout) as {
+      images: {
+        reference: string;
+        referenceAsTag: string;
+        digest: string;
+        size: number;
+        mediaType: string;
+      }[];
+    };
+    const [image] = document.images;
+    expect(image?.referenceAsTag).toBe(`${fx.host}/otherorg/bottles/jq:2.0`);
+    expect(image?.reference).toBe(`${fx.host}/otherorg/bottles/jq@${image?.digest}`);
     // Every result carries reference, mediaType, digest and size (README, JSON output).
     expect(image?.mediaType).toBe('application/vnd.oci.image.index.v1+json');
     const fetched = await fx.ok(['manifest', 'fetch', `${fx.host}/otherorg/bottles/jq:2.0`]);
@@ -313,12 +322,12 @@ describe('bottle push: where root_url says (brew pr-upload)', () => {
   it('--root-url replaces the JSON’s root_url, and --namespace wins over both', async () => {
     const jsonPath = await jqJson('2.1', 'https://ghcr.io/v2/someorg/tools');
     const [image] = await push([jsonPath], ['--root-url', `http://${fx.host}/v2/third/tap`]);
-    expect(image?.reference).toBe(`${fx.host}/third/tap/jq:2.1`);
+    expect(image?.referenceAsTag).toBe(`${fx.host}/third/tap/jq:2.1`);
     expect(
       (await fetchIndex('third/tap/jq:2.1')).annotations['org.opencontainers.image.vendor'],
     ).toBe('third');
     const [named] = await push([jsonPath], ['--namespace', 'fourth/tap']);
-    expect(named?.reference).toBe(`${fx.host}/fourth/tap/jq:2.1`);
+    expect(named?.referenceAsTag).toBe(`${fx.host}/fourth/tap/jq:2.1`);
     expect(
       (await fetchIndex('fourth/tap/jq:2.1')).annotations['org.opencontainers.image.source'],
     ).toBe('https://github.com/fourth/homebrew-tap/blob/abc123/Formula/jq.rb');

@@ -35,12 +35,12 @@ beforeAll(async () => {
     '--format',
     'json',
   ]);
-  const [image] = JSON.parse(pushed.stdout) as {
-    digest: string;
-    reference: string;
-    refNames: string[];
-  }[];
-  expect(image?.reference).toBe(`${fx.host}/homebrew/core/sqlite:3.40.1`);
+  const [image] = (
+    JSON.parse(pushed.stdout) as {
+      images: { digest: string; referenceAsTag: string; refNames: string[] }[];
+    }
+  ).images;
+  expect(image?.referenceAsTag).toBe(`${fx.host}/homebrew/core/sqlite:3.40.1`);
   indexDigest = image?.digest ?? '';
   refNames = image?.refNames ?? [];
 });

@@ -2,8 +2,9 @@
  * Turns parsed flags into the objects commands work with: a credential provider, a Registry
  * client per host, and targets (a registry repository or an OCI layout directory) for references.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { OciLayoutTarget, RegistryTarget, type Target } from '@ferry/artifact';
 import { FerryError, isDigest, isValidTag, parseReference } from '@ferry/oci';
 import {
@@ -251,6 +252,8 @@ export async function openTarget(
     create?: boolean;
     /** Whose flag credentials the registry gets (cp: `from` for the source, `to` for the destination). */
     credentials?: CredentialRole;
+    /** The flag that would make `input` a layout directory, for the hint (`--from-oci-layout`). */
+    layoutFlag?: string;
   } = {},
 ): Promise<TargetRef> {
   const [first = '', ...extraTags] = input.split(',');
@@ -265,6 +268,11 @@ export async function openTarget(
     });
     return { target, reference, extraTags, display: first, base: dir, kind: 'oci-layout' };
   }
+  if (looksLikeLayout(first)) {
+    throw new UsageError(
+      `${JSON.stringify(first)} is a path, not a registry reference (registry/repository:tag); for an OCI image layout directory add ${options.layoutFlag ?? '--oci-layout'}`,
+    );
+  }
   const parsed = parseReference(first);
   const registry = await openRegistry(parsed.host, context, {}, options.credentials);
   return {
@@ -276,6 +284,22 @@ export async function openTarget(
     kind: 'registry',
     host: parsed.host,
   };
+}
+
+/**
+ * A path rather than a registry reference: `./x`, `../x`, `/x`, `~/x`, `.`, or a directory here
+ * that holds an OCI layout. Registry references never start with `.`, `/` or `~`.
+ */
+function looksLikeLayout(input: string): boolean {
+  if (/^(\.{1,2}([\\/]|$|:|@)|[\\/~])/.test(input)) return true;
+  const { dir } = (() => {
+    try {
+      return splitLayoutReference(input);
+    } catch {
+      return { dir: input };
+    }
+  })();
+  return !dir.includes('/') && existsSync(join(dir, 'oci-layout'));
 }
 
 /** `dir`, `dir:tag` or `dir@digest`; a `:` before the last `/` belongs to the path (C:\, ./a:b/c). */

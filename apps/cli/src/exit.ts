@@ -1,4 +1,5 @@
 import { FerryError } from '@ferry/oci';
+import { describeFileError } from './file-errors.js';
 
 /** The exit codes ORAS users script against. */
 export const ExitCode = {
@@ -49,6 +50,8 @@ const codeHints: Record<string, string> = {
     'References look like registry/repository[:tag][@digest], e.g. localhost:5000/models/llama:v1',
   ERR_DIGEST_MISMATCH:
     'The content changed on the way or at the source; the file that failed was not written. Retry, and report it if it persists',
+  ERR_LOGIN_REFUSED:
+    'check the username and password (or token); registries that issue tokens often want the token as the password with any username',
   ERR_MANIFEST_TOO_LARGE: 'Registries refuse manifests over 4 MiB; split the artifact',
   ERR_INSECURE_REDIRECT:
     'ferry never downgrades https to http; ask the registry operator to fix the redirect',
@@ -107,6 +110,21 @@ export function reportError(error: unknown): Reported {
     return {
       exitCode: ExitCode.Usage,
       lines: [`Error: ${error.message}`, "Run 'ferry --help' for usage."],
+    };
+  }
+  // A reference that does not parse is the command line's fault: exit 2, with the syntax.
+  if (error instanceof FerryError && error.code === 'ERR_INVALID_REFERENCE') {
+    const hint = codeHints[error.code];
+    return {
+      exitCode: ExitCode.Usage,
+      lines: [`Error: ${error.message.split('\n')[0]}`, ...(hint ? [`Hint: ${hint}`] : [])],
+    };
+  }
+  const fileError = describeFileError(error);
+  if (fileError) {
+    return {
+      exitCode: ExitCode.Failure,
+      lines: [`Error: ${fileError.message}`, `Hint: ${fileError.hint}`],
     };
   }
   const message = error instanceof Error ? error.message : String(error);

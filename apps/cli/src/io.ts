@@ -9,6 +9,8 @@ export interface Io {
   stdoutStream?: Writable;
   /** All of stdin as text; process.stdin unless a test replaces it. */
   readStdin?: () => Promise<string>;
+  /** Asks the user a question and resolves to the answer; a terminal prompt unless replaced. */
+  ask?: (question: string) => Promise<string>;
 }
 
 export const processIo: Io = {

@@ -77,9 +77,17 @@ describe('ferry CLI basics', () => {
 
 describe('reportError', () => {
   it('maps a FerryError to exit 1 with one Error line and a hint', () => {
-    const error = new FerryError('ERR_INVALID_REFERENCE', 'invalid reference "A/B": uppercase');
+    const error = new FerryError('ERR_DIGEST_MISMATCH', 'a.txt: digest mismatch');
     expect(reportError(error)).toEqual({
       exitCode: 1,
+      lines: ['Error: a.txt: digest mismatch', expect.stringMatching(/^Hint: The content changed/)],
+    });
+  });
+
+  it('a malformed reference is a usage error: exit 2, with the syntax as a hint', () => {
+    const error = new FerryError('ERR_INVALID_REFERENCE', 'invalid reference "A/B": uppercase');
+    expect(reportError(error)).toEqual({
+      exitCode: 2,
       lines: [
         'Error: invalid reference "A/B": uppercase',
         expect.stringMatching(/^Hint: References look like registry\/repository/),

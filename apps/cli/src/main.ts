@@ -6,6 +6,7 @@ import { manageCommands } from './commands/manage.js';
 import { modelCommand } from './commands/model.js';
 import { versionCommand } from './commands/version.js';
 import { ExitCode, reportError, UsageError } from './exit.js';
+import { asksForHelp, layoutHelp, resetExamples, withHelpLayout } from './help-layout.js';
 import { processIo, terminalSafe, type Io } from './io.js';
 import { protectDashes } from './stdin-argument.js';
 import { version } from './version.js';
@@ -17,17 +18,19 @@ import { version } from './version.js';
 export async function run(argv: readonly string[], given: Io = processIo): Promise<number> {
   // Text from registries reaches the terminal only through here, escaped.
   const io = terminalSafe(given);
+  resetExamples();
+  const width = helpWidth();
   const parser = yargs(protectDashes(argv))
     .scriptName('ferry')
     .usage(
       '$0 <command> [options]\n\nPush and pull files, models and Homebrew bottles to and from OCI registries.',
     )
-    .command(artifactCommands(io))
-    .command(manageCommands(io))
-    .command(backupCommands(io))
-    .command(bottleCommand(io))
-    .command(modelCommand(io))
-    .command(versionCommand(io))
+    .command(artifactCommands(io).map(withHelpLayout))
+    .command(manageCommands(io).map(withHelpLayout))
+    .command(backupCommands(io).map(withHelpLayout))
+    .command(withHelpLayout(bottleCommand(io)))
+    .command(withHelpLayout(modelCommand(io)))
+    .command(withHelpLayout(versionCommand(io)))
     .completion(
       'completion',
       'Print a shell completion script (bash/zsh): ferry completion >> ~/.bashrc',
@@ -38,7 +41,7 @@ export async function run(argv: readonly string[], given: Io = processIo): Promi
     .version(version)
     .alias('h', 'help')
     .help()
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(width)
     .exitProcess(false)
     .fail((message, error) => {
       // yargs reports its own parse errors as a message; errors from handlers pass through. An
@@ -72,8 +75,13 @@ export async function run(argv: readonly string[], given: Io = processIo): Promi
     return exitCode;
   }
   // --help, --version and completion come back as text instead of being printed by yargs.
-  if (output) io.stdout(`${output}\n`);
+  if (output) io.stdout(`${asksForHelp(argv) ? layoutHelp(output, width) : output}\n`);
   return ExitCode.Ok;
+}
+
+/** Help fits $COLUMNS (when exported), else the terminal, up to 100 columns. */
+function helpWidth(): number {
+  return Math.min(100, Number(process.env.COLUMNS) || process.stdout.columns || 100);
 }
 
 /**

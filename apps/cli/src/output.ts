@@ -1,5 +1,6 @@
 import type { Descriptor } from '@ferry/oci';
 import type { Context } from './context.js';
+import { printAboveBars } from './screen.js';
 
 /** The first 12 hex digits, as ORAS prints digests in status lines. */
 export function shortDigest(digest: string): string {
@@ -15,7 +16,10 @@ export function printResult(context: Context, text: string[], json: unknown): vo
 /** A status line (`Uploaded  title  sha256:…`) in text mode; nothing in JSON mode. */
 export function printStatus(context: Context, verb: string, name: string, digest?: string): void {
   if (context.args.format === 'json') return;
-  context.io.stdout(`${verb.padEnd(10)} ${name}${digest ? `  ${shortDigest(digest)}` : ''}\n`);
+  printAboveBars(
+    context.io.stdout,
+    `${verb.padEnd(10)} ${name}${digest ? `  ${shortDigest(digest)}` : ''}\n`,
+  );
 }
 
 /** How a descriptor is named in status lines: its title, else its media type. */
@@ -38,6 +42,15 @@ export function descriptorJson(
     ...(descriptor.annotations ? { annotations: descriptor.annotations } : {}),
     ...extra,
   };
+}
+
+/** `{ content }`: a JSON document's bytes parsed, or null when they are not JSON (as ORAS). */
+export function parsedContent(bytes: Uint8Array): { content: unknown } {
+  try {
+    return { content: JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown };
+  } catch {
+    return { content: null };
+  }
 }
 
 /** `1 bottle`, `2 bottles`. */

@@ -72,12 +72,12 @@ export function errorTests(fx: CliFixture): void {
       fx.run(['frobnicate', 'x'], { config: false }),
       fx.run(['push', `${fx.repo('nothing')}:v1`]),
     ]);
-    expect(invalid.code).toBe(1);
+    expect(invalid.code).toBe(2); // a usage error, as the README says
     expect(linesOf(invalid.stderr)).toEqual([
       `Error: invalid reference "${fx.host}/Foo/Bar:v1": repository name must be lowercase`,
       'Hint: References look like registry/repository[:tag][@digest], e.g. localhost:5000/models/llama:v1',
     ]);
-    expect(bare.code).toBe(1);
+    expect(bare.code).toBe(2);
     expect(linesOf(bare.stderr)[0]).toBe(
       'Error: invalid reference "Foo/Bar:v1": repository name must be lowercase',
     );

@@ -55,13 +55,22 @@ export interface CliFixture {
 /** Spawns `node apps/cli/bin/ferry.js …` and collects stdout as bytes. */
 export function spawnFerry(
   args: readonly string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string | Buffer },
+  options: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    input?: string | Buffer;
+    /** Run as this user and group (tests of permissions, when the suite runs as root). */
+    uid?: number;
+    gid?: number;
+  },
 ): Promise<FerryResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FERRY, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -108,7 +108,7 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
           .option('descriptor', { type: 'boolean', describe: 'Print its descriptor instead' })
           .option('pretty', {
             type: 'boolean',
-            describe: 'Indent the JSON (the digest is of the stored bytes)',
+            describe: 'Indent the JSON (digest is of the stored bytes)',
           })
           .option('platform', {
             type: 'string',

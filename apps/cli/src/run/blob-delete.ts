@@ -3,14 +3,19 @@ import type { BlobArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { blobDescriptor, blobDigest } from './blob-shared.js';
-import { confirm, where } from './shared.js';
+import { cancelled, confirm, where } from './shared.js';
 
 export async function run(context: Context, args: BlobArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const descriptor = await blobDescriptor(ref, blobDigest(ref));
   if (!ref.target.delete)
     throw new FerryError('ERR_UNSUPPORTED', `${ref.target.name} does not support deleting`);
-  await confirm(context, `Delete the blob ${descriptor.digest} from ${ref.base}?`, args.force);
+  if (
+    !(await confirm(context, `Delete the blob ${descriptor.digest} from ${ref.base}?`, args.force))
+  ) {
+    cancelled(context);
+    return;
+  }
   await ref.target.delete(descriptor);
   printResult(
     context,

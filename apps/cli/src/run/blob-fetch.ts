@@ -1,12 +1,18 @@
+import { resolve } from 'node:path';
 import type { BlobArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { descriptorJson, printResult } from '../output.js';
 import { blobDescriptor, blobDigest } from './blob-shared.js';
-import { writeOutput } from './shared.js';
+import { checkOutputFile } from './output-path.js';
+import { refuseContentOnJsonStdout, writeOutput } from './shared.js';
 
 export async function run(context: Context, args: BlobArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
+  if (args.output === '-' && !args.descriptor) refuseContentOnJsonStdout(context, 'the blob');
+  if (args.output !== undefined && args.output !== '-' && !args.descriptor) {
+    await checkOutputFile('--output', args.output);
+  }
   const descriptor = await blobDescriptor(ref, blobDigest(ref));
   if (args.descriptor) {
     printResult(
@@ -20,4 +26,13 @@ export async function run(context: Context, args: BlobArgs): Promise<void> {
     throw new UsageError('say where the blob goes: --output <file>, or --output - for stdout');
   // The fetch verifies size and digest; writeOutput renames into place only after it ended cleanly.
   await writeOutput(context, args.output, await ref.target.fetch(descriptor));
+  if (args.output !== '-') {
+    printResult(
+      context,
+      [],
+      descriptorJson(`${ref.base}@${descriptor.digest}`, descriptor, {
+        path: resolve(args.output),
+      }),
+    );
+  }
 }

@@ -43,12 +43,17 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
     }
   }
   printResult(context, text, {
-    reference,
+    reference: `${source.host}/${repository}@${info.indexDigest}`,
+    referenceAsTag: reference,
     mediaType: 'application/vnd.oci.image.index.v1+json',
     digest: info.indexDigest,
     size: info.indexSize,
     imageTag: info.imageTag,
     annotations: info.annotations,
-    bottles: info.bottles,
+    bottles: info.bottles.map((bottle) => ({
+      reference: `${source.host}/${repository}@${bottle.digest}`,
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      ...bottle,
+    })),
   });
 }

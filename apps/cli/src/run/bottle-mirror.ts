@@ -3,7 +3,7 @@ import type { BottleArgs } from '../commands/bottle.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { describe, plural, printResult, printStatus } from '../output.js';
-import { bottleSource, uploadTargets } from './bottle-shared.js';
+import { bottleSource, oneDocument, uploadTargets } from './bottle-shared.js';
 
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   const to = (args.to ?? '').replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
@@ -42,23 +42,23 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
   });
   // What brew needs to read this mirror: `https://ghcr.io/` replaced by the registry (and prefix).
   const artifactDomain = `${context.args['plain-http'] || /^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https'}://${host}${prefix ? `/v2/${prefix}` : ''}`;
-  printResult(
-    context,
-    [
-      ...mirrored.flatMap((image) => [
-        `Mirrored ${source.host}/${image.repository}:${image.imageTag} => ${host}/${image.destination}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}, ${image.transferred === 0 ? 'already up to date' : `${image.transferred} transferred`})`,
-        `Digest: ${image.indexDigest}`,
-      ]),
-      `For Homebrew: HOMEBREW_ARTIFACT_DOMAIN=${artifactDomain}`,
-    ],
-    mirrored.map((image) => ({
-      reference: `${host}/${image.destination}:${image.imageTag}`,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      digest: image.indexDigest,
-      size: image.indexSize,
-      source: `${source.host}/${image.repository}:${image.imageTag}`,
-      bottleTags: image.bottleTags,
-      transferred: image.transferred,
-    })),
-  );
+  const text = [
+    ...mirrored.flatMap((image) => [
+      `Mirrored ${source.host}/${image.repository}:${image.imageTag} => ${host}/${image.destination}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}, ${image.transferred === 0 ? 'already up to date' : `${image.transferred} transferred`})`,
+      `Digest: ${image.indexDigest}`,
+    ]),
+    `For Homebrew: HOMEBREW_ARTIFACT_DOMAIN=${artifactDomain}`,
+  ];
+  const images = mirrored.map((image) => ({
+    reference: `${host}/${image.destination}@${image.indexDigest}`,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    digest: image.indexDigest,
+    size: image.indexSize,
+    referenceAsTag: `${host}/${image.destination}:${image.imageTag}`,
+    source: `${source.host}/${image.repository}:${image.imageTag}`,
+    imageTag: image.imageTag,
+    bottleTags: image.bottleTags,
+    transferred: image.transferred,
+  }));
+  printResult(context, text, oneDocument(images, 'images'));
 }

@@ -11,10 +11,13 @@ import type { BottleArgs } from '../commands/bottle.js';
 import type { Context } from '../context.js';
 import { printResult, shortDigest } from '../output.js';
 import { formatBytes, Progress } from '../progress.js';
-import { bottleSource } from './bottle-shared.js';
+import { bottleSource, oneDocument } from './bottle-shared.js';
+import { checkOutputDirectory } from './output-path.js';
 
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   const tag = typeof args.tag === 'string' ? standardizeBottleTag(args.tag) : currentBottleTag();
+  await checkOutputDirectory('-o', args.output);
+  if (args.extract) await checkOutputDirectory('--extract', args.extract);
   const source = bottleSource(context, args);
   const cache = await openCache(context, args['cache-dir']);
   const progress = Progress.forTerminal(args.tty);
@@ -52,23 +55,27 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
         }
       },
     });
-    printResult(
-      context,
-      text,
-      pulled.map((bottle) => ({
-        reference: `${source.host}/${bottle.repository}:${bottle.imageTag}`,
-        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
-        digest: bottle.digest,
-        size: bottle.size,
-        formula: bottle.formula,
-        bottleTag: bottle.bottleTag,
-        refName: bottle.refName,
-        path: bottle.path,
-        cached: bottle.cached,
-        dependency: bottle.dependency,
-        ...(bottle.extractedTo ? { extractedTo: bottle.extractedTo } : {}),
-      })),
-    );
+    progress.stop();
+    const bottles = pulled.map((bottle) => ({
+      reference: `${source.host}/${bottle.repository}@${bottle.digest}`,
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: bottle.digest,
+      size: bottle.size,
+      referenceAsTag: `${source.host}/${bottle.repository}:${bottle.imageTag}`,
+      formula: bottle.formula,
+      imageTag: bottle.imageTag,
+      bottleTag: bottle.bottleTag,
+      refName: bottle.refName,
+      path: bottle.path,
+      cached: bottle.cached,
+      dependency: bottle.dependency,
+      ...(bottle.extractedTo ? { extractedTo: bottle.extractedTo } : {}),
+    }));
+    // The formula the user named first leads; its dependencies follow in `bottles`.
+    const rank = (bottle: { formula: string; dependency: boolean }) =>
+      bottle.dependency ? args.formulas.length : Math.max(0, args.formulas.indexOf(bottle.formula));
+    bottles.sort((a, b) => rank(a) - rank(b));
+    printResult(context, text, oneDocument(bottles, 'bottles'));
   } finally {
     progress.stop();
   }

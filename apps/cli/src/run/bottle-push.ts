@@ -2,7 +2,7 @@ import { bottleUploadCredentials, pushBottles, readBottleFiles } from '@ferry/ho
 import type { BottleArgs } from '../commands/bottle.js';
 import type { Context } from '../context.js';
 import { plural, printResult, printStatus } from '../output.js';
-import { terminalSafe, uploadTargets } from './bottle-shared.js';
+import { oneDocument, terminalSafe, uploadTargets } from './bottle-shared.js';
 
 export async function run(context: Context, args: BottleArgs): Promise<void> {
   // Read (and refuse) HOMEBREW_GITHUB_PACKAGES_* before any file is hashed.
@@ -31,19 +31,19 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
       );
     },
   });
-  printResult(
-    context,
-    pushed.flatMap((image) => [
-      `${dryRun ? 'Would push' : 'Pushed [registry]'} ${image.host}/${image.repository}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}${dryRun && args['keep-old'] ? '; --keep-old would add them to an existing index' : ''})`,
-      `Digest: ${image.indexDigest}`,
-    ]),
-    pushed.map((image) => ({
-      reference: `${image.host}/${image.repository}:${image.imageTag}`,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      digest: image.indexDigest,
-      size: image.indexSize,
-      refNames: image.bottleTags,
-      ...(dryRun ? { dryRun: true } : {}),
-    })),
-  );
+  const text = pushed.flatMap((image) => [
+    `${dryRun ? 'Would push' : 'Pushed [registry]'} ${image.host}/${image.repository}:${image.imageTag} (${plural(image.bottleTags.length, 'bottle')}${dryRun && args['keep-old'] ? '; --keep-old would add them to an existing index' : ''})`,
+    `Digest: ${image.indexDigest}`,
+  ]);
+  const images = pushed.map((image) => ({
+    reference: `${image.host}/${image.repository}@${image.indexDigest}`,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    digest: image.indexDigest,
+    size: image.indexSize,
+    referenceAsTag: `${image.host}/${image.repository}:${image.imageTag}`,
+    imageTag: image.imageTag,
+    refNames: image.bottleTags,
+    ...(dryRun ? { dryRun: true } : {}),
+  }));
+  printResult(context, text, oneDocument(images, 'images'));
 }

@@ -89,3 +89,13 @@ export function terminalSafe(text: string): string {
   }
   return safe;
 }
+
+/**
+ * One JSON document for a command that acts on several images or bottles: the first (what the
+ * user named first) at the top level, as every result has, and all of them under `key`.
+ */
+export function oneDocument<T extends object>(entries: T[], key: string): object {
+  const [first] = entries;
+  return { ...(first ?? {}), [key]: entries };
+}
+

@@ -14,11 +14,13 @@ export async function run(context: Context, args: CopyArgs): Promise<void> {
   const source = await openTarget(args.from, context, {
     layout: args['from-oci-layout'] ?? layout,
     credentials: 'from',
+    layoutFlag: '--from-oci-layout',
   });
   const destination = await openTarget(args.to, context, {
     layout: args['to-oci-layout'] ?? layout,
     create: true,
     credentials: 'to',
+    layoutFlag: '--to-oci-layout',
   });
   if (!source.reference) throw new UsageError(`${source.display} needs a tag or digest to copy`);
   if (destination.reference && isDigest(destination.reference)) {

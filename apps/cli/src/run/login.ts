@@ -5,6 +5,7 @@ import type { LoginArgs } from '../commands/manage.js';
 import { givenPassword, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { givenIdentityToken } from '../identity-token.js';
+import { FerryError } from '@ferry/oci';
 import { printResult } from '../output.js';
 import { version } from '../version.js';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +17,11 @@ export function registryHost(input: string): string {
   return host;
 }
 
+/**
+ * Asks on the terminal. readline redraws its prompt line when it starts reading, so the question
+ * is readline's own prompt: written separately before it, the redraw erased it at once. A hidden
+ * answer is read through a muted readline, after the question is written to the terminal.
+ */
 async function prompt(question: string, hidden: boolean): Promise<string> {
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
   const rl = createInterface({
@@ -23,8 +29,10 @@ async function prompt(question: string, hidden: boolean): Promise<string> {
     output: hidden ? muted : process.stderr,
     terminal: true,
   });
-  process.stderr.write(question);
-  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  if (hidden) process.stderr.write(question);
+  const answer = await new Promise<string>((resolve) =>
+    rl.question(hidden ? '' : question, resolve),
+  );
   rl.close();
   if (hidden) process.stderr.write('\n');
   return answer;
@@ -61,6 +69,15 @@ export async function run(context: Context, args: LoginArgs): Promise<void> {
   });
   try {
     await registry.ping();
+  } catch (error) {
+    if ((error as { status?: number }).status === 401) {
+      // Not the generic hint ("log in: ferry login …"): this is the login, and it was refused.
+      throw new FerryError(
+        'ERR_LOGIN_REFUSED',
+        `${host} refused the ${username ? `password for user ${JSON.stringify(username)}` : 'identity token'}; nothing was stored`,
+      );
+    }
+    throw error;
   } finally {
     await registry.close();
   }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { fetchManifest } from '@ferry/artifact';
 import type { ManifestArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
-import { descriptorJson, printResult } from '../output.js';
+import { descriptorJson, parsedContent, printResult } from '../output.js';
 import { escapeTerminal } from '../terminal-text.js';
 import { FerryError } from '@ferry/oci';
 import { printDescriptor } from './descriptor-output.js';
@@ -31,17 +31,27 @@ export async function run(context: Context, args: ManifestArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const descriptor = await resolveRoot(ref, args.platform, context);
   checkAccepted(ref.display, descriptor.mediaType, args['media-type']);
+  const reference = `${ref.base}@${descriptor.digest}`;
   if (args.descriptor) {
     if (context.args.format === 'json') {
-      printResult(context, [], descriptorJson(`${ref.base}@${descriptor.digest}`, descriptor));
+      printResult(context, [], descriptorJson(reference, descriptor));
     } else printDescriptor(context, descriptor, args.pretty);
     return;
   }
   const { bytes } = await fetchManifest(ref.target, descriptor);
+  if (context.args.format === 'json') {
+    // As ORAS: the descriptor, with the manifest itself in `content` (also written to -o <file>).
+    if (args.output !== undefined && args.output !== '-') {
+      await writeOutput(context, args.output, Readable.from([bytes]));
+    }
+    printResult(context, [], descriptorJson(reference, descriptor, parsedContent(bytes)));
+    return;
+  }
   if (args.pretty) {
     // --pretty is text ferry writes, so it is escaped like any other (the JSON stays valid and
     // equal); without it the bytes are the artifact's own and pass through as `cat` would.
-    const text = escapeTerminal(`${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n`);
+    const text = escapeTerminal(`${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}
+`);
     if ((args.output ?? '-') === '-') context.io.stdout(text);
     else await writeOutput(context, args.output ?? '-', Readable.from([Buffer.from(text)]));
     return;

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   defaultCacheDir,
   DigestCache,
@@ -23,6 +23,7 @@ import {
 } from '@ferry/artifact';
 import { Annotation, MediaType, type Descriptor } from '@ferry/oci';
 import type { Context } from '../context.js';
+import { checkOutputFile } from './output-path.js';
 import { UsageError } from '../exit.js';
 import { describe, printStatus } from '../output.js';
 import type { Progress } from '../progress.js';
@@ -268,16 +269,7 @@ export async function uploadPacked(
 
 /** Fails before anything is pushed when --export-manifest names a file in a missing directory. */
 export async function checkExportPath(path: string | undefined): Promise<void> {
-  if (!path) return;
-  const directory = dirname(resolve(path));
-  if (
-    !(await stat(directory).then(
-      (s) => s.isDirectory(),
-      () => false,
-    ))
-  ) {
-    throw new UsageError(`--export-manifest ${path}: the directory ${directory} does not exist`);
-  }
+  if (path) await checkOutputFile('--export-manifest', path);
 }
 
 /** --export-manifest: the manifest bytes exactly as pushed. */

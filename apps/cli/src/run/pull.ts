@@ -15,7 +15,9 @@ import { describe, descriptorJson, printResult, printStatus } from '../output.js
 import { Progress } from '../progress.js';
 import { openCache } from './cache.js';
 import { unpackSubjects } from './pull-subject.js';
-import { resolveRoot, where, writeOutput } from './shared.js';
+import { checkOutputDirectory } from './output-path.js';
+import { pullProgress } from './pull-progress.js';
+import { refuseContentOnJsonStdout, resolveRoot, where, writeOutput } from './shared.js';
 
 export async function run(context: Context, args: PullArgs): Promise<void> {
   const limits = transferLimits(args.concurrency);
@@ -36,6 +38,7 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
   const include = args.include?.length ? globMatcher(args.include) : undefined;
 
   if (args.output === '-') {
+    refuseContentOnJsonStdout(context, 'the file');
     const layers = selectLayers(manifest, include);
     const only = layers[0];
     if (layers.length !== 1 || !only) {
@@ -52,7 +55,14 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
     return;
   }
 
+  await checkOutputDirectory('-o', args.output, { stdout: true });
   const progress = Progress.forTerminal(args.tty);
+  const { fetcher, onProgress } = pullProgress(
+    ref.target,
+    selectLayers(manifest, include),
+    progress,
+  );
+  let files;
   try {
     const unpackOptions = {
       outputDir: args.output,
@@ -63,31 +73,30 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
       concurrency: limits.total,
       largeConcurrency: limits.concurrency,
     };
-    const files = await unpack(manifest, ref.target, unpackOptions);
+    files = await unpack(manifest, fetcher, { ...unpackOptions, onProgress });
     if (args['include-subject']) {
       files.push(...(await unpackSubjects(manifest, ref.target, unpackOptions)));
     }
-    for (const file of files)
-      printStatus(context, 'Downloaded', file.title, file.descriptor.digest);
-    if (files.length === 0)
-      context.io.stderr(
-        'Warning: no file was pulled: the artifact has no titled layers (or none matched --include)\n',
-      );
-    printResult(
-      context,
-      [`Pulled ${where(ref)} ${ref.display}`, `Digest: ${root.digest}`],
-      descriptorJson(`${ref.base}@${root.digest}`, root, {
-        files: files.map((file) => ({
-          path: file.path,
-          title: file.title,
-          mediaType: file.descriptor.mediaType,
-          digest: file.descriptor.digest,
-          size: file.descriptor.size,
-          ...(file.descriptor.annotations ? { annotations: file.descriptor.annotations } : {}),
-        })),
-      }),
-    );
   } finally {
     progress.stop();
   }
+  for (const file of files) printStatus(context, 'Downloaded', file.title, file.descriptor.digest);
+  if (files.length === 0)
+    context.io.stderr(
+      'Warning: no file was pulled: the artifact has no titled layers (or none matched --include)\n',
+    );
+  printResult(
+    context,
+    [`Pulled ${where(ref)} ${ref.display}`, `Digest: ${root.digest}`],
+    descriptorJson(`${ref.base}@${root.digest}`, root, {
+      files: files.map((file) => ({
+        path: file.path,
+        title: file.title,
+        mediaType: file.descriptor.mediaType,
+        digest: file.descriptor.digest,
+        size: file.descriptor.size,
+        ...(file.descriptor.annotations ? { annotations: file.descriptor.annotations } : {}),
+      })),
+    }),
+  );
 }

@@ -64,6 +64,18 @@ export async function writeOutput(
   await writeFileAtomically(output, source);
 }
 
+/**
+ * `-o -` puts content on stdout, where `--format json` puts its one document: refuse the mix
+ * rather than print bytes that are not the promised JSON.
+ */
+export function refuseContentOnJsonStdout(context: Context, what: string): void {
+  if (context.args.format === 'json') {
+    throw new UsageError(
+      `--format json prints one JSON document on stdout, so ${what} cannot go there too: write it to a file with -o <file>, or drop --format json`,
+    );
+  }
+}
+
 /** Opens a file argument, or stdin for `-`. */
 export function openInput(path: string): () => Readable {
   return path === '-'
@@ -75,20 +87,35 @@ export async function fileSize(path: string): Promise<number> {
   return (await stat(path)).size;
 }
 
-/** Asks y/n on a terminal; refuses outright when nobody can answer (CI, pipes). */
+/**
+ * Asks y/n on a terminal (or through `io.ask`, for tests and embedding); refuses outright when
+ * nobody can answer (CI, pipes). True when the user said yes (or --force); false when they said
+ * no, which is their decision and not an error: callers print that nothing happened and exit 0.
+ */
 export async function confirm(
   context: Context,
   question: string,
   force: boolean | undefined,
-): Promise<void> {
-  if (force) return;
-  if (!process.stdin.isTTY)
-    throw new UsageError(`${question} Refusing without --force when not interactive.`);
+): Promise<boolean> {
+  if (force) return true;
+  const ask = context.io.ask ?? (process.stdin.isTTY ? askTerminal : undefined);
+  if (!ask) throw new UsageError(`${question} Refusing without --force when not interactive.`);
+  const answer = await ask(`${question} (y/N) `);
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+async function askTerminal(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await new Promise<string>((resolve) => rl.question(`${question} (y/N) `, resolve));
-  rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('cancelled');
-  void context;
+  try {
+    return await new Promise<string>((resolve) => rl.question(question, resolve));
+  } finally {
+    rl.close();
+  }
+}
+
+/** What a command says when the user answered no: on stderr, as the question was. */
+export function cancelled(context: Context): void {
+  context.io.stderr('Cancelled: nothing was deleted.\n');
 }
 
 /** Tags of `ref`, plus its extra ones (`ref:a,b,c`). */
