@@ -98,4 +98,3 @@ export function oneDocument<T extends object>(entries: T[], key: string): object
   const [first] = entries;
   return { ...(first ?? {}), [key]: entries };
 }
-
