@@ -68,7 +68,9 @@ export function bottleDestination(
     );
   }
   if (given) {
-    namespace = given;
+    // Registries take lowercase repository names (`root_url` downcases the org likewise); the
+    // vendor and the GitHub source keep the case given.
+    namespace = given.toLowerCase();
     const parts = given.split('/');
     vendor = parts[0] ?? given;
     sourceRepository = parts.length === 2 ? githubRepository(parts[0]!, parts[1]!) : undefined;

@@ -219,7 +219,7 @@ describe('bare tarballs (items 9 and 18)', () => {
       receipt,
     );
     await push([tarball.path], { namespace: 'MyOrg/tools' });
-    const layout = layouts.get('ghcr.io/MyOrg/tools/foo')!;
+    const layout = layouts.get('ghcr.io/myorg/tools/foo')!;
     const index = JSON.parse(
       (await fetchManifest(layout, await layout.resolve('1.0'))).bytes.toString(),
     ) as {
