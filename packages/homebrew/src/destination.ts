@@ -64,7 +64,7 @@ export function bottleDestination(
   const fromRoot = file.rootUrl ? ROOT_URL.exec(file.rootUrl) : undefined;
   if (file.rootUrl && !fromRoot) {
     throw invalid(
-      `${file.tarballPath}: its bottle JSON's root_url ${JSON.stringify(file.rootUrl)} is not <scheme>://<host>/v2/<org>/<repo>; fix it or pass --namespace`,
+      `${file.tarballPath}: root_url ${JSON.stringify(file.rootUrl)} (from its bottle JSON or --root-url) is not <scheme>://<host>/v2/<org>/<repo>; fix it or pass --namespace`,
     );
   }
   if (given) {
