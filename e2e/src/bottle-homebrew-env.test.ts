@@ -151,6 +151,24 @@ describe('HOMEBREW_ARTIFACT_DOMAIN', () => {
     );
   });
 
+  it('a domain that is down (503) is given up after the client’s retries, then not asked again', async () => {
+    broken.script([{ match: {}, fault: { status: 503 } }]);
+    const { result, out } = await pullWith(
+      { HOMEBREW_ARTIFACT_DOMAIN: `http://${broken.host}/v2/mir1` },
+      ['hello'],
+    );
+    expect(result.code, result.stderr).toBe(0);
+    await expectFile(out, hello);
+    // Only the first request (the tag list), retried: every later one went straight to ghcr.io.
+    const paths = new Set(broken.requests.map((r) => `${r.method} ${r.path}`));
+    expect([...paths]).toEqual(['GET /v2/mir1/homebrew/core/hello/tags/list']);
+    expect(broken.requests.length).toBeGreaterThan(1);
+    expect(result.stderr.match(/Warning: /g)).toHaveLength(1);
+    broken.script([
+      { match: {}, fault: { status: 404, body: '{"errors":[{"code":"NAME_UNKNOWN"}]}' } },
+    ]);
+  });
+
   it('with HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK, a failing domain is an error and ghcr.io is never asked', async () => {
     const { result } = await pullWith(
       {

@@ -208,7 +208,11 @@ const requestsOf = (stderr: string) => stderr.split('\n').filter((l) => l.starts
 
 describe("Homebrew's environment", () => {
   it('HOMEBREW_ARTIFACT_DOMAIN sends the default ghcr.io registry to the mirror', async () => {
-    const env = { HOMEBREW_ARTIFACT_DOMAIN: `http://${fx.host}` };
+    // No fallback: a failing mirror must never send this test to the real ghcr.io.
+    const env = {
+      HOMEBREW_ARTIFACT_DOMAIN: `http://${fx.host}`,
+      HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK: '1',
+    };
     const { result, out, files } = await pullTag('x86_64_linux', env, ['--debug']);
     expect(result.code, result.stderr).toBe(0);
     expect(files).toEqual(['sqlite--3.40.1.x86_64_linux.bottle.tar.gz']);
@@ -231,6 +235,7 @@ describe("Homebrew's environment", () => {
     const token = 'hbtok-5ecret-value-0042';
     const env = {
       HOMEBREW_ARTIFACT_DOMAIN: `http://${fx.host}`,
+      HOMEBREW_ARTIFACT_DOMAIN_NO_FALLBACK: '1',
       HOMEBREW_DOCKER_REGISTRY_TOKEN: token,
     };
     const { result, files } = await pullTag('x86_64_linux', env, ['--debug']);

@@ -64,11 +64,13 @@ export function bottleDestination(
   const fromRoot = file.rootUrl ? ROOT_URL.exec(file.rootUrl) : undefined;
   if (file.rootUrl && !fromRoot) {
     throw invalid(
-      `${file.tarballPath}: its bottle JSON's root_url ${JSON.stringify(file.rootUrl)} is not <scheme>://<host>/v2/<org>/<repo>; fix it or pass --namespace`,
+      `${file.tarballPath}: root_url ${JSON.stringify(file.rootUrl)} (from its bottle JSON or --root-url) is not <scheme>://<host>/v2/<org>/<repo>; fix it or pass --namespace`,
     );
   }
   if (given) {
-    namespace = given;
+    // Registries take lowercase repository names (`root_url` downcases the org likewise); the
+    // vendor and the GitHub source keep the case given.
+    namespace = given.toLowerCase();
     const parts = given.split('/');
     vendor = parts[0] ?? given;
     sourceRepository = parts.length === 2 ? githubRepository(parts[0]!, parts[1]!) : undefined;

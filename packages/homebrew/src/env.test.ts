@@ -181,6 +181,20 @@ describe('bottleSources: where brew would look, in order', () => {
       },
       { host: 'ghcr.io', repository: core, via: 'ghcr.io', staticBearerToken: 'QQ==' },
     ]);
+    // brew's Authorization is for GitHub Packages only: the domain gets none, ghcr.io the token.
+    expect(
+      bottleSources({}, { ...env, HOMEBREW_DOCKER_REGISTRY_TOKEN: 'tok' }).endpoints(
+        'mirror/core/sqlite',
+      ),
+    ).toEqual([
+      {
+        host: '127.0.0.1:5000',
+        plainHttp: true,
+        repository: 'mirror/core/sqlite',
+        via: 'HOMEBREW_BOTTLE_DOMAIN',
+      },
+      { host: 'ghcr.io', repository: core, via: 'ghcr.io', staticBearerToken: 'tok' },
+    ]);
     // Taps keep their own root_url on ghcr.io.
     expect(sources.endpoints('user/tap/foo')).toEqual([
       { host: 'ghcr.io', repository: 'user/tap/foo', via: 'ghcr.io', staticBearerToken: 'QQ==' },

@@ -12,8 +12,10 @@
  * - brew.sh: HOMEBREW_DOCKER_REGISTRY_TOKEN is sent as `Bearer`, else
  *   HOMEBREW_DOCKER_REGISTRY_BASIC_AUTH_TOKEN as `Basic` (the value `none`: no Authorization at
  *   all), else `Bearer QQ==` (anonymous GitHub Packages).
- * One difference: brew sends that one header to every host it tries; ferry sends the token
- * variables to the mirror (or registry) they configure and only `QQ==` to ghcr.io as a fallback.
+ * One difference: brew sends that one header to every GitHub Packages URL it tries, the artifact
+ * domain's included; ferry sends the token variables to the artifact domain (or `--registry`)
+ * they configure and only `QQ==` to ghcr.io as the artifact domain's fallback. Neither sends it
+ * to a HOMEBREW_BOTTLE_DOMAIN that is not ghcr.io.
  */
 import { FerryError } from '@ferry/oci';
 
@@ -168,8 +170,10 @@ export function bottleSources(
     const image = repository.slice(coreNamespace.length + 1);
     const { namespace: _namespace, ...domain } = bottleDomain;
     // bottle.rb `fallback_on_error?`: a bottle missing at the domain comes from the default one.
+    // brew sends its Authorization only to GitHub Packages URLs (CurlGitHubPackagesDownloadStrategy),
+    // never to a bottle domain elsewhere; ferry's stored credentials (`ferry login`) still apply.
     return [
-      { ...domain, repository, via: 'HOMEBREW_BOTTLE_DOMAIN', ...authFor(env, false) },
+      { ...domain, repository, via: 'HOMEBREW_BOTTLE_DOMAIN' },
       ...ghcrEndpoints(`homebrew/core/${image}`, env, ghcrHost),
     ];
   };

@@ -99,6 +99,31 @@ describe('FallbackTarget', () => {
     expect(failing.calls).toEqual(['fetch']);
   });
 
+  it('stops asking a place that is down, but keeps asking one that only lacks something', async () => {
+    const down = Object.assign(new FerryError('ERR_NETWORK', '503 after retries'), { status: 503 });
+    const broken = fake('mirror', down);
+    const ghcr = fake('ghcr', descriptor);
+    const target = new FallbackTarget([
+      { target: broken, via: 'a' },
+      { target: ghcr, via: 'b' },
+    ]);
+    await target.resolve('1');
+    await target.resolve('2');
+    await target.exists(descriptor);
+    expect(broken.calls).toEqual(['resolve']);
+    expect(ghcr.calls).toEqual(['resolve', 'resolve', 'exists']);
+
+    const lacking = fake('mirror', new FerryError('ERR_NOT_FOUND', 'manifest unknown'));
+    const other = fake('ghcr', descriptor);
+    const patient = new FallbackTarget([
+      { target: lacking, via: 'a' },
+      { target: other, via: 'b' },
+    ]);
+    await patient.resolve('1');
+    await patient.resolve('2');
+    expect(lacking.calls).toEqual(['resolve', 'resolve']);
+  });
+
   it('refuses writes', async () => {
     const target = new FallbackTarget([{ target: fake('a', descriptor), via: 'a' }]);
     await expect(target.push()).rejects.toThrow(/cannot be written/);

@@ -42,15 +42,24 @@ export class FallbackTarget implements Target {
     this.resumable = sources.every((source) => source.target.resumable === true);
   }
 
+  /** Places that failed other than by "not found": skipped from then on (retried once is enough). */
+  readonly #down = new Set<FallbackSource>();
+
   async #each<T>(operation: (target: Target) => Promise<T>, signal?: AbortSignal): Promise<T> {
     let lastError: unknown;
-    for (const [index, source] of this.#sources.entries()) {
+    const sources = this.#sources.filter((source) => !this.#down.has(source));
+    // The last place is always tried, even when it failed before.
+    if (sources.length === 0) sources.push(this.#sources.at(-1) as FallbackSource);
+    for (const [index, source] of sources.entries()) {
       try {
         return await operation(source.target);
       } catch (error) {
         lastError = error;
-        const next = this.#sources[index + 1];
+        const next = sources[index + 1];
         if (!next || signal?.aborted || !shouldFallBack(error)) throw error;
+        // A mirror that is down (5xx after the client's retries, unreachable) is not asked again
+        // for every request; one that merely lacks this image or blob still is.
+        if (!isNotFound(error)) this.#down.add(source);
         this.#onFallback?.(source, next, error);
       }
     }
@@ -120,6 +129,11 @@ function readOnly(name: string): FerryError {
     'ERR_INVALID_OPTIONS',
     `${name} is read through mirrors and cannot be written`,
   );
+}
+
+function isNotFound(error: unknown): boolean {
+  const { status, code } = error as { status?: unknown; code?: unknown };
+  return status === 404 || code === 'ERR_NOT_FOUND';
 }
 
 function shouldFallBack(error: unknown): boolean {

@@ -1,164 +1,22 @@
-// `pushBottles` compared byte for byte with `GitHubPackages#upload_bottle` as ported in
-// __fixtures__/github-packages-reference.ts, pushing into OCI layouts (one per host/repository).
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { fetchManifest, OciLayoutTarget, type Target } from '@ferry/artifact';
-import { readBottleFiles } from './inputs.js';
-import { pushBottles, type PushBottlesOptions, type PushEvent } from './push.js';
-import { writeTarball, type WrittenTarball } from './__fixtures__/bottle-files.js';
+// `pushBottles`: destinations, refusals, bare tarballs and dry runs, pushed into OCI layouts and
+// compared with `GitHubPackages#upload_bottle` (__fixtures__/github-packages-reference.ts).
+import { describe, expect, it } from 'vitest';
+import { fetchManifest } from '@ferry/artifact';
+import { writeTarball } from './__fixtures__/bottle-files.js';
+import { dir } from './__fixtures__/push-harness.js';
+import { referenceUpload } from './__fixtures__/github-packages-reference.js';
 import {
-  referenceUpload,
-  type RefBottleHash,
-  type RefTagHash,
-} from './__fixtures__/github-packages-reference.js';
+  expectSameAsBrew,
+  layouts,
+  opened,
+  push,
+  TAB_LINUX,
+  TAB_MAC,
+  usePushHarness,
+  writeBottleJson,
+} from './__fixtures__/push-harness.js';
 
-let dir: string;
-let layouts: Map<string, OciLayoutTarget>;
-let opened: string[];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ferry-push-'));
-  layouts = new Map();
-  opened = [];
-});
-
-async function openTarget(host: string, repository: string): Promise<Target> {
-  const key = `${host}/${repository}`;
-  opened.push(key);
-  let layout = layouts.get(key);
-  if (!layout) {
-    layout = await OciLayoutTarget.open(join(dir, 'layouts', key.replaceAll(/[/:]/g, '_')), {
-      create: true,
-    });
-    layouts.set(key, layout);
-  }
-  return layout;
-}
-
-const TAB_MAC = {
-  homebrew_version: '5.1.0',
-  changed_files: [],
-  source_modified_time: 1_700_000_000,
-  compiler: 'clang',
-  runtime_dependencies: [],
-  arch: 'arm64',
-  built_on: { os: 'Macintosh', os_version: 'macOS 15', cpu_family: 'dunno', xcode: '16.0' },
-};
-const TAB_LINUX = {
-  ...TAB_MAC,
-  compiler: 'gcc-12',
-  arch: 'x86_64',
-  built_on: {
-    os: 'Linux',
-    os_version: 'Ubuntu 24.04 LTS',
-    glibc_version: '2.39',
-    oldest_cpu_family: 'core2',
-  },
-};
-
-interface JsonBottle {
-  fullName: string;
-  version?: string;
-  rebuild?: number;
-  rootUrl: string;
-  license?: string;
-  tags: Record<string, { tab: Record<string, unknown>; sbom?: unknown }>;
-}
-
-/** Writes the tarballs and the `.bottle.json` brew bottle --json would; returns both views. */
-async function writeBottleJson(
-  bottle: JsonBottle,
-): Promise<{ jsonPath: string; hash: RefBottleHash }> {
-  const name = bottle.fullName.split('/').pop()!;
-  const version = bottle.version ?? '1.0';
-  const rebuild = bottle.rebuild ?? 0;
-  const tags: Record<string, RefTagHash> = {};
-  for (const [tag, { tab, sbom }] of Object.entries(bottle.tags)) {
-    const fileName = `${name}--${version}.${tag}.bottle${rebuild ? `.${rebuild}` : ''}.tar.gz`;
-    const file: WrittenTarball = await writeTarball(dir, fileName, name, version);
-    tags[tag] = {
-      local_filename: fileName,
-      tab,
-      path_exec_files: [`bin/${name}`],
-      installed_size: 4096,
-      ...(sbom !== undefined ? { sbom } : {}),
-      file: { sha256: file.sha256, size: file.size, tarSha256: file.tarSha256 },
-    };
-  }
-  const hash: RefBottleHash = {
-    formula: {
-      name,
-      pkg_version: version,
-      desc: 'A test formula',
-      license: bottle.license ?? 'MIT',
-      homepage: 'https://example.com/foo',
-      tap_git_path: `Formula/${name[0]}/${name}.rb`,
-      tap_git_revision: '0123456789abcdef0123456789abcdef01234567',
-      tap_git_remote: 'https://github.com/OtherOrg/homebrew-bottles',
-    },
-    bottle: { root_url: bottle.rootUrl, rebuild, date: '2026-05-10T00:00:00Z', tags },
-  };
-  const json = {
-    [bottle.fullName]: {
-      formula: hash.formula,
-      bottle: {
-        ...hash.bottle,
-        tags: Object.fromEntries(
-          Object.entries(tags).map(([tag, { file: _file, ...rest }]) => [
-            tag,
-            { ...rest, filename: rest.local_filename, sha256: _file.sha256 },
-          ]),
-        ),
-      },
-    },
-  };
-  const jsonPath = join(dir, `${name}--${version}.bottle.json`);
-  await writeFile(jsonPath, JSON.stringify(json, null, 2));
-  return { jsonPath, hash };
-}
-
-async function push(paths: string[], options: Partial<PushBottlesOptions> = {}) {
-  const events: PushEvent[] = [];
-  const pushed = await pushBottles(await readBottleFiles(paths), {
-    openTarget,
-    onEvent: (event) => events.push(event),
-    ...options,
-  });
-  return { pushed, events };
-}
-
-/** Every blob of the reference upload is in the layout, and the tag names its index. */
-async function expectSameAsBrew(
-  key: string,
-  tag: string,
-  reference: ReturnType<typeof referenceUpload>,
-) {
-  const layout = layouts.get(key);
-  expect(layout, `nothing pushed to ${key}`).toBeDefined();
-  const indexDescriptor = await layout!.resolve(tag);
-  const index = await fetchManifest(layout!, indexDescriptor);
-  expect(index.bytes.toString('utf8')).toBe(reference.index.json);
-  expect(indexDescriptor.digest).toBe(`sha256:${reference.index.sha256}`);
-  for (const manifest of reference.manifests) {
-    const fetched = await fetchManifest(layout!, {
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest: `sha256:${manifest.sha256}`,
-      size: manifest.size,
-    });
-    expect(fetched.bytes.toString('utf8')).toBe(manifest.json);
-  }
-  for (const config of reference.configs) {
-    expect(
-      await layout!.exists({
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: `sha256:${config.sha256}`,
-        size: config.size,
-      }),
-    ).toBe(true);
-  }
-}
+usePushHarness();
 
 describe('bottle.root_url decides the destination (item 2)', () => {
   it('a tap formula with root_url ghcr.io/v2/OtherOrg/bottles goes there, vendor OtherOrg', async () => {
@@ -276,93 +134,6 @@ describe('an existing version tag (item 1)', () => {
   });
 });
 
-describe('what current github_packages.rb writes', () => {
-  it('an all bottle: no platform in its entry, no arch or built_on in its tab (item 3)', async () => {
-    const { jsonPath, hash } = await writeBottleJson({
-      fullName: 'foo',
-      rootUrl: 'https://ghcr.io/v2/myorg/tap',
-      tags: { all: { tab: TAB_MAC } },
-    });
-    await push([jsonPath]);
-    const reference = referenceUpload('foo', hash);
-    await expectSameAsBrew('ghcr.io/myorg/tap/foo', '1.0', reference);
-    const entry = (JSON.parse(reference.index.json) as { manifests: Record<string, unknown>[] })
-      .manifests[0]!;
-    expect(entry).not.toHaveProperty('platform');
-    const tab = JSON.parse((entry.annotations as Record<string, string>)['sh.brew.tab']!) as object;
-    expect(Object.keys(tab)).toEqual([
-      'homebrew_version',
-      'changed_files',
-      'source_modified_time',
-      'compiler',
-      'runtime_dependencies',
-    ]);
-  });
-
-  it('a long licence through SPDX.truncate_license (item 4)', async () => {
-    const terms = Array.from({ length: 30 }, (_, i) => `LicenseRef-Part-${i}`);
-    const { jsonPath, hash } = await writeBottleJson({
-      fullName: 'foo',
-      rootUrl: 'https://ghcr.io/v2/myorg/tap',
-      license: terms.join(' AND '),
-      tags: { arm64_sequoia: { tab: TAB_MAC } },
-    });
-    await push([jsonPath]);
-    const reference = referenceUpload('foo', hash);
-    await expectSameAsBrew('ghcr.io/myorg/tap/foo', '1.0', reference);
-    const licenses = (JSON.parse(reference.index.json) as { annotations: Record<string, string> })
-      .annotations['org.opencontainers.image.licenses']!;
-    expect(licenses.length).toBeLessThanOrEqual(255);
-    expect(licenses.endsWith(' AND LicenseRef-Homebrew-truncated')).toBe(true);
-  });
-
-  it('sh.brew.sbom.supplement from the bottle JSON’s sbom (item 5)', async () => {
-    const sbom = {
-      documentDescribes: ['SPDXRef-Compiler'],
-      packages: [{ SPDXID: 'SPDXRef-Compiler', name: 'clang' }],
-      relationships: [],
-    };
-    const { jsonPath, hash } = await writeBottleJson({
-      fullName: 'foo',
-      rootUrl: 'https://ghcr.io/v2/myorg/tap',
-      tags: { arm64_sequoia: { tab: TAB_MAC, sbom } },
-    });
-    await push([jsonPath]);
-    const reference = referenceUpload('foo', hash);
-    expect(reference.index.json).toContain('sh.brew.sbom.supplement');
-    await expectSameAsBrew('ghcr.io/myorg/tap/foo', '1.0', reference);
-  });
-
-  it('a macOS 27 bottle whose tab has no built_on gets os.version "macOS 27" (item 11)', async () => {
-    const { built_on: _builtOn, ...tab } = TAB_MAC;
-    const { jsonPath, hash } = await writeBottleJson({
-      fullName: 'foo',
-      rootUrl: 'https://ghcr.io/v2/myorg/tap',
-      tags: { arm64_golden_gate: { tab } },
-    });
-    await push([jsonPath]);
-    const reference = referenceUpload('foo', hash);
-    expect(reference.index.json).toContain('"os.version": "macOS 27"');
-    await expectSameAsBrew('ghcr.io/myorg/tap/foo', '1.0', reference);
-  });
-
-  it('refuses a version that is not a valid OCI tag, before contacting anything (item 6)', async () => {
-    const { jsonPath } = await writeBottleJson({
-      fullName: 'foo',
-      version: '1.0+git2',
-      rootUrl: 'https://ghcr.io/v2/myorg/tap',
-      tags: { arm64_sequoia: { tab: TAB_MAC } },
-    });
-    await expect(push([jsonPath])).rejects.toThrow(
-      expect.objectContaining({
-        code: 'ERR_INVALID_BOTTLE_VERSION',
-        message: expect.stringContaining('"1.0+git2"'),
-      }),
-    );
-    expect(opened).toEqual([]);
-  });
-});
-
 describe('bare tarballs (items 9 and 18)', () => {
   const receipt = {
     homebrew_version: '5.1.0',
@@ -448,7 +219,7 @@ describe('bare tarballs (items 9 and 18)', () => {
       receipt,
     );
     await push([tarball.path], { namespace: 'MyOrg/tools' });
-    const layout = layouts.get('ghcr.io/MyOrg/tools/foo')!;
+    const layout = layouts.get('ghcr.io/myorg/tools/foo')!;
     const index = JSON.parse(
       (await fetchManifest(layout, await layout.resolve('1.0'))).bytes.toString(),
     ) as {

@@ -112,6 +112,11 @@ export function bottleCommand(io: Io): CommandModule<object, never> {
             demandOption: true,
             describe: '*.bottle.json and/or *.bottle.tar.gz',
           })
+          .option('registry', {
+            type: 'string',
+            describe:
+              'Registry to push to (default: the bottle JSON’s root_url host, else ghcr.io)',
+          })
           .option('namespace', {
             type: 'string',
             describe:
