@@ -13,8 +13,10 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
       `--to needs registry/namespace, e.g. localhost:5000/homebrew/core (got ${JSON.stringify(args.to)})`,
     );
   }
-  const source = await bottleTargets(context, args.registry);
-  const destination = await bottleTargets(context, to.slice(0, slash));
+  // -u/-p/--password-stdin are the destination's, as in cp; the source is reached as Homebrew
+  // reaches it (its token variables, or config.json).
+  const source = await bottleTargets(context, args.registry, 'from');
+  const destination = await bottleTargets(context, to.slice(0, slash), 'to');
   const tags = Array.isArray(args.tag) ? args.tag : args.tag ? [args.tag] : undefined;
   const mirrored = await mirrorBottles({
     formulas: args.formulas,
