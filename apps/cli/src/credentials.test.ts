@@ -194,6 +194,32 @@ describe('flag credentials belong to the registry they were given for (issue 13 
     expect(destination.secrets()).not.toContain(bob);
   });
 
+  it("bottle mirror -u … --password-stdin: the source registry never receives the destination's password", async () => {
+    const source = await server();
+    source.handle = wantsBasic('Basic bm90LXRoaXM=');
+    const destination = await server();
+    destination.handle = wantsBasic(ALICE);
+    const result = await runWithStdin(
+      `${PASSWORD}\n`,
+      'bottle',
+      'mirror',
+      'hello',
+      '--registry',
+      source.host,
+      '--to',
+      `${destination.host}/homebrew/core`,
+      '--plain-http',
+      '-u',
+      'alice',
+      '--password-stdin',
+      '--registry-config',
+      join(dir, 'config.json'),
+    );
+    expect(result.code).toBe(1);
+    expect(source.requests.length).toBeGreaterThan(0);
+    expect(source.secrets()).toEqual([]);
+  });
+
   it('cp refuses two readers of stdin and the destination credentials given twice', async () => {
     const both = await runWithStdin(
       'x\n',

@@ -4,6 +4,7 @@
  * and refuses more.
  */
 import { createHash } from 'node:crypto';
+import type { Descriptor } from '@ferry/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCaptured } from './run-captured.js';
 import {
@@ -114,5 +115,31 @@ describe('discover on a 3,000-deep referrer chain (issue 13 item 9)', () => {
         `--depth ${depth}: give a whole number from 1 to 1000 (default 100)`,
       );
     }
+  });
+});
+
+describe('discover on a wide graph', () => {
+  it('refuses a graph of more manifests than the bound, naming it, instead of listing them all', async () => {
+    const { walk, MAX_DISCOVER_NODES } = await import('./run/discover.js');
+    let asked = 0;
+    // Every manifest has 50 referrers of its own.
+    const target = {
+      referrers: async (subject: { digest: string }) => {
+        asked++;
+        return Array.from({ length: 50 }, (_, i) => ({
+          mediaType: MANIFEST,
+          digest: sha256(`${subject.digest}/${i}`) as `sha256:${string}`,
+          size: 10,
+        }));
+      },
+    };
+    const root = { mediaType: MANIFEST, digest: chain[0]!, size: 10 } as Descriptor;
+    const error = await walk(target, root, undefined, 100, 1000).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      `${chain[0]} has more than 1,000 referrers in all; narrow the walk with --depth or --artifact-type`,
+    );
+    // The root, then 19 of its 50 referrers: 1 + 50 + 19 × 50 = 1,001 manifests.
+    expect(asked).toBe(20);
+    expect(MAX_DISCOVER_NODES).toBe(10_000);
   });
 });

@@ -1,6 +1,7 @@
 import type { Descriptor } from '@ferry/oci';
 import type { Context } from './context.js';
 import { printAboveBars } from './screen.js';
+import { oneLine } from './terminal-text.js';
 
 /** The first 12 hex digits, as ORAS prints digests in status lines. */
 export function shortDigest(digest: string): string {
@@ -10,7 +11,8 @@ export function shortDigest(digest: string): string {
 /** Prints a result: text lines, or one JSON document (the schema documented in the README). */
 export function printResult(context: Context, text: string[], json: unknown): void {
   if (context.args.format === 'json') context.io.stdout(`${JSON.stringify(json, null, 2)}\n`);
-  else if (text.length) context.io.stdout(`${text.join('\n')}\n`);
+  // Each entry is one line: a newline inside one (a tag, a title) is spelt out, not obeyed.
+  else if (text.length) context.io.stdout(`${text.map(oneLine).join('\n')}\n`);
 }
 
 /** A status line (`Uploaded  title  sha256:…`) in text mode; nothing in JSON mode. */
@@ -18,7 +20,7 @@ export function printStatus(context: Context, verb: string, name: string, digest
   if (context.args.format === 'json') return;
   printAboveBars(
     context.io.stdout,
-    `${verb.padEnd(10)} ${name}${digest ? `  ${shortDigest(digest)}` : ''}\n`,
+    `${verb.padEnd(10)} ${oneLine(name)}${digest ? `  ${shortDigest(digest)}` : ''}\n`,
   );
 }
 

@@ -19,3 +19,11 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 export function escapeTerminal(text: string): string {
   return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * One line of output, whatever it holds: as escapeTerminal, and a newline in it is spelt out too,
+ * so that a tag or a title cannot print a line of its own that looks like ferry's.
+ */
+export function oneLine(text: string): string {
+  return escapeTerminal(text).replace(/\n/g, '\\u000a');
+}

@@ -14,6 +14,7 @@ import type { Authenticator } from './auth.js';
 import { discard } from './body.js';
 import { parseWwwAuthenticate } from './challenge.js';
 import { redactUrl, RegistryErrorCode } from './errors.js';
+import { crossOriginHeaders } from './origin-policy.js';
 import { formatHeaders, isNotTlsError } from './trace-format.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -83,23 +84,6 @@ export interface TransportOptions {
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
-/**
- * The request headers that may follow a redirect to another origin. An allow-list rather than a
- * deny-list: a credential can travel in any field (`authorization`, `cookie`, a proxy's or a
- * vendor's own header, one a caller passed), and none of them may leave its origin.
- */
-const CROSS_ORIGIN_HEADERS: ReadonlySet<string> = new Set([
-  'accept',
-  'accept-encoding',
-  'accept-language',
-  'range',
-  'if-match',
-  'if-none-match',
-  'if-modified-since',
-  'if-unmodified-since',
-  'if-range',
-  'user-agent',
-]);
 const RETRYABLE_ERRORS = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -392,18 +376,6 @@ export class Transport {
   }
 }
 
-/** The headers of `headers` that may go to another origin (see CROSS_ORIGIN_HEADERS). */
-export function crossOriginHeaders(
-  headers: Record<string, string> | undefined,
-): Record<string, string> | undefined {
-  if (!headers) return headers;
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (CROSS_ORIGIN_HEADERS.has(name.toLowerCase())) kept[name] = value;
-  }
-  return kept;
-}
-
 /** Seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
@@ -468,5 +440,6 @@ function describeError(error: unknown): string {
   return typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
 }
 
+export { crossOriginHeaders } from './origin-policy.js';
 export { formatHeaders } from './trace-format.js';
 export { abandon, discard, readBytes, readText, responseError } from './body.js';

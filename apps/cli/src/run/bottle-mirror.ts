@@ -15,7 +15,9 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
     );
   }
   const prefix = slash < 0 ? '' : to.slice(slash + 1);
-  const source = bottleSource(context, args);
+  // -u/-p/--password-stdin are the destination's, as in cp; the source is reached as Homebrew
+  // reaches it (its token variables, or config.json).
+  const source = bottleSource(context, args, 'from');
   // Writing is uploading: no anonymous ghcr.io token, no artifact-domain redirection.
   const destination = uploadTargets(context, bottleUploadCredentials());
   const tags = Array.isArray(args.tag) ? args.tag : args.tag ? [args.tag] : undefined;

@@ -1,7 +1,7 @@
 import { RegistryTarget, type Target } from '@ferry/artifact';
 import { bottleSources, FallbackTarget, type UploadCredentials } from '@ferry/homebrew';
 import type { BottleArgs } from '../commands/bottle.js';
-import { credentialsFor, openRegistry, type Context } from '../context.js';
+import { credentialsFor, openRegistry, type Context, type CredentialRole } from '../context.js';
 
 export interface BottleSource {
   /** Where formulae without a tap live (`homebrew/core`, or HOMEBREW_BOTTLE_DOMAIN's path). */
@@ -19,6 +19,8 @@ export interface BottleSource {
 export function bottleSource(
   context: Context,
   args: Pick<BottleArgs, 'registry' | 'namespace'>,
+  /** Whose flag credentials the source gets: `bottle mirror` gives -u/-p to its destination. */
+  role: CredentialRole = 'default',
 ): BottleSource {
   const sources = bottleSources({ registry: args.registry, namespace: args.namespace });
   return {
@@ -32,6 +34,7 @@ export function bottleSource(
             host,
             context,
             context.args['plain-http'] ? { ...extra, plainHttp: true } : extra,
+            role,
           );
           return { target: new RegistryTarget(client, name) as Target, via };
         }),

@@ -6,7 +6,7 @@ import { UsageError } from '../exit.js';
 import { referrersTable } from './discover-table.js';
 import { resolveRoot } from './shared.js';
 
-interface Node {
+export interface Node {
   descriptor: Descriptor;
   referrers: Node[];
 }
@@ -27,11 +27,12 @@ export const MAX_DISCOVER_NODES = 10_000;
  * level with a queue: a chain thousands deep costs no stack. `truncated` says whether manifests
  * at the last level were left unexplored.
  */
-async function walk(
-  target: Target,
+export async function walk(
+  target: Pick<Target, 'referrers'>,
   root: Descriptor,
   artifactType: string | undefined,
   depth: number,
+  maxNodes = MAX_DISCOVER_NODES,
 ): Promise<{ node: Node; truncated: boolean }> {
   const seen = new Set<string>([root.digest]);
   const node: Node = { descriptor: root, referrers: [] };
@@ -49,10 +50,10 @@ async function walk(
       for (const referrer of found) {
         if (seen.has(referrer.digest)) continue;
         seen.add(referrer.digest);
-        if (++count > MAX_DISCOVER_NODES) {
+        if (++count > maxNodes) {
           throw new FerryError(
             'ERR_TOO_MANY_REFERRERS',
-            `${root.digest} has more than ${MAX_DISCOVER_NODES.toLocaleString('en-US')} referrers in all; narrow the walk with --depth or --artifact-type`,
+            `${root.digest} has more than ${maxNodes.toLocaleString('en-US')} referrers in all; narrow the walk with --depth or --artifact-type`,
           );
         }
         const child: Node = { descriptor: referrer, referrers: [] };
