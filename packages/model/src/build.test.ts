@@ -72,7 +72,6 @@ describe('packModel', () => {
     ]);
     const py = manifest.layers[9];
     expect(py?.annotations).toEqual({
-      'org.cncf.model.file.mediatype.untested': 'false',
       'org.cncf.model.file.metadata+json':
         '{"name":"modeling_tiny.py","mode":493,"uid":0,"gid":0,"size":12,"mtime":"1970-01-01T00:00:00Z","typeflag":48}',
       'org.cncf.model.filepath': 'modeling_tiny.py',
