@@ -225,7 +225,7 @@ describe('ferry model push / pull / inspect (ModelPack)', () => {
     expect(text.stdout).toMatch(
       /weights +1\.00 MiB +sha256:[0-9a-f]{12} +model-00001-of-00002\.safetensors/,
     );
-  });
+  }, 240_000); // eight CLI runs: well over the default under a loaded CI machine
 
   it('is reproducible, dates only with SOURCE_DATE_EPOCH, and refuses unclassified files', async () => {
     const model = join(fx.dir, 'm');
@@ -271,7 +271,7 @@ describe('ferry model push / pull / inspect (ModelPack)', () => {
       await fx.ok(['model', 'push', `${ref}:v1`, model, '--doc', '*.xyz', '--format', 'json']),
     );
     expect(pushed.digest).toBe(dry.digest);
-  });
+  }, 120_000);
 
   it('pushes a Hugging Face cache snapshot (a directory of symlinks into blobs/)', async () => {
     const repo = join(fx.dir, 'models--org--tiny');
