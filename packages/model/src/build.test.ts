@@ -214,6 +214,19 @@ describe('packModel', () => {
   });
 });
 
+describe('packModel with a broken header', () => {
+  it('names the file by its path in the model, never a resolved or temporary path', async () => {
+    await mkdir(join(dir, 'weights'));
+    await writeFile(join(dir, 'weights', 'model.safetensors'), Buffer.from('not a header'));
+    await expect(packModel(dir)).rejects.toMatchObject({
+      code: 'ERR_MODEL_HEADER',
+      message: expect.stringMatching(
+        /^"weights\/model\.safetensors" is not a valid safetensors file/,
+      ),
+    });
+  });
+});
+
 describe('encodeModelConfig', () => {
   it('writes Go struct order, omits empty fields, escapes <>& as Go does', () => {
     const bytes = encodeModelConfig(
