@@ -88,7 +88,7 @@ export async function readSafetensorsHeader(
     const length = prefix.readBigUInt64LE(0);
     if (length > BigInt(Math.min(SAFETENSORS_HEADER_LIMIT, size - 8))) {
       throw invalid(
-        path,
+        name,
         `a header length of ${length} bytes is larger than the file or the ${SAFETENSORS_HEADER_LIMIT}-byte limit`,
       );
     }
