@@ -75,7 +75,11 @@ describe('ferry model push / pull / inspect (ModelPack)', () => {
       const bytes = await readFile(join(model, path));
       expect(layer.digest).toBe(digestOf(bytes));
       expect(layer.annotations['org.opencontainers.image.title']).toBe(path);
-      expect(layer.annotations['org.cncf.model.file.mediatype.untested']).toBe('false');
+      expect(Object.keys(layer.annotations).sort()).toEqual([
+        'org.cncf.model.file.metadata+json',
+        'org.cncf.model.filepath',
+        'org.opencontainers.image.title',
+      ]);
       expect(JSON.parse(layer.annotations['org.cncf.model.file.metadata+json'] ?? '')).toEqual({
         name: path,
         mode: 420,
@@ -221,7 +225,7 @@ describe('ferry model push / pull / inspect (ModelPack)', () => {
     expect(text.stdout).toMatch(
       /weights +1\.00 MiB +sha256:[0-9a-f]{12} +model-00001-of-00002\.safetensors/,
     );
-  });
+  }, 240_000); // eight CLI runs: well over the default under a loaded CI machine
 
   it('is reproducible, dates only with SOURCE_DATE_EPOCH, and refuses unclassified files', async () => {
     const model = join(fx.dir, 'm');
@@ -267,7 +271,7 @@ describe('ferry model push / pull / inspect (ModelPack)', () => {
       await fx.ok(['model', 'push', `${ref}:v1`, model, '--doc', '*.xyz', '--format', 'json']),
     );
     expect(pushed.digest).toBe(dry.digest);
-  });
+  }, 120_000);
 
   it('pushes a Hugging Face cache snapshot (a directory of symlinks into blobs/)', async () => {
     const repo = join(fx.dir, 'models--org--tiny');
@@ -285,5 +289,111 @@ describe('ferry model push / pull / inspect (ModelPack)', () => {
     await fx.ok(['model', 'pull', `${ref}:v1`, '-o', out]);
     expect(await readFile(join(out, 'model.safetensors'))).toEqual(weights);
     expect(await readFile(join(out, 'config.json'), 'utf8')).toBe('{"model_type":"gpt2"}');
+  });
+});
+
+describe('ferry model push flags and large files', () => {
+  it('puts every flag into the config and the manifest (dry run: nothing uploaded)', async () => {
+    const model = join(fx.dir, 'flags');
+    await mkdir(model);
+    await writeFile(
+      join(model, 'model.bin'),
+      Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(8)]),
+    );
+    const result = jsonOf<{ config: unknown; manifest: { annotations: Record<string, string> } }>(
+      await fx.ok([
+        'model',
+        'push',
+        `${fx.repo('flags')}:v1`,
+        model,
+        '--dry-run',
+        '--format',
+        'json',
+        '--name',
+        'n',
+        '--version',
+        '1.2',
+        '--family',
+        'f',
+        '--architecture',
+        'transformer',
+        '--model-format',
+        'gguf',
+        '--param-size',
+        '8b',
+        '--precision',
+        'int4',
+        '--quantization',
+        'q4_k_m',
+        '--license',
+        'MIT',
+        '--license',
+        'Apache-2.0',
+        '--author',
+        'A <a@example.com>',
+        '--vendor',
+        'V',
+        '--title',
+        'T',
+        '--description',
+        'D',
+        '--source-url',
+        'https://example.com/src',
+        '--doc-url',
+        'https://example.com/doc',
+        '--revision',
+        'abc123',
+        '--created',
+        '2025-02-03T04:05:06Z',
+        '-a',
+        'org.example.key=value',
+      ]),
+    );
+    expect(result.config).toEqual({
+      descriptor: {
+        createdAt: '2025-02-03T04:05:06Z',
+        authors: ['A <a@example.com>'],
+        family: 'f',
+        name: 'n',
+        docURL: 'https://example.com/doc',
+        sourceURL: 'https://example.com/src',
+        version: '1.2',
+        revision: 'abc123',
+        vendor: 'V',
+        licenses: ['MIT', 'Apache-2.0'],
+        title: 'T',
+        description: 'D',
+      },
+      modelfs: {
+        type: 'layers',
+        diffIds: [digestOf(Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(8)]))],
+      },
+      config: {
+        architecture: 'transformer',
+        format: 'gguf',
+        paramSize: '8b',
+        precision: 'int4',
+        quantization: 'q4_k_m',
+      },
+    });
+    expect(result.manifest.annotations).toEqual({
+      'org.example.key': 'value',
+      'org.opencontainers.image.created': '2025-02-03T04:05:06Z',
+    });
+  });
+
+  it('streams a large weight to the registry while it is hashed, as ferry push does', async () => {
+    const model = join(fx.dir, 'large');
+    await mkdir(model);
+    const weights = safetensors([{ name: 'w', dtype: 'BF16', shape: [4096, 2560] }]); // 20 MiB
+    await writeFile(join(model, 'model.safetensors'), weights);
+    const ref = fx.repo('large');
+    const pushed = await fx.ok(['model', 'push', `${ref}:v1`, model, '-d', '--no-digest-cache']);
+    // One PATCH with the bytes, then PUT ?digest= once the hash is known.
+    expect(pushed.stderr).toMatch(/\[debug\] > PATCH \S+\/blobs\/uploads\//);
+    const out = join(fx.dir, 'out');
+    await fx.ok(['model', 'pull', `${ref}:v1`, '-o', out]);
+    // Digests, not bytes: a deep equality of two 20 MiB buffers takes minutes.
+    expect(digestOf(await readFile(join(out, 'model.safetensors')))).toBe(digestOf(weights));
   });
 });

@@ -72,7 +72,6 @@ describe('packModel', () => {
     ]);
     const py = manifest.layers[9];
     expect(py?.annotations).toEqual({
-      'org.cncf.model.file.mediatype.untested': 'false',
       'org.cncf.model.file.metadata+json':
         '{"name":"modeling_tiny.py","mode":493,"uid":0,"gid":0,"size":12,"mtime":"1970-01-01T00:00:00Z","typeflag":48}',
       'org.cncf.model.filepath': 'modeling_tiny.py',
@@ -212,6 +211,19 @@ describe('packModel', () => {
       ['model.safetensors', 'weights'],
       ['weights.xyz', 'weights'],
     ]);
+  });
+});
+
+describe('packModel with a broken header', () => {
+  it('names the file by its path in the model, never a resolved or temporary path', async () => {
+    await mkdir(join(dir, 'weights'));
+    await writeFile(join(dir, 'weights', 'model.safetensors'), Buffer.from('not a header'));
+    await expect(packModel(dir)).rejects.toMatchObject({
+      code: 'ERR_MODEL_HEADER',
+      message: expect.stringMatching(
+        /^"weights\/model\.safetensors" is not a valid safetensors file/,
+      ),
+    });
   });
 });
 

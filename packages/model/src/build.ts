@@ -4,7 +4,9 @@
  * `org.cncf.model.file.metadata+json` and `org.opencontainers.image.title` (so that `oras pull`
  * and `ferry pull` lay out the same tree), and a config filled from the files. Built on
  * @ferry/artifact's pack(), so hashing, the digest cache and uploads started while hashing work
- * as for `ferry push`. Reproducible: no time goes in unless given.
+ * as for `ferry push`. Reproducible: no time goes in unless given. No
+ * `org.cncf.model.file.mediatype.untested`: kinds come from file names, which that key would have
+ * to call untested, and a flag the user gave would have to call tested; saying neither is honest.
  */
 import { Readable } from 'node:stream';
 import { encodeManifest, pack, type FileHasher, type PackedArtifact } from '@ferry/artifact';
@@ -120,7 +122,6 @@ export async function packModel(dir: string, options: PackModelOptions = {}): Pr
           {
             [ModelPack.FilepathAnnotation]: file.path,
             [ModelPack.FileMetadataAnnotation]: fileMetadata(file, mtime),
-            [ModelPack.UntestedAnnotation]: 'false',
           },
         ]),
       ),

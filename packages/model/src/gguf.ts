@@ -207,16 +207,16 @@ async function skipArray(cursor: Cursor, depth = 0): Promise<void> {
   }
 }
 
-/** Reads the header of the GGUF file at `path`. */
-export async function readGgufHeader(path: string): Promise<GgufHeader> {
+/** Reads the header of the GGUF file at `path`; errors name it as `name`, else as `path`. */
+export async function readGgufHeader(path: string, name: string = path): Promise<GgufHeader> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
-    const cursor = new Cursor(handle, size, path);
-    if ((await cursor.bytes(4)).toString('latin1') !== 'GGUF') throw invalid(path, 'no GGUF magic');
+    const cursor = new Cursor(handle, size, name);
+    if ((await cursor.bytes(4)).toString('latin1') !== 'GGUF') throw invalid(name, 'no GGUF magic');
     const version = await cursor.u32();
     if (version !== 2 && version !== 3) {
-      throw invalid(path, `version ${version} is not supported (2 and 3 are)`);
+      throw invalid(name, `version ${version} is not supported (2 and 3 are)`);
     }
     const tensorCount = await cursor.u64();
     const kvCount = await cursor.u64();
@@ -231,7 +231,7 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     for (let i = 0; i < tensorCount; i++) {
       await cursor.skip(await cursor.u64()); // name
       const dimensions = await cursor.u32();
-      if (dimensions > 8) throw invalid(path, `a tensor with ${dimensions} dimensions`);
+      if (dimensions > 8) throw invalid(name, `a tensor with ${dimensions} dimensions`);
       let elements = 1;
       for (let d = 0; d < dimensions; d++) elements *= await cursor.u64();
       await cursor.skip(4 + 8); // type, offset

@@ -51,11 +51,7 @@ export async function inferFacts(files: readonly LocalModelFile[]): Promise<Mode
     let parameters = 0;
     const dtypes: Record<string, number> = {};
     for (const file of safetensors) {
-      const header = await readSafetensorsHeader(file.absolutePath).catch((error: Error) => {
-        throw Object.assign(error, {
-          message: error.message.replace(file.absolutePath, file.path),
-        });
-      });
+      const header = await readSafetensorsHeader(file.absolutePath, file.path);
       parameters += header.parameterCount;
       for (const [dtype, count] of Object.entries(header.dtypes)) {
         dtypes[dtype] = (dtypes[dtype] ?? 0) + count;
@@ -70,11 +66,7 @@ export async function inferFacts(files: readonly LocalModelFile[]): Promise<Mode
   if (gguf.length > 0 && facts.format === 'gguf') {
     let parameters = 0;
     for (const file of gguf) {
-      const header = await readGgufHeader(file.absolutePath).catch((error: Error) => {
-        throw Object.assign(error, {
-          message: error.message.replace(file.absolutePath, file.path),
-        });
-      });
+      const header = await readGgufHeader(file.absolutePath, file.path);
       parameters += header.parameterCount;
       facts.architecture ??= header.architecture;
       facts.family ??= header.architecture;

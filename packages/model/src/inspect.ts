@@ -3,7 +3,7 @@
  * when the format has one (bounded: a config is read whole), and the {@link ModelView}. Nothing
  * of the weights is fetched.
  */
-import { fetchManifest, readAll, type Target } from '@ferry/artifact';
+import { fetchManifest, readAll, type FetchedManifest, type Target } from '@ferry/artifact';
 import { FerryError, type Descriptor, type ImageManifest } from '@ferry/oci';
 import { needsConfig, readModel, type ModelView } from './read.js';
 
@@ -38,20 +38,24 @@ export async function fetchConfig(
   }
 }
 
-/** Reads the model at `root` (an image manifest descriptor) from `target`. */
+/**
+ * Reads the model at `root` (an image manifest descriptor) from `target`. A caller that fetched
+ * the manifest already (to see whether it is an index) passes it, saving a round trip.
+ */
 export async function inspectModel(
   target: Target,
   root: Descriptor,
   signal?: AbortSignal,
+  fetched?: FetchedManifest,
 ): Promise<InspectedModel> {
-  const fetched = await fetchManifest(target, root, { signal });
-  if (fetched.parsed.kind !== 'manifest') {
+  const { parsed } = fetched ?? (await fetchManifest(target, root, { signal }));
+  if (parsed.kind !== 'manifest') {
     throw new FerryError(
       'ERR_NOT_A_MANIFEST',
       `${root.digest} is an index, not a model's manifest; choose one with --platform`,
     );
   }
-  const manifest = fetched.parsed.manifest;
+  const manifest = parsed.manifest;
   const config = needsConfig(manifest)
     ? await fetchConfig(target, manifest.config, signal)
     : undefined;

@@ -71,25 +71,31 @@ export function parseSafetensorsHeader(
   return { parameterCount, dtypes, metadata, tensorCount };
 }
 
-/** Reads the header of the safetensors file at `path` (two reads: the length, then the JSON). */
-export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+/**
+ * Reads the header of the safetensors file at `path` (two reads: the length, then the JSON).
+ * Errors name the file as `name` (the path in the model, say), else as `path`.
+ */
+export async function readSafetensorsHeader(
+  path: string,
+  name: string = path,
+): Promise<SafetensorsHeader> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
     const prefix = Buffer.alloc(8);
     const { bytesRead } = await handle.read(prefix, 0, 8, 0);
-    if (bytesRead < 8) throw invalid(path, 'shorter than its 8-byte header length');
+    if (bytesRead < 8) throw invalid(name, 'shorter than its 8-byte header length');
     const length = prefix.readBigUInt64LE(0);
     if (length > BigInt(Math.min(SAFETENSORS_HEADER_LIMIT, size - 8))) {
       throw invalid(
-        path,
+        name,
         `a header length of ${length} bytes is larger than the file or the ${SAFETENSORS_HEADER_LIMIT}-byte limit`,
       );
     }
     const json = Buffer.alloc(Number(length));
     const read = await handle.read(json, 0, json.byteLength, 8);
-    if (read.bytesRead < json.byteLength) throw invalid(path, 'the header is cut short');
-    return parseSafetensorsHeader(json, path);
+    if (read.bytesRead < json.byteLength) throw invalid(name, 'the header is cut short');
+    return parseSafetensorsHeader(json, name);
   } finally {
     await handle.close();
   }

@@ -11,10 +11,13 @@ import { resolveRoot } from './shared.js';
 export async function run(context: Context, args: ModelInspectArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   let root = await resolveRoot(ref, args.platform, context);
-  if ((await fetchManifest(ref.target, root)).parsed.kind === 'index') {
+  let fetched = await fetchManifest(ref.target, root);
+  if (fetched.parsed.kind === 'index') {
+    // An index of platforms: like `ferry pull`, the host's unless --platform chose.
     root = await selectFromIndex(ref.target, root, hostPlatform());
+    fetched = await fetchManifest(ref.target, root);
   }
-  const model = await inspectModel(ref.target, root);
+  const model = await inspectModel(ref.target, root, undefined, fetched);
   const total = model.files.reduce((sum, file) => sum + file.descriptor.size, 0);
   const type = model.manifest.artifactType ?? model.manifest.config.mediaType;
   printResult(

@@ -18,10 +18,13 @@ export async function run(context: Context, args: ModelPullArgs): Promise<void> 
   // Blobs come through the download cache: resumable across runs, free when already cached.
   const ref = { ...opened, target: cache ? cachedTarget(opened.target, cache) : opened.target };
   let root = await resolveRoot(ref, args.platform, context);
-  if ((await fetchManifest(ref.target, root)).parsed.kind === 'index') {
+  let fetched = await fetchManifest(ref.target, root);
+  if (fetched.parsed.kind === 'index') {
+    // An index of platforms: like `ferry pull`, the host's unless --platform chose.
     root = await selectFromIndex(ref.target, root, hostPlatform());
+    fetched = await fetchManifest(ref.target, root);
   }
-  const model = await inspectModel(ref.target, root);
+  const model = await inspectModel(ref.target, root, undefined, fetched);
   const selected = selectFiles(model, { only, include: args.include });
   if (selected.length === 0) {
     context.io.stderr(
