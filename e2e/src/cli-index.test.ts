@@ -299,7 +299,7 @@ describe('ferry manifest index update', () => {
       '--add',
       'win',
       '--tag',
-      '-bad',
+      'bad!tag',
     ]);
     expect(badTag.code).toBe(2);
     expect(badTag.stderr).toContain('--tag "bad!tag"');
