@@ -291,6 +291,18 @@ describe('ferry manifest index update', () => {
     ]);
     expect(tag.code).toBe(2);
     expect(tag.stderr).toContain('--remove linux-amd64');
+    const badTag = await ferryBytes([
+      'manifest',
+      'index',
+      'update',
+      `${repo}:keep`,
+      '--add',
+      'win',
+      '--tag',
+      'bad!tag',
+    ]);
+    expect(badTag.code).toBe(2);
+    expect(badTag.stderr).toContain('--tag "bad!tag"');
     expect(await resolveDigest(`${repo}:keep`)).toBe(before);
     const notIndex = await ferryBytes([
       'manifest',

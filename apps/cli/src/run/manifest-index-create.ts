@@ -1,5 +1,5 @@
 import { buildIndex, resolveIndexSource } from '@ferry/artifact';
-import { MediaType } from '@ferry/oci';
+import { isDigest, MediaType } from '@ferry/oci';
 import type { IndexCreateArgs } from '../commands/index-backup.js';
 import { openTarget, type Context } from '../context.js';
 import { shortDigest, printStatus } from '../output.js';
@@ -15,7 +15,7 @@ export async function run(context: Context, args: IndexCreateArgs): Promise<void
     ? { ...context, args: { ...context.args, format: 'json' as const } }
     : context;
   const ref = await openTarget(args.reference, context, { create: args.output === undefined });
-  if (ref.reference?.includes(':') && args.output === undefined) {
+  if (ref.reference && isDigest(ref.reference) && args.output === undefined) {
     throw new UsageError(
       `${ref.display}: name the index to create by tag (or not at all), not by digest`,
     );
@@ -38,7 +38,7 @@ export async function run(context: Context, args: IndexCreateArgs): Promise<void
     `${shortDigest(built.descriptor.digest)} ${MediaType.OciIndex}`,
   );
   const tags = [
-    ...(ref.reference && !ref.reference.includes(':') ? [ref.reference] : []),
+    ...(ref.reference && !isDigest(ref.reference) ? [ref.reference] : []),
     ...ref.extraTags,
   ];
   await deliverIndex(context, ref, built, { output: args.output, pretty: args.pretty, tags });

@@ -1,5 +1,5 @@
 import { editIndex, fetchManifest, resolveIndexSource, type Target } from '@ferry/artifact';
-import { FerryError, isDigest, type Descriptor, type ImageIndex } from '@ferry/oci';
+import { FerryError, isDigest, isValidTag, type Descriptor, type ImageIndex } from '@ferry/oci';
 import type { IndexUpdateArgs } from '../commands/index-backup.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
@@ -12,6 +12,13 @@ export async function run(context: Context, args: IndexUpdateArgs): Promise<void
   for (const digest of remove) {
     if (!isDigest(digest))
       throw new UsageError(`--remove ${digest}: give a manifest digest (sha256:…)`);
+  }
+  for (const tag of args.tag ?? []) {
+    if (!isValidTag(tag)) {
+      throw new UsageError(
+        `--tag ${JSON.stringify(tag)}: up to 128 of [A-Za-z0-9_.-], not starting with . or -`,
+      );
+    }
   }
   const annotations = parseAnnotations(args.annotation);
   const changes =
