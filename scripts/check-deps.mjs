@@ -17,6 +17,7 @@ import ts from 'typescript';
 
 const SOURCE_DIRS = ['src', 'bin'];
 const SOURCE_FILE = /\.(?:[cm]?ts|[cm]?js|tsx|jsx)$/;
+const TEST_DIRS = new Set(['testing', '__fixtures__']);
 const TEST_FILE = /\.(?:test|spec)\.[^.]+$|\.d\.[cm]?ts$/;
 const BUILTINS = new Set(builtinModules);
 
@@ -98,6 +99,8 @@ function sourceFiles(dir) {
   const walk = (current) => {
     for (const entry of readdirSync(current, { withFileTypes: true })) {
       if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+      // Test support (loopback servers, reference ports) is left out of every tarball's `files`.
+      if (entry.isDirectory() && TEST_DIRS.has(entry.name)) continue;
       const path = join(current, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (SOURCE_FILE.test(entry.name) && !TEST_FILE.test(entry.name)) files.push(path);
