@@ -366,7 +366,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
         })
         .example(
           '$0 cp --from-username me --from-password-stdin ghcr.io/a/b:v1 localhost:5000/b:v1',
-          'Copy with credentials for the source only (flag credentials go to their own registry)',
+          'Copy with credentials for the source registry only',
         )
         .example(
           '$0 cp -r localhost:5000/a:v1 localhost:5000/b:v1',
