@@ -265,6 +265,21 @@ describe.skipIf(process.platform === 'win32')('the cache is not a way in (issue 
     expect(await sha(out)).toBe(descriptor.digest);
   });
 
+  it('drops a complete entry hard-linked to another name (as older ferry linked pulled files)', async () => {
+    const cache = new BlobCache(cacheDir);
+    const source = remote();
+    await cache.copyTo(source, descriptor, join(dir, 'first'));
+    const legacy = join(dir, 'legacy-pull.bin');
+    await link(entryPath(), legacy);
+    await writeFile(legacy, Buffer.alloc(blob.byteLength, 0x42)); // edited in place
+    const chunks: Buffer[] = [];
+    for await (const chunk of await cache.fetch(source, descriptor)) chunks.push(chunk as Buffer);
+    expect(computeDigest(Buffer.concat(chunks))).toBe(descriptor.digest);
+    expect(source.requests).toHaveLength(2);
+    expect((await stat(entryPath())).nlink).toBe(1);
+    expect(await sha(legacy)).toBe(computeDigest(Buffer.alloc(blob.byteLength, 0x42)));
+  });
+
   it('reads no planted symlink or FIFO through fetch() either', async () => {
     await mkdir(join(cacheDir, 'blobs', 'sha256'), { recursive: true });
     execFileSync('mkfifo', [entryPath()]);

@@ -11,7 +11,7 @@
  * file system has them), never links, and are verified after they are written. Nothing planted
  * in the cache is followed: entries are opened with O_NOFOLLOW and must be plain regular files.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ import { copyOut, ensureCacheDir, openEntry, openPartial } from './cache-files.j
 export { ERR_CACHE_UNSAFE } from './cache-files.js';
 import { isManifest, readAll } from './content.js';
 import { durable } from './durable.js';
+import { handleWriter, readPrefix } from './handle-io.js';
 import type { FetchOptions, Fetcher, Target } from './target.js';
 
 /** Where the cache lives: FERRY_CACHE, else $XDG_CACHE_HOME/ferry, else ~/.cache/ferry. */
@@ -255,14 +256,8 @@ export class BlobCache {
       const digester = new Digester(parseDigest(descriptor.digest).algorithm);
       if (offset > 0) {
         // Continue the digest over what an earlier run left: one read, no network.
-        for await (const chunk of createReadStream('', {
-          fd: handle.fd,
-          start: 0,
-          end: offset - 1,
-          highWaterMark: 1024 * 1024,
-          autoClose: false,
-        })) {
-          digester.update(chunk as Buffer);
+        for await (const chunk of readPrefix(handle, offset)) {
+          digester.update(chunk);
         }
         this.stats.resumedBytes += offset;
         options.onProgress?.(offset);
@@ -276,15 +271,9 @@ export class BlobCache {
         ...(offset > 0 ? { resume: { offset, digester } } : {}),
       });
       // Appending as bytes arrive is what lets a killed process resume from the partial file.
-      // By descriptor number, not FileHandle: a FileHandle stream without autoClose never lets
-      // go of the handle, and FileHandle.close() would wait for it forever.
-      const sink = createWriteStream('', {
-        fd: handle.fd,
-        autoClose: false,
-        // Room for many network chunks while one write is in flight: they go down in one
-        // writev instead of one thread-pool round trip each (1.5 s of a 1 GiB pull).
-        highWaterMark: 8 * 1024 * 1024,
-      });
+      // Room for many network chunks while one write is in flight: they go down in one writev
+      // instead of one thread-pool round trip each (1.5 s of a 1 GiB pull).
+      const sink = handleWriter(handle, 8 * 1024 * 1024);
       await pipeline(stream, sink);
       // The stream checked every byte it wrote; the size says nothing else was appended.
       const written = (await handle.stat()).size;

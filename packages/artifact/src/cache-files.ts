@@ -50,8 +50,9 @@ export async function ensureCacheDir(root: string, algorithm: string): Promise<v
 }
 
 /**
- * A complete entry, opened for reading when it is a plain file of `size` bytes; anything else
- * planted or left under its name (a symlink, a FIFO, a directory) is removed.
+ * A complete entry, opened for reading when it is a plain file of `size` bytes with one link;
+ * anything else planted or left under its name (a symlink, a FIFO, a directory, a hard link) is
+ * removed.
  */
 export async function openEntry(path: string, size: number): Promise<FileHandle | undefined> {
   let handle: FileHandle;
@@ -66,9 +67,12 @@ export async function openEntry(path: string, size: number): Promise<FileHandle 
     throw error;
   }
   const stats = await handle.stat();
-  if (stats.isFile() && stats.size === size) return handle;
+  if (stats.isFile() && stats.nlink === 1 && stats.size === size) return handle;
   await handle.close();
+  // Not a plain file, or a file that another name can change (a pulled file that older ferry
+  // versions hard-linked to the entry, or a planted link): dropped, the blob is fetched again.
   if (!stats.isFile()) await rm(path, { recursive: true, force: true });
+  else if (stats.nlink > 1) await unlink(path).catch(() => {});
   return undefined;
 }
 

@@ -5,7 +5,7 @@
  * order in which the file system lists it. Extraction trusts nothing in the archive.
  */
 import type { Stats } from 'node:fs';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import {
   chmod,
   link,
@@ -27,6 +27,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { DigestTransform, FerryError, quote, type Digest } from '@ferry/oci';
 import { extract as tarExtract, pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { currentUmask, durable } from './durable.js';
+import { handleWriter } from './handle-io.js';
 import { archiveTime, ExpansionLimit, tooLarge } from './tar-limits.js';
 import { UNSAFE_ARCHIVE, archiveEntryPath, assertSymlinkInside } from './paths.js';
 
@@ -326,8 +327,8 @@ class Extraction {
           // pipeline() on a stream that is already destroyed would wait forever.
           throw entryError ?? unsafeEntry(name, 'the archive stopped before its contents');
         }
-        // By descriptor number and without autoClose, so that the handle can be synced after.
-        await pipeline(stream, createWriteStream('', { fd: handle.fd, autoClose: false }));
+        // Through the handle's own methods, so that it can be synced after.
+        await pipeline(stream, handleWriter(handle, 1024 * 1024));
         await durable.syncFile(handle, target);
       } finally {
         await handle.close();

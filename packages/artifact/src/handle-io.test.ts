@@ -1,0 +1,55 @@
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handleWriter, readPrefix } from './handle-io.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-handle-io-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('handleWriter', () => {
+  it('appends every chunk, in order, and leaves the handle open for a sync', async () => {
+    const handle = await open(join(dir, 'f'), 'a+');
+    const chunks = Array.from({ length: 50 }, (_, i) => Buffer.alloc(100_000, i));
+    await pipeline(Readable.from(chunks), handleWriter(handle, 1024 * 1024));
+    await handle.sync();
+    const chunksRead: Buffer[] = [];
+    for await (const piece of readPrefix(handle, 1_000_000, 64 * 1024)) chunksRead.push(piece);
+    await handle.close();
+    expect(Buffer.concat(chunksRead).equals(Buffer.concat(chunks).subarray(0, 1_000_000))).toBe(
+      true,
+    );
+    expect((await readFile(join(dir, 'f'))).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('after a failed pipeline the handle closes cleanly, and no late write reaches another file', async () => {
+    // A source that fails while a large write may still be in flight: with an fs stream on the
+    // bare descriptor, the stream closed the descriptor itself and a later close hit EBADF or a
+    // descriptor number already reused by the next file.
+    for (let round = 0; round < 8; round++) {
+      const handle = await open(join(dir, `a${round}`), 'a');
+      const failing = Readable.from(
+        (async function* () {
+          yield Buffer.alloc(8 * 1024 * 1024, 1);
+          throw new Error('source failed');
+        })(),
+      );
+      await expect(pipeline(failing, handleWriter(handle, 8 * 1024 * 1024))).rejects.toThrow(
+        'source failed',
+      );
+      await handle.close();
+      const next = await open(join(dir, `b${round}`), 'w');
+      await next.write(Buffer.from('only this'));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await next.close();
+      expect(await readFile(join(dir, `b${round}`), 'utf8')).toBe('only this');
+    }
+  });
+});
