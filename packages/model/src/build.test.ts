@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computeDigest } from '@ferry/oci';
-import { fileMetadata, packModel } from './build.js';
+import { factsFromSnapshotPath, fileMetadata, packModel } from './build.js';
 import { makeGguf, makeSafetensors } from './fixtures.test.helpers.js';
 import { encodeModelConfig } from './model-config.js';
 
@@ -177,7 +177,24 @@ describe('packModel', () => {
       ],
       ['config.json', 21],
     ]);
-    expect(model.facts).toMatchObject({ family: 'gpt2', precision: 'float16', paramSize: '4' });
+    expect(model.facts).toMatchObject({
+      family: 'gpt2',
+      precision: 'float16',
+      paramSize: '4',
+      // From the snapshot's path.
+      name: 'tiny',
+      revision: 'abc123',
+      sourceURL: 'https://huggingface.co/org/tiny',
+    });
+    // Flags still win.
+    const named = await packModel(snapshot, { facts: { name: 'mine' } });
+    expect(named.facts.name).toBe('mine');
+    expect(factsFromSnapshotPath('/c/models--gpt2/snapshots/0123/')).toEqual({
+      name: 'gpt2',
+      revision: '0123',
+      sourceURL: 'https://huggingface.co/gpt2',
+    });
+    expect(factsFromSnapshotPath('/c/models--a--b/blobs')).toEqual({});
   });
 
   it('refuses symlink loops and dangling links, naming them', async () => {

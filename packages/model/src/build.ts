@@ -8,6 +8,7 @@
  * `org.cncf.model.file.mediatype.untested`: kinds come from file names, which that key would have
  * to call untested, and a flag the user gave would have to call tested; saying neither is honest.
  */
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { encodeManifest, pack, type FileHasher, type PackedArtifact } from '@ferry/artifact';
 import {
@@ -79,6 +80,23 @@ export function fileMetadata(file: WalkedFile, mtime: string): string {
 
 const kindOrder = (kind: ModelKind) => MODEL_KINDS.indexOf(kind);
 
+const HF_SNAPSHOT = /(?:^|[\\/])models--([^\\/]+)[\\/]snapshots[\\/]([^\\/]+)[\\/]*$/;
+
+/**
+ * A Hugging Face cache snapshot (`…/models--org--name/snapshots/<revision>`) names its model:
+ * `name`, `revision` and `sourceURL` (https://huggingface.co/org/name), below flags and files.
+ */
+export function factsFromSnapshotPath(dir: string): ModelFacts {
+  const match = HF_SNAPSHOT.exec(path.resolve(dir));
+  if (!match) return {};
+  const repository = (match[1] ?? '').split('--');
+  return {
+    name: repository[repository.length - 1],
+    revision: match[2],
+    sourceURL: `https://huggingface.co/${repository.join('/')}`,
+  };
+}
+
 /** Walks, classifies, reads the headers and packs `dir`. Nothing is uploaded. */
 export async function packModel(dir: string, options: PackModelOptions = {}): Promise<PackedModel> {
   const walked = await walkModelDirectory(dir);
@@ -101,7 +119,11 @@ export async function packModel(dir: string, options: PackModelOptions = {}): Pr
     );
 
   const created = createdAt(options.created);
-  const facts = mergeFacts({ ...options.facts, createdAt: created }, await inferFacts(files));
+  const facts = mergeFacts(
+    { ...options.facts, createdAt: created },
+    await inferFacts(files),
+    factsFromSnapshotPath(dir),
+  );
   const mtime = created ?? '1970-01-01T00:00:00Z';
   const annotations = { ...options.annotations };
   if (created && annotations[Annotation.Created] === undefined)

@@ -158,7 +158,7 @@ describe('readModel', () => {
     );
     expect(v2.files.map((f) => [f.path, f.kind])).toEqual([
       ['model-1.safetensors', 'weights'],
-      ['tokenizer.json', 'weights'],
+      ['tokenizer.json', 'config'],
     ]);
   });
 

@@ -133,9 +133,11 @@ function dockerFiles(manifest: ImageManifest): ModelFile[] {
         path = dot > 0 ? `${path.slice(0, dot)}-${count}${path.slice(dot)}` : `${path}-${count}`;
       }
     }
+    // A generic `model.file` layer is whatever its name says (a tokenizer, a config…).
+    const byName = descriptor.mediaType === DockerModel.ModelFile ? kindByTable(path) : undefined;
     files.push({
       path,
-      kind: known?.kind ?? kindByTable(path),
+      kind: byName ?? known?.kind ?? kindByTable(path),
       packing: known?.tar ? 'tar' : 'raw',
       descriptor,
     });
