@@ -47,6 +47,11 @@ export interface TransportRequest {
   signal?: AbortSignal | undefined;
   /** False for requests that must not be repeated blindly (a PATCH of an upload chunk). */
   retry?: boolean;
+  /**
+   * Send no credentials at all: the URL is not the registry's but where it redirected a blob to
+   * (storage on another origin), reused for more requests.
+   */
+  anonymous?: boolean;
 }
 
 export interface TransportResponse {
@@ -206,7 +211,7 @@ export class Transport {
 
   /** Sends with credentials; on a 401 learns the challenge and tries once more. */
   async #authenticated(request: TransportRequest): Promise<TransportResponse> {
-    const auth = this.#options.authenticator;
+    const auth = request.anonymous === true ? undefined : this.#options.authenticator;
     const host = request.url.host;
     const scopes = request.scopes ?? [];
     const first = auth ? await auth.authorization(host, scopes, request.signal) : undefined;
