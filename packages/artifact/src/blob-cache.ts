@@ -149,6 +149,15 @@ export class BlobCache {
     const partial = this.#path(descriptor.digest, '.partial');
     await mkdir(join(partial, '..'), { recursive: true });
     if (fresh) await rm(partial, { force: true });
+    // Large blobs over several connections at once, where the source can (it keeps its own
+    // per-range progress beside the partial file, and verifies and fsyncs it).
+    const ranged = fresh ? undefined : await source.downloadToFile?.(descriptor, partial, options);
+    if (ranged) {
+      this.stats.resumedBytes += ranged.resumedBytes;
+      this.stats.fetchedBytes += ranged.fetchedBytes;
+      await rename(partial, this.#path(descriptor.digest));
+      return;
+    }
     let offset = (await sizeOf(partial)) ?? 0;
     if (offset > descriptor.size) {
       await rm(partial, { force: true });

@@ -1,7 +1,12 @@
 /** login, logout, manifest, blob, repo: ORAS's names and flags. */
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
-import { withOutputOptions, withRemoteOptions, type CommonArgs } from '../options.js';
+import {
+  withOutputOptions,
+  withParallelDownloads,
+  withRemoteOptions,
+  type CommonArgs,
+} from '../options.js';
 import { lazy } from './lazy.js';
 
 export interface LoginArgs extends CommonArgs {
@@ -27,6 +32,8 @@ export interface BlobArgs extends CommonArgs {
   size?: number;
   'media-type'?: string;
   force?: boolean;
+  parallel?: number;
+  'cache-dir'?: string;
 }
 
 export interface CacheArgs extends CommonArgs {
@@ -164,7 +171,12 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
       command: 'fetch <reference>',
       describe: 'Fetch a blob by digest (verified) to a file or stdout',
       builder: (yargs) =>
-        common(yargs)
+        withParallelDownloads(common(yargs))
+          .option('cache-dir', {
+            type: 'string',
+            describe:
+              'Download cache for blobs fetched in parallel ranges (default $FERRY_CACHE, else $XDG_CACHE_HOME/ferry)',
+          })
           .positional('reference', {
             type: 'string',
             demandOption: true,

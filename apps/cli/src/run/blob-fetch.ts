@@ -1,8 +1,10 @@
+import { cacheParallelDownloads } from '@ferry/artifact';
 import type { BlobArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { descriptorJson, printResult } from '../output.js';
 import { blobDescriptor, blobDigest } from './blob-shared.js';
+import { openCache } from './cache.js';
 import { writeOutput } from './shared.js';
 
 export async function run(context: Context, args: BlobArgs): Promise<void> {
@@ -18,6 +20,10 @@ export async function run(context: Context, args: BlobArgs): Promise<void> {
   }
   if (args.output === undefined)
     throw new UsageError('say where the blob goes: --output <file>, or --output - for stdout');
+  // A blob large enough for parallel ranges is fetched into the download cache (where the
+  // ranges are written and resumed from), then read from there.
+  const cache = ref.target.resumable ? await openCache(context, args['cache-dir']) : undefined;
+  const source = cache ? cacheParallelDownloads(ref.target, cache) : ref.target;
   // The fetch verifies size and digest; writeOutput renames into place only after it ended cleanly.
-  await writeOutput(context, args.output, await ref.target.fetch(descriptor));
+  await writeOutput(context, args.output, await source.fetch(descriptor));
 }

@@ -13,5 +13,6 @@ export async function bottleTargets(
     context,
     context.args['plain-http'] ? { ...extra, plainHttp: true } : extra,
   );
-  return { open: (repository) => new RegistryTarget(client, repository), host };
+  const parallel = (context.args as { parallel?: number }).parallel;
+  return { open: (repository) => new RegistryTarget(client, repository, { parallel }), host };
 }
