@@ -166,6 +166,31 @@ describe('parallel ranged download', () => {
     }
   });
 
+  it('sends the registry its credentials on every range (loopback: https tried, then plain http)', async () => {
+    server.handle = (request, response) => {
+      if (request.headers.authorization !== 'Bearer registry-secret') {
+        response.writeHead(401, { 'www-authenticate': 'Bearer realm="x"' });
+        return void response.end();
+      }
+      servePart(request, response);
+    };
+    await registry.close();
+    registry = new Registry(server.host, {
+      sleep: recordingSleep().sleep,
+      staticBearerToken: 'registry-secret',
+    });
+    const result = await registry
+      .repository('a/b')
+      .blobs.downloadToFile(descriptor, file, { parallel: 4, rangeSize });
+
+    expect(Buffer.compare(await readFile(file), blob)).toBe(0);
+    expect(result.redirectedTo).toBeUndefined();
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual(
+      server.requests.map(() => 'Bearer registry-secret'),
+    );
+    expect(server.requests).toHaveLength(8);
+  });
+
   it('asks the registry again when the reused storage URL expires', async () => {
     let signature = 1;
     let expiredAnswers = 0;

@@ -311,11 +311,13 @@ class RangedDownload {
         signal,
       });
     }
-    if (this.#source.url === this.#url && response.url.href !== this.#url.href) {
-      // Redirected: later ranges go straight there, credentials only on the registry's origin.
-      const anonymous = response.url.origin !== this.#url.origin;
-      this.#source = { url: response.url, anonymous };
-      if (anonymous) this.#result.redirectedTo = response.url.origin;
+    if (this.#source.url === this.#url) {
+      const { redirected, sameOrigin } = compareWithRegistry(response.url, this.#url);
+      if (redirected) {
+        // Later ranges go straight there, with credentials only on the registry's origin.
+        this.#source = { url: response.url, anonymous: !sameOrigin };
+        if (!sameOrigin) this.#result.redirectedTo = response.url.origin;
+      }
     }
     return response;
   }
@@ -525,6 +527,22 @@ async function writeFully(
     at += n;
     offset += n;
   }
+}
+
+/**
+ * Where a response came from, against the registry URL asked for. An `http:` answer to an
+ * `https:` URL of the same host is the transport's plain-http fallback for loopback registries
+ * (it refuses such redirects), not another origin.
+ */
+function compareWithRegistry(
+  answered: URL,
+  asked: URL,
+): { redirected: boolean; sameOrigin: boolean } {
+  const fellBack = asked.protocol === 'https:' && answered.protocol === 'http:';
+  const sameOrigin =
+    answered.host === asked.host && (answered.protocol === asked.protocol || fellBack);
+  const samePath = answered.pathname === asked.pathname && answered.search === asked.search;
+  return { redirected: !(sameOrigin && samePath), sameOrigin };
 }
 
 /** Statuses with which storage says the reused redirect target is no longer good. */
