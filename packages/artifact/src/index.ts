@@ -14,4 +14,5 @@ export * from './unpack.js';
 export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar.js';
 export * from './blob-cache.js';
 export { cacheParallelDownloads } from './large-blob-cache.js';
+export { digestFileOnWorker, offThreadHasher, WORKER_HASH_MIN_SIZE } from './digest-worker.js';
 export { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';
