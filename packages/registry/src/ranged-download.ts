@@ -48,8 +48,8 @@ export const DEFAULT_PARALLEL_DOWNLOADS = 4;
 export const DEFAULT_PARALLEL_THRESHOLD = 64 * 1024 * 1024;
 
 /** Received bytes are written in batches of about this size: one positional writev each. */
-const WRITE_BATCH = 2 * 1024 * 1024;
-const HASH_READ = 4 * 1024 * 1024;
+const WRITE_BATCH = 1024 * 1024;
+const HASH_READ = 2 * 1024 * 1024;
 
 export interface RangedDownloadOptions {
   /** Ranges fetched at once. Default {@link DEFAULT_PARALLEL_DOWNLOADS}. */
