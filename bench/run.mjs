@@ -898,7 +898,8 @@ async function main() {
 // ---------------------------------------------------------------------------------------------
 // Issue 17: one large blob through a proxy that caps each connection (as CDNs in front of
 // ghcr.io, Docker Hub and S3-backed registries do). ferry fetches ranges over several
-// connections; curl and ferry --parallel 1 get one connection's worth.
+// connections (--parallel 4: on loopback its default is one stream); curl and ferry --parallel 1
+// get one connection's worth.
 
 async function throttledPull(host) {
   const { startFaultProxy } = await import(
@@ -938,7 +939,8 @@ async function throttledPull(host) {
   };
   try {
     await iterate([
-      (i) => ferryPull('throttled', throttledLabel, [], i),
+      // The proxy is on loopback, where ferry's default is one stream: ask for the ranges.
+      (i) => ferryPull('throttled', throttledLabel, ['--parallel', '4'], i),
       (i) =>
         ferryPull('throttled-p1', `${throttledLabel}, ferry --parallel 1`, ['--parallel', '1'], i),
       async () => {

@@ -1,5 +1,6 @@
 // Parallel ranged downloads of one large blob, through a proxy that caps each connection's
-// throughput (as CDNs in front of registries do): the ranges tile the blob and arrive intact,
+// throughput (as CDNs in front of registries do). The proxy is on loopback, where ferry uses one
+// stream unless told otherwise, hence `--parallel 4`. The ranges tile the blob and arrive intact,
 // a SIGKILLed pull resumes without fetching completed ranges again, a registry that ignores
 // Range gets one plain stream, and a redirect to storage is followed once with no credentials.
 import { spawn } from 'node:child_process';
@@ -75,7 +76,7 @@ describe('parallel ranged downloads', () => {
   it('pulls a large blob as ranges over four capped connections at once, every byte once', async () => {
     fx.proxy.throttle(16 * MiB);
     try {
-      await fx.ok(['pull', ref, '-o', 'out']);
+      await fx.ok(['pull', ref, '-o', 'out', '--parallel', '4']);
     } finally {
       fx.proxy.throttle(undefined);
     }
@@ -112,6 +113,8 @@ describe('parallel ranged downloads', () => {
           cache,
           '--registry-config',
           fx.configPath,
+          '--parallel',
+          '4',
         ],
         { stdio: 'ignore' },
       );
@@ -142,7 +145,7 @@ describe('parallel ranged downloads', () => {
     expect(onDisk).toBeLessThan(SIZE);
 
     fx.proxy.script([]);
-    await fx.ok(['pull', ref, '-o', output, '--cache-dir', cache]);
+    await fx.ok(['pull', ref, '-o', output, '--cache-dir', cache, '--parallel', '4']);
     expect(sha256(await pulled())).toBe(sha256(content));
     const gets = requestsTo(fx.proxy, 'GET', BLOB).filter((r) => r.status === 206);
     for (const get of gets) {
@@ -159,7 +162,7 @@ describe('parallel ranged downloads', () => {
 
   it('falls back to one plain stream when the registry ignores Range', async () => {
     fx.proxy.script([{ match: { method: 'GET', path: BLOB }, fault: { ignoreRange: true } }]);
-    await fx.ok(['pull', ref, '-o', 'out']);
+    await fx.ok(['pull', ref, '-o', 'out', '--parallel', '4']);
     expect(sha256(await pulled())).toBe(sha256(content));
     const gets = requestsTo(fx.proxy, 'GET', BLOB).filter((r) => r.status !== 401);
     // The probe (a range, answered with the whole blob and dropped), then one plain GET.
@@ -174,7 +177,7 @@ describe('parallel ranged downloads', () => {
     fx.proxy.script([{ match: { method: 'GET', path: BLOB }, fault: { redirectTo: 'storage' } }]);
     fx.proxy.throttle(16 * MiB);
     try {
-      await fx.ok(['pull', ref, '-o', 'out']);
+      await fx.ok(['pull', ref, '-o', 'out', '--parallel', '4']);
     } finally {
       fx.proxy.throttle(undefined);
     }
@@ -190,6 +193,13 @@ describe('parallel ranged downloads', () => {
     expect(storage.map((r) => r.authorization)).toEqual(storage.map(() => false));
     expect(storage.map((r) => r.status)).toEqual(storage.map(() => 206));
     expect(storage.reduce((sum, r) => sum + r.bytesOut, 0)).toBe(SIZE);
+  }, 90_000);
+
+  it('a registry on this machine gets one plain stream by default', async () => {
+    await fx.ok(['pull', ref, '-o', 'out']);
+    expect(sha256(await pulled())).toBe(sha256(content));
+    const gets = requestsTo(fx.proxy, 'GET', BLOB).filter((r) => r.status !== 401);
+    expect(gets.map((r) => [r.range, r.status])).toEqual([[undefined, 200]]);
   }, 90_000);
 
   it('--parallel 1 fetches the blob in one plain stream', async () => {

@@ -121,7 +121,7 @@ export function withParallelDownloads<T>(yargs: Argv<T>) {
   return yargs.option('parallel', {
     type: 'number',
     describe:
-      'Connections per blob of 64 MiB or more, each fetching a byte range (1 turns it off) [default: 4]',
+      'Connections per blob of 64 MiB or more, each fetching a byte range (1 turns it off) [default: 4; 1 for a registry on this machine]',
     coerce: (value: number) => parallelDownloads(value),
   });
 }

@@ -8,10 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Pieces are sent about every 20 ms at the capped rate. */
 const PIECES_PER_SECOND = 50;
+/** How far behind its schedule a connection may catch up (never more than this in a burst). */
+const BURST_MS = 100;
 
 export class ConnectionThrottle {
   #bytesPerSecond: number | undefined;
-  /** Per connection, when its next byte may go; time spent idle earns no burst. */
+  /** Per connection, when its next byte may go; time spent idle earns at most BURST_MS. */
   readonly #due = new WeakMap<Socket, number>();
 
   constructor(bytesPerSecond?: number) {
@@ -43,7 +45,10 @@ export class ConnectionThrottle {
     const rate = this.#bytesPerSecond;
     if (rate === undefined || !socket) return;
     const now = performance.now();
-    const start = Math.max(now, this.#due.get(socket) ?? now);
+    // A timer that fires late (a loaded machine) may be made up for within a short window, as a
+    // token bucket does; otherwise every late wake-up would lower the cap, the more so the more
+    // connections share the proxy's one thread.
+    const start = Math.max(now - BURST_MS, this.#due.get(socket) ?? now);
     this.#due.set(socket, start + (bytes / rate) * 1000);
     if (start - now >= 1) await sleep(start - now);
   }

@@ -68,9 +68,13 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A target for `a/b` that fetches blobs from 16 MiB up in ranges. */
+/** A target for `a/b` that fetches blobs from 16 MiB up in four ranges at once. */
 function open(options: RegistryTargetOptions = {}): RegistryTarget {
-  return new RegistryTarget(registry, 'a/b', { parallelThreshold: 16 * MiB, ...options });
+  return new RegistryTarget(registry, 'a/b', {
+    parallelThreshold: 16 * MiB,
+    parallel: 4,
+    ...options,
+  });
 }
 
 async function place(target: Target, descriptor: Descriptor, path: string): Promise<void> {
@@ -117,6 +121,19 @@ describe('parallel ranged downloads through the cache', () => {
     await place(other, smallDescriptor, join(dir, 'small.bin'));
     expect(ranges).toEqual(['(none)', '(none)']);
     expect(Buffer.compare(await readFile(join(dir, 'large.bin')), large)).toBe(0);
+  });
+
+  it('uses one stream by default for a registry on this machine (no CDN caps it)', async () => {
+    const cache = new BlobCache(join(dir, 'cache'));
+    const target = new RegistryTarget(registry, 'a/b', { parallelThreshold: 16 * MiB });
+    expect(target.downloadsInParallel(largeDescriptor)).toBe(false);
+    await place(cachedTarget(target, cache), largeDescriptor, join(dir, 'large.bin'));
+    expect(ranges).toEqual(['(none)']);
+    const elsewhere = new Registry('registry.example');
+    const remote = new RegistryTarget(elsewhere, 'a/b');
+    expect(remote.downloadsInParallel({ ...largeDescriptor, size: 64 * MiB })).toBe(true);
+    expect(remote.downloadsInParallel({ ...largeDescriptor, size: 64 * MiB - 1 })).toBe(false);
+    await elsewhere.close();
   });
 
   it('cp and blob fetch send only blobs fetched in ranges through the cache', async () => {

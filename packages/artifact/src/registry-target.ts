@@ -3,6 +3,7 @@ import { MANIFEST_SIZE_LIMIT, type Descriptor, type Digest } from '@ferry/oci';
 import {
   DEFAULT_PARALLEL_DOWNLOADS,
   DEFAULT_PARALLEL_THRESHOLD,
+  isLoopbackHost,
   type Registry,
   type Repository,
 } from '@ferry/registry';
@@ -21,7 +22,10 @@ import type {
 export interface RegistryTargetOptions {
   /**
    * Byte ranges of one large blob fetched at once by {@link RegistryTarget.downloadToFile}; 1
-   * turns parallel downloads off. Default {@link DEFAULT_PARALLEL_DOWNLOADS}.
+   * turns parallel downloads off. Default {@link DEFAULT_PARALLEL_DOWNLOADS}, except 1 for a
+   * registry on this machine (localhost, 127.0.0.0/8, ::1): no CDN caps its connections, and
+   * the ranges only cost CPU there (1 GiB from registry:2 on loopback: 4 ranges 24-27 s and
+   * 5.6-6.4 s CPU against 21-25 s and 4.5-4.7 s for one stream, on a loaded machine).
    */
   parallel?: number | undefined;
   /** Blobs at least this large are fetched in parallel ranges. Default 64 MiB. */
@@ -51,7 +55,8 @@ export class RegistryTarget implements Target {
     options: RegistryTargetOptions = {},
   ) {
     this.registry = registry;
-    this.#parallel = options.parallel ?? DEFAULT_PARALLEL_DOWNLOADS;
+    this.#parallel =
+      options.parallel ?? (isLoopbackHost(registry.host) ? 1 : DEFAULT_PARALLEL_DOWNLOADS);
     this.#parallelThreshold = options.parallelThreshold ?? DEFAULT_PARALLEL_THRESHOLD;
     this.repository = typeof repository === 'string' ? registry.repository(repository) : repository;
     this.name = `${registry.host}/${this.repository.name}`;

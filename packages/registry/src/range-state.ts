@@ -87,7 +87,8 @@ export async function loadRangeState(
       (end as number) <= (start as number) ||
       (done as number) < 0 ||
       (done as number) > (end as number) - (start as number) ||
-      (start as number) + (done as number) > fileSize
+      // Bytes claimed must be in the file; ranges not begun may lie past its end.
+      ((done as number) > 0 && (start as number) + (done as number) > fileSize)
     ) {
       return undefined;
     }

@@ -283,6 +283,36 @@ describe('parallel ranged download', () => {
     expect(await exists(rangeStatePath(file))).toBe(false);
   });
 
+  it('resumes around a hole: only the ranges not complete are fetched, from where they stopped', async () => {
+    // An earlier run completed ranges 0 and 2, half of 3, and none of 1 or 4-7.
+    const ranges = Array.from({ length: 8 }, (_, i) => [i * rangeSize, (i + 1) * rangeSize, 0]);
+    ranges[0] = [0, rangeSize, rangeSize];
+    ranges[2] = [2 * rangeSize, 3 * rangeSize, rangeSize];
+    ranges[3] = [3 * rangeSize, 4 * rangeSize, rangeSize / 2];
+    const onDisk = Buffer.alloc(3.5 * rangeSize);
+    blob.copy(onDisk, 0, 0, rangeSize);
+    blob.copy(onDisk, 2 * rangeSize, 2 * rangeSize, 3.5 * rangeSize);
+    await writeFile(file, onDisk);
+    await writeFile(
+      rangeStatePath(file),
+      JSON.stringify({ version: 1, digest, size: blob.byteLength, ranges }),
+    );
+    server.handle = (request, response) => servePart(request, response);
+    const result = await registry
+      .repository('a/b')
+      .blobs.downloadToFile(descriptor, file, { parallel: 2, rangeSize });
+
+    expect(Buffer.compare(await readFile(file), blob)).toBe(0);
+    expect(result.resumedBytes).toBe(2.5 * rangeSize);
+    expect(rangesAsked(server).sort()).toEqual(
+      [
+        `bytes=${rangeSize}-${2 * rangeSize - 1}`,
+        `bytes=${3.5 * rangeSize}-${4 * rangeSize - 1}`,
+        ...[4, 5, 6, 7].map((i) => `bytes=${i * rangeSize}-${(i + 1) * rangeSize - 1}`),
+      ].sort(),
+    );
+  });
+
   it('fails with a digest mismatch and leaves no file when the bytes are not the blob', async () => {
     const wrong = Buffer.from(blob);
     wrong.writeUInt8(wrong.readUInt8(5 * rangeSize + 7) ^ 0xff, 5 * rangeSize + 7);
