@@ -24,8 +24,8 @@ export interface RegistryTargetOptions {
    * Byte ranges of one large blob fetched at once by {@link RegistryTarget.downloadToFile}; 1
    * turns parallel downloads off. Default {@link DEFAULT_PARALLEL_DOWNLOADS}, except 1 for a
    * registry on this machine (localhost, 127.0.0.0/8, ::1): no CDN caps its connections, and
-   * the ranges only cost CPU there (1 GiB from registry:2 on loopback: 4 ranges 24-27 s and
-   * 5.6-6.4 s CPU against 21-25 s and 4.5-4.7 s for one stream, on a loaded machine).
+   * the ranges only cost CPU there (1 GiB from registry:2 on loopback, loaded machine: the same
+   * wall time within noise, 5.6 s CPU against 4.7 s for one stream; BENCHMARKS.md, issue 17).
    */
   parallel?: number | undefined;
   /** Blobs at least this large are fetched in parallel ranges. Default 64 MiB. */
