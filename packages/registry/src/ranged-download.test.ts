@@ -313,6 +313,20 @@ describe('parallel ranged download', () => {
     );
   });
 
+  it('sends nothing when the signal is already aborted', async () => {
+    server.handle = (request, response) => servePart(request, response);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      registry.repository('a/b').blobs.downloadToFile(descriptor, file, {
+        parallel: 4,
+        rangeSize,
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('fails with a digest mismatch and leaves no file when the bytes are not the blob', async () => {
     const wrong = Buffer.from(blob);
     wrong.writeUInt8(wrong.readUInt8(5 * rangeSize + 7) ^ 0xff, 5 * rangeSize + 7);

@@ -15,14 +15,9 @@
  *   back (the page cache holds it), and checked at the end; the file is fsync'ed before success.
  */
 import { open, rm, stat, type FileHandle } from 'node:fs/promises';
-import {
-  DigestMismatchError,
-  Digester,
-  FerryError,
-  parseDigest,
-  type Descriptor,
-} from '@ferry/oci';
+import { DigestMismatchError, FerryError, parseDigest, type Descriptor } from '@ferry/oci';
 import { redactUrl, RegistryErrorCode } from './errors.js';
+import { PrefixHasher, writeFully } from './ranged-file.js';
 import {
   bytesDone,
   contiguousPrefix,
@@ -49,7 +44,6 @@ export const DEFAULT_PARALLEL_THRESHOLD = 64 * 1024 * 1024;
 
 /** Received bytes are written in batches of about this size: one positional writev each. */
 const WRITE_BATCH = 1024 * 1024;
-const HASH_READ = 2 * 1024 * 1024;
 
 export interface RangedDownloadOptions {
   /** Ranges fetched at once. Default {@link DEFAULT_PARALLEL_DOWNLOADS}. */
@@ -171,6 +165,7 @@ class RangedDownload {
     const { state, handle } = await this.#openState();
     const writer = new RangeStateWriter(rangeStatePath(this.#path), state);
     const onAbort = () => this.#controller.abort(this.#options.signal?.reason);
+    if (this.#options.signal?.aborted) onAbort();
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });
     const hasher = new PrefixHasher(handle, state, parseDigest(this.#descriptor.digest).algorithm);
     let closed = false;
@@ -179,7 +174,6 @@ class RangedDownload {
       await writer.flush();
       const resumed = bytesDone(state.ranges);
       this.#result.resumedBytes = resumed;
-      if (resumed > 0) this.#options.onProgress?.(resumed);
       hasher.advance();
 
       const pending = state.ranges.filter((range) => range.done < range.end - range.start);
@@ -196,7 +190,11 @@ class RangedDownload {
           await writer.remove();
           return { ...this.#result, ranged: false };
         }
+        // Reported only now: with `ranged: false` the caller's single stream reports them.
+        if (resumed > 0) this.#options.onProgress?.(resumed);
         await this.#fetchAll(first, probe, pending, handle, writer, hasher);
+      } else if (resumed > 0) {
+        this.#options.onProgress?.(resumed);
       }
 
       const actual = await hasher.finish();
@@ -445,87 +443,6 @@ class RangedDownload {
     }
     await flush();
     return broken;
-  }
-}
-
-/** Hashes the file in order as the contiguous prefix on disk grows. */
-class PrefixHasher {
-  readonly #handle: FileHandle;
-  readonly #state: RangeState;
-  readonly #digester: Digester;
-  readonly #buffer = Buffer.allocUnsafe(HASH_READ);
-  #hashed = 0;
-  #running: Promise<void> | undefined;
-  #error: unknown;
-  #stopped = false;
-
-  constructor(handle: FileHandle, state: RangeState, algorithm: Digester['algorithm']) {
-    this.#handle = handle;
-    this.#state = state;
-    this.#digester = new Digester(algorithm);
-  }
-
-  /** More of the prefix may be on disk: hash it in the background. */
-  advance(): void {
-    this.#running ??= this.#hashPrefix().finally(() => (this.#running = undefined));
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    while (this.#running) await this.#running;
-  }
-
-  /** The digest, once every range is complete. */
-  async finish(): Promise<string> {
-    for (;;) {
-      while (this.#running) await this.#running;
-      if (this.#error !== undefined) throw this.#error;
-      if (this.#hashed >= this.#state.size) return this.#digester.digest();
-      this.advance();
-    }
-  }
-
-  async #hashPrefix(): Promise<void> {
-    try {
-      while (!this.#stopped) {
-        const limit = contiguousPrefix(this.#state.ranges);
-        if (this.#hashed >= limit) return;
-        const length = Math.min(HASH_READ, limit - this.#hashed);
-        const { bytesRead } = await this.#handle.read(this.#buffer, 0, length, this.#hashed);
-        if (bytesRead === 0)
-          throw new FerryError(
-            RegistryErrorCode.Protocol,
-            `the partial file ended at byte ${this.#hashed}, before the ${limit} bytes written`,
-          );
-        this.#digester.update(this.#buffer.subarray(0, bytesRead));
-        this.#hashed += bytesRead;
-      }
-    } catch (error) {
-      this.#error ??= error;
-    }
-  }
-}
-
-async function writeFully(
-  handle: FileHandle,
-  buffers: Buffer[],
-  length: number,
-  position: number,
-): Promise<void> {
-  const { bytesWritten } = await handle.writev(buffers, position);
-  if (bytesWritten === length) return;
-  // A short writev (rare on files): write the rest one buffer at a time.
-  let offset = bytesWritten;
-  const rest = Buffer.concat(buffers, length).subarray(offset);
-  for (let at = 0; at < rest.byteLength;) {
-    const { bytesWritten: n } = await handle.write(
-      rest,
-      at,
-      rest.byteLength - at,
-      position + offset,
-    );
-    at += n;
-    offset += n;
   }
 }
 
