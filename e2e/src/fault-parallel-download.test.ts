@@ -195,6 +195,38 @@ describe('parallel ranged downloads', () => {
     expect(storage.reduce((sum, r) => sum + r.bytesOut, 0)).toBe(SIZE);
   }, 90_000);
 
+  it('cp and blob fetch fetch the large blob in ranges too (through the download cache)', async () => {
+    const digest = `sha256:${sha256(content)}`;
+    await fx.ok(['blob', 'fetch', `${repo}@${digest}`, '-o', 'out/blob.bin', '--parallel', '4']);
+    expect(sha256(await readFile(join(fx.dir, 'out', 'blob.bin')))).toBe(sha256(content));
+    const fetched = requestsTo(fx.proxy, 'GET', BLOB).filter((r) => r.status !== 401);
+    expect(fetched.map((r) => r.status)).toEqual(fetched.map(() => 206));
+    expect(fetched).toHaveLength(SIZE / RANGE);
+
+    fx.proxy.script([]);
+    await fx.ok([
+      'cp',
+      ref,
+      'out/layout:v1',
+      '--to-oci-layout',
+      '--parallel',
+      '4',
+      '--cache-dir',
+      'cp-cache',
+    ]);
+    const copied = await readFile(
+      join(fx.dir, 'out', 'layout', 'blobs', 'sha256', sha256(content)),
+    );
+    expect(sha256(copied)).toBe(sha256(content));
+    // The large layer's GETs (the config blob comes whole, as small blobs do).
+    const gets = requestsTo(fx.proxy, 'GET', BLOB).filter(
+      (r) => r.status !== 401 && r.path.endsWith(sha256(content)),
+    );
+    expect(gets.map((r) => r.status)).toEqual(gets.map(() => 206));
+    expect(gets).toHaveLength(SIZE / RANGE);
+    expect(gets.reduce((sum, r) => sum + r.bytesOut, 0)).toBe(SIZE);
+  }, 90_000);
+
   it('a registry on this machine gets one plain stream by default', async () => {
     await fx.ok(['pull', ref, '-o', 'out']);
     expect(sha256(await pulled())).toBe(sha256(content));
