@@ -313,6 +313,20 @@ describe('parallel ranged download', () => {
     );
   });
 
+  it('cuts even a hostile 2^52-byte descriptor into at most 1,024 ranges', async () => {
+    server.handle = (_request, response) => {
+      response.writeHead(404);
+      response.end();
+    };
+    const huge = { digest, size: 2 ** 52 };
+    await expect(
+      registry.repository('a/b').blobs.downloadToFile(huge, file, { parallel: 4, rangeSize }),
+    ).rejects.toMatchObject({ status: 404 });
+    const saved = JSON.parse(await readFile(rangeStatePath(file), 'utf8')) as { ranges: unknown[] };
+    expect(saved.ranges).toHaveLength(1024);
+    expect(server.requests[0]?.headers.range).toBe(`bytes=0-${2 ** 52 / 1024 - 1}`);
+  });
+
   it('sends nothing when the signal is already aborted', async () => {
     server.handle = (request, response) => servePart(request, response);
     const controller = new AbortController();

@@ -42,6 +42,8 @@ export const DEFAULT_PARALLEL_DOWNLOADS = 4;
 /** Blobs smaller than this are fetched in one stream: more connections would not pay. */
 export const DEFAULT_PARALLEL_THRESHOLD = 64 * 1024 * 1024;
 
+/** The most ranges one blob is cut into. */
+const MAX_RANGES = 1024;
 /** Received bytes are written in batches of about this size: one positional writev each. */
 const WRITE_BATCH = 1024 * 1024;
 
@@ -237,7 +239,12 @@ class RangedDownload {
         : await loadRangeState(rangeStatePath(this.#path), this.#descriptor, fileSize);
     if (saved) return { state: saved, handle: await open(this.#path, 'r+') };
     const parallel = Math.max(1, this.#options.parallel ?? DEFAULT_PARALLEL_DOWNLOADS);
-    const rangeSize = this.#options.rangeSize ?? defaultRangeSize(size, parallel);
+    // At most MAX_RANGES, however large the size a manifest declares: the plan and its progress
+    // file stay small even for a hostile 2^53-byte descriptor.
+    const rangeSize = Math.max(
+      this.#options.rangeSize ?? defaultRangeSize(size, parallel),
+      Math.ceil(size / MAX_RANGES),
+    );
     const state: RangeState = { digest, size, ranges: planRanges(size, rangeSize) };
     const prefix = fileSize !== undefined && fileSize <= size ? fileSize : 0;
     markPrefixDone(state.ranges, prefix);
