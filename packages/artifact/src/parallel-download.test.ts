@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeDigest, type Descriptor } from '@ferry/oci';
+import { computeDigest, DigestMismatchError, type Descriptor } from '@ferry/oci';
 import { Registry } from '@ferry/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobCache, cachedTarget } from './blob-cache.js';
@@ -32,11 +32,17 @@ let dir: string;
 let server: Server;
 let registry: Registry;
 let honourRange = true;
+/** Serve the large blob with one byte changed. */
+let corrupt = false;
 const ranges: string[] = [];
 
 function serve(request: IncomingMessage, response: ServerResponse): void {
   ranges.push(request.headers.range ?? '(none)');
-  const body = request.url?.endsWith(largeDescriptor.digest) ? large : small;
+  let body = request.url?.endsWith(largeDescriptor.digest) ? large : small;
+  if (corrupt && body === large) {
+    body = Buffer.from(large);
+    body.writeUInt8(body.readUInt8(12 * MiB) ^ 0xff, 12 * MiB);
+  }
   const match = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
   if (!match || !honourRange) {
     response.writeHead(200, { 'content-length': body.byteLength });
@@ -54,6 +60,7 @@ function serve(request: IncomingMessage, response: ServerResponse): void {
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-parallel-'));
   honourRange = true;
+  corrupt = false;
   ranges.length = 0;
   server = createServer(serve);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -99,6 +106,20 @@ describe('parallel ranged downloads through the cache', () => {
     expect(await readdir(join(dir, 'cache', 'blobs', 'sha256'))).toEqual([
       largeDescriptor.digest.slice(7),
     ]);
+  });
+
+  it('on a digest mismatch fails and leaves nothing at the final path or in the cache', async () => {
+    corrupt = true;
+    const cache = new BlobCache(join(dir, 'cache'));
+    const destination = join(dir, 'out.bin');
+    const error: unknown = await place(
+      cachedTarget(open({ parallel: 4 }), cache),
+      largeDescriptor,
+      destination,
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DigestMismatchError);
+    expect(await readdir(dir)).toEqual(['cache']);
+    expect(await readdir(join(dir, 'cache', 'blobs', 'sha256'))).toEqual([]);
   });
 
   it('falls back to one stream when the registry ignores Range, and stops asking', async () => {
