@@ -248,6 +248,32 @@ describe('parallel ranged download', () => {
     expect(result.fetchedBytes).toBe(blob.byteLength);
   });
 
+  it('drops a range that stalls mid-body and asks for the rest again', async () => {
+    const stalledRange = `bytes=${rangeSize}-${2 * rangeSize - 1}`;
+    const stallAfter = 40 * KiB;
+    let stalled = false;
+    server.handle = (request, response) => {
+      if (request.headers.range === stalledRange && !stalled) {
+        stalled = true;
+        response.writeHead(206, {
+          'content-length': rangeSize,
+          'content-range': `bytes ${rangeSize}-${2 * rangeSize - 1}/${blob.byteLength}`,
+        });
+        // Half a range, then nothing more: the connection stays open and silent.
+        response.write(blob.subarray(rangeSize, rangeSize + stallAfter));
+        return;
+      }
+      servePart(request, response);
+    };
+    const result = await registry
+      .repository('a/b')
+      .blobs.downloadToFile(descriptor, file, { parallel: 4, rangeSize, idleTimeoutMs: 300 });
+
+    expect(Buffer.compare(await readFile(file), blob)).toBe(0);
+    expect(result.resumes).toBe(1);
+    expect(rangesAsked(server)).toContain(`bytes=${rangeSize + stallAfter}-${2 * rangeSize - 1}`);
+  });
+
   it('resumes after an interrupted run without fetching completed ranges again', async () => {
     // The first run stops (aborted, as a kill would) once three ranges are complete.
     const controller = new AbortController();

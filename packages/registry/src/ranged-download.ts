@@ -57,6 +57,11 @@ export interface RangedDownloadOptions {
   onProgress?: ((bytes: number) => void) | undefined;
   /** How often in a row one range may break without progress before giving up. Default 5. */
   maxResumes?: number | undefined;
+  /**
+   * A range whose body delivers nothing for this long is dropped and asked for again from where
+   * it stopped (a stalled CDN connection; Ollama restarts a part idle 30 s). Default 30 s.
+   */
+  idleTimeoutMs?: number | undefined;
 }
 
 export interface RangedDownloadResult {
@@ -425,8 +430,19 @@ class RangedDownload {
       hasher.advance();
     };
     let broken: unknown;
+    const idleMs = this.#options.idleTimeoutMs ?? 30_000;
+    let idle: NodeJS.Timeout | undefined;
+    const rearm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        const stalled = new Error(`no bytes for ${idleMs} ms`);
+        response.body.destroy(Object.assign(stalled, { code: 'UND_ERR_BODY_TIMEOUT' }));
+      }, idleMs);
+    };
     try {
+      rearm();
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        rearm();
         if (range.start + range.done + batched + chunk.byteLength > range.end) {
           throw new FerryError(
             RegistryErrorCode.Protocol,
@@ -447,6 +463,8 @@ class RangedDownload {
       }
       abandon(response);
       broken = error;
+    } finally {
+      clearTimeout(idle);
     }
     await flush();
     return broken;
