@@ -14,7 +14,8 @@
 //   BENCH_QUIET_WAIT=15   … but for at most this many seconds per sample (0 disables the wait)
 //   BENCH_JSON=file       also write every sample as JSON
 //   BENCH_ONLY=a,b        run only these cases (ids: push-new, push-present, pull, small, model,
-//                         startup, big)
+//                         startup, big, throttled)
+//   BENCH_THROTTLE_MB_S=32  the per-connection cap of the throttled case (MB/s)
 //
 // Plain ESM JavaScript, no build step: it runs the built CLI (apps/cli/bin/ferry.js) and the e2e
 // harness's registry starter (e2e/dist/harness). `npm run bench` builds first.
@@ -90,6 +91,11 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/** Issue 17's throttled pull (see throttledPull). */
+const THROTTLE_MB_S = Number(env.BENCH_THROTTLE_MB_S ?? 32) || 32;
+const THROTTLED_SIZE = QUICK ? 96 * MiB : 256 * MiB;
+const throttledLabel = `pull ${human(THROTTLED_SIZE)} via ${THROTTLE_MB_S} MB/s per connection`;
 
 // ---------------------------------------------------------------------------------------------
 // Pre-flight
@@ -351,6 +357,10 @@ async function main() {
   registry = await startRegistry({ mode: 'anonymous' });
   const host = registry.host;
   log(`bench: registry:2 at ${registry.url} (storage ${registry.storageDir})`);
+
+  if (enabled('throttled')) await throttledPull(host);
+  // Only the throttled case asked for: none of the data below is needed.
+  if (ONLY && [...ONLY].every((id) => id === 'throttled')) return report();
 
   // ---- data ----
   const data = join(WORK, 'data');
@@ -886,6 +896,74 @@ async function main() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Issue 17: one large blob through a proxy that caps each connection (as CDNs in front of
+// ghcr.io, Docker Hub and S3-backed registries do). ferry fetches ranges over several
+// connections (--parallel 4: on loopback its default is one stream); curl and ferry --parallel 1
+// get one connection's worth.
+
+async function throttledPull(host) {
+  const { startFaultProxy } = await import(
+    pathToFileURL(join(ROOT, 'e2e/dist/faults/proxy.js')).href
+  );
+  const dir = join(WORK, 'throttled');
+  await mkdir(dir);
+  const digest = await writeRandom(join(dir, 'blob.bin'), THROTTLED_SIZE);
+  await ferry(['push', `${host}/t/throttled:v1`, 'blob.bin'], { cwd: dir, rss: false });
+  rmSync(join(dir, 'blob.bin'));
+  const proxy = await startFaultProxy({
+    upstream: registry.url,
+    throttle: THROTTLE_MB_S * 1e6,
+  });
+  log(`\n== ${throttledLabel} (proxy ${proxy.url}) ==`);
+  let n = 0;
+  const fresh = (name) => join(dir, `${name}-${++n}`);
+  const check = async (path, verify) => {
+    const size = statSync(path).size;
+    if (size !== THROTTLED_SIZE) throw new Error(`${path}: ${size} bytes`);
+    if (verify && (await sha256File(path)) !== digest) throw new Error(`${path}: wrong digest`);
+  };
+  const ferryPull = async (id, label, extra, i) => {
+    const out = fresh('out');
+    const busy = await settle();
+    const s = await ferry([
+      'pull',
+      `${proxy.host}/t/throttled:v1`,
+      '-o',
+      out,
+      '--cache-dir',
+      fresh('cache'),
+      ...extra,
+    ]);
+    record(id, label, THROTTLED_SIZE, 'ferry', s, busy);
+    await check(join(out, 'blob.bin'), i === 0);
+  };
+  try {
+    await iterate([
+      // The proxy is on loopback, where ferry's default is one stream: ask for the ranges.
+      (i) => ferryPull('throttled', throttledLabel, ['--parallel', '4'], i),
+      (i) =>
+        ferryPull('throttled-p1', `${throttledLabel}, ferry --parallel 1`, ['--parallel', '1'], i),
+      async () => {
+        const out = fresh('curl');
+        const busy = await settle();
+        const s = await measure(
+          'curl',
+          ['-sS', '-f', '-o', out, `${proxy.url}/v2/t/throttled/blobs/${digest}`],
+          {
+            rss: false,
+          },
+        );
+        record('throttled', throttledLabel, THROTTLED_SIZE, 'raw', s, busy);
+        await check(out, false);
+      },
+    ]);
+  } finally {
+    await proxy.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 function report() {
@@ -1019,6 +1097,13 @@ function report() {
     'ferry --version ≤ 150 ms',
     `${fmt(st * 1000, 0)} ms (node -e 0: ${fmt(med('startup', 'raw') * 1000, 0)} ms)`,
     verdict(results.has('startup') ? st <= 0.15 : undefined),
+  ]);
+  const th = med('throttled', 'ferry');
+  const thCurl = med('throttled', 'raw');
+  t.push([
+    `${throttledLabel} ≤ 0.35× one curl stream (issue 17)`,
+    `${fmt(th)} s vs curl ${fmt(thCurl)} s = ${fmt(th / thCurl)}× (ferry --parallel 1: ${fmt(med('throttled-p1', 'ferry'))} s)`,
+    verdict(results.has('throttled') ? th <= 0.35 * thCurl : undefined),
   ]);
   for (const row of t) if (row[2] === 'n/a' && !row[1].startsWith('not run')) row[1] = 'not run';
   out.push(

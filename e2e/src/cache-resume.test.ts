@@ -1,6 +1,8 @@
 // Resume across process death: ferry keeps downloads in a content-addressed cache, appending to
 // <digest>.partial as bytes arrive. Killed with SIGKILL halfway through a 256 MiB pull, the next
 // run resumes with Range; a cached blob is not fetched at all; a tampered partial is discarded.
+// These are one-stream downloads (--parallel 1); parallel ranged ones resume by their own
+// progress file (fault-parallel-download.test.ts).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
@@ -64,6 +66,8 @@ async function pullAndKillHalfway(cache: string, output: string): Promise<number
       '--cache-dir',
       cache,
       '--plain-http',
+      '--parallel',
+      '1',
     ],
     {
       stdio: 'ignore',
@@ -103,7 +107,17 @@ describe('resume across process death', () => {
     expect(leftovers, JSON.stringify(leftovers)).toEqual([]);
 
     const resumedFrom = proxy.served.length;
-    const result = await ferry(['pull', ref, '-o', output, '--cache-dir', cache, '--plain-http']);
+    const result = await ferry([
+      'pull',
+      ref,
+      '-o',
+      output,
+      '--cache-dir',
+      cache,
+      '--plain-http',
+      '--parallel',
+      '1',
+    ]);
     expect(result.code).toBe(0);
     expect(await sha256(join(output, 'big.bin'))).toBe(digest);
     const resumed = proxy.served.slice(resumedFrom);
@@ -140,7 +154,17 @@ describe('resume across process death', () => {
     bytes[1000] = (bytes[1000] ?? 0) ^ 0xff;
     await writeFile(partialOf(cache), bytes);
     const from = proxy.served.length;
-    const result = await ferry(['pull', ref, '-o', output, '--cache-dir', cache, '--plain-http']);
+    const result = await ferry([
+      'pull',
+      ref,
+      '-o',
+      output,
+      '--cache-dir',
+      cache,
+      '--plain-http',
+      '--parallel',
+      '1',
+    ]);
     expect(result.code).toBe(0);
     expect(await sha256(join(output, 'big.bin'))).toBe(digest);
     const requests = proxy.served.slice(from);

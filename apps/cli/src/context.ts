@@ -276,7 +276,10 @@ export async function openTarget(
   const parsed = parseReference(first);
   const registry = await openRegistry(parsed.host, context, {}, options.credentials);
   return {
-    target: new RegistryTarget(registry, parsed.repository),
+    target: new RegistryTarget(registry, parsed.repository, {
+      // --parallel, on the commands that download blobs (pull, cp, blob fetch, bottle pull).
+      parallel: (context.args as { parallel?: number }).parallel,
+    }),
     reference: parsed.digest ?? parsed.tag,
     extraTags,
     display: `${parsed.registry}/${parsed.repository}${parsed.tag ? `:${parsed.tag}` : ''}${parsed.digest ? `@${parsed.digest}` : ''}`,

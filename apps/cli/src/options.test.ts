@@ -112,3 +112,34 @@ describe('--concurrency on the command line', () => {
     },
   );
 });
+
+describe('--parallel (ranges of one large blob at once)', () => {
+  it.each([
+    ['pull', ['pull', 'localhost:5000/a:v1', '--parallel', '0'], '0'],
+    ['cp', ['cp', 'localhost:5000/a:v1', 'localhost:5000/b:v1', '--parallel', '2.5'], '2.5'],
+    [
+      'blob fetch',
+      ['blob', 'fetch', 'localhost:5000/a@sha256:' + 'a'.repeat(64), '--parallel', '17'],
+      '17',
+    ],
+    ['bottle pull', ['bottle', 'pull', 'wget', '--parallel', 'x'], 'NaN'],
+  ])('%s refuses a bad value with exit 2 (%j)', async (_command, argv, shown) => {
+    const { code, stdout, stderr } = await ferry(...argv);
+    expect(code).toBe(ExitCode.Usage);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(
+      `Error: --parallel ${shown}: give a whole number of connections from 1 to 16, like 4`,
+    );
+  });
+
+  it.each(['pull', 'cp', 'blob fetch', 'bottle pull'])(
+    '%s --help offers --parallel',
+    async (command) => {
+      const { code, stdout } = await ferry(...command.split(' '), '--help');
+      expect(code).toBe(0);
+      expect(stdout.replace(/\s+/g, ' ')).toContain(
+        '--parallel Connections per blob of 64 MiB or more',
+      );
+    },
+  );
+});

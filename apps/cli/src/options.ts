@@ -131,6 +131,30 @@ export function withConcurrency<T>(yargs: Argv<T>, fallback = 5) {
   });
 }
 
+/**
+ * pull, cp, blob fetch and bottle pull: byte ranges of one large blob fetched at once. Named
+ * apart from --concurrency (blobs at once, as in ORAS); containerd calls it
+ * max_concurrent_downloads_per_layer.
+ */
+export function withParallelDownloads<T>(yargs: Argv<T>) {
+  return yargs.option('parallel', {
+    type: 'number',
+    describe:
+      'Connections per blob of 64 MiB or more, each fetching a byte range (1 turns it off) [default: 4; 1 for a registry on this machine]',
+    coerce: (value: number) => parallelDownloads(value),
+  });
+}
+
+/** A `--parallel` value: a whole number from 1 to 16. */
+export function parallelDownloads(given: number): number {
+  if (!Number.isInteger(given) || given < 1 || given > 16) {
+    throw new UsageError(
+      `--parallel ${given}: give a whole number of connections from 1 to 16, like 4 (1 turns parallel downloads off)`,
+    );
+  }
+  return given;
+}
+
 /** push, pull and attach: `--concurrency` without a yargs default, so that "not given" is seen. */
 export function withTransferConcurrency<T>(yargs: Argv<T>) {
   return yargs.option('concurrency', {

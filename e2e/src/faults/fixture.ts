@@ -35,6 +35,8 @@ export interface FaultFixture {
   ok(args: readonly string[], input?: Buffer | string): Promise<FerryResult>;
   /** Writes a file in the test's directory and returns its path. */
   write(name: string, content: Buffer | string): Promise<string>;
+  /** The config.json with the registry's credentials that `run` passes to ferry. */
+  readonly configPath: string;
 }
 
 export const sha256 = (data: Buffer | string): string =>
@@ -79,6 +81,9 @@ export function useFaultFixture(mode: RegistryMode): FaultFixture {
     get dir() {
       // Outside a test (beforeAll), the fixture's own directory.
       return dir ?? need(home, 'the fixture directory');
+    },
+    get configPath() {
+      return configPath();
     },
     repo(name) {
       return `${fixture.proxy.host}/faults/${name}-${randomBytes(3).toString('hex')}`;

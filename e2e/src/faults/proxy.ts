@@ -20,6 +20,7 @@ import type { Fault, FaultRule, ProxyRequest, RegistryRestarter } from './script
 import { startStorageOrigin } from './storage.js';
 import type { StorageOrigin } from './storage.js';
 import { copyHeaders, flush, send, sliced } from './streams.js';
+import { ConnectionThrottle } from './throttle.js';
 
 export type { Fault, FaultRule, ProxyRequest, RegistryRestarter } from './script.js';
 
@@ -29,6 +30,8 @@ export interface FaultProxyOptions {
   rules?: FaultRule[];
   /** Needed by `restartRegistry`. */
   restarter?: RegistryRestarter;
+  /** Caps every response body at this many bytes per second per connection (see `throttle`). */
+  throttle?: number | undefined;
 }
 
 export interface FaultProxy {
@@ -39,6 +42,11 @@ export interface FaultProxy {
   readonly requests: readonly ProxyRequest[];
   /** Replaces the rules and clears the request logs (the proxy's and the storage origin's). */
   script(rules: FaultRule[]): void;
+  /**
+   * Caps the bytes per second each client connection receives, over all its responses (as CDNs
+   * in front of registries do), or lifts the cap (undefined). The storage origin is capped alike.
+   */
+  throttle(bytesPerSecond: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -56,7 +64,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const requests: ProxyRequest[] = [];
   const seenTokens = new Set<string>();
   let restarting: Promise<void> | undefined;
-  const storage = await startStorageOrigin(upstream);
+  const throttle = new ConnectionThrottle(options.throttle);
+  const storage = await startStorageOrigin(upstream, throttle);
   const server = createServer((req, res) => {
     handle(req, res).catch(() => res.destroy());
   });
@@ -262,8 +271,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         const slices = trickle ? sliced(chunk, rec.bytesOut, trickle) : [{ chunk, delay: 0 }];
         for (const slice of slices) {
           if (slice.delay > 0) await sleep(slice.delay);
-          rec.bytesOut += slice.chunk.byteLength;
-          if (!(await send(res, slice.chunk))) return cut('client went away');
+          for (const piece of throttle.pieces(slice.chunk)) {
+            await throttle.wait(res.socket, piece.byteLength);
+            rec.bytesOut += piece.byteLength;
+            if (!(await send(res, piece))) return cut('client went away');
+          }
         }
       }
       // A body that does not match the declared length leaves the connection unusable.
@@ -281,6 +293,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     storage,
     requests,
     script,
+    throttle: (bytesPerSecond) => throttle.set(bytesPerSecond),
     async close() {
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();

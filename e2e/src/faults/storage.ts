@@ -9,6 +9,8 @@ import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { send } from './streams.js';
+import type { ConnectionThrottle } from './throttle.js';
 
 export interface StorageRequest {
   method: string;
@@ -37,7 +39,10 @@ const PASSED_HEADERS = [
   'last-modified',
 ];
 
-export async function startStorageOrigin(upstream: URL): Promise<StorageOrigin> {
+export async function startStorageOrigin(
+  upstream: URL,
+  throttle?: ConnectionThrottle,
+): Promise<StorageOrigin> {
   const agent = new Agent({ keepAlive: true });
   const signed = new Map<string, { path: string; authorization: string | undefined }>();
   const requests: StorageRequest[] = [];
@@ -96,8 +101,21 @@ export async function startStorageOrigin(upstream: URL): Promise<StorageOrigin> 
         if (value !== undefined) out[name] = value;
       }
       res.writeHead(rec.status, out);
-      upRes.on('data', (chunk: Buffer) => (rec.bytesOut += chunk.byteLength));
-      upRes.pipe(res);
+      if (!throttle?.active) {
+        upRes.on('data', (chunk: Buffer) => (rec.bytesOut += chunk.byteLength));
+        upRes.pipe(res);
+        return;
+      }
+      void (async () => {
+        for await (const chunk of upRes) {
+          for (const piece of throttle.pieces(chunk as Buffer)) {
+            await throttle.wait(res.socket, piece.byteLength);
+            rec.bytesOut += piece.byteLength;
+            if (!(await send(res, piece))) return;
+          }
+        }
+        res.end();
+      })().catch(() => res.destroy());
     });
     up.end();
   }

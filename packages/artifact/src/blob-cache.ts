@@ -245,6 +245,29 @@ export class BlobCache {
     fresh = false,
   ): Promise<void> {
     const partial = this.#path(descriptor.digest, '.partial');
+    // Large blobs over several connections at once, where the source can: it keeps its own
+    // per-range progress beside the partial file, and verifies and fsyncs it.
+    if (!fresh && source.downloadToFile) {
+      // Whatever was planted at the partial path is replaced by a regular file first.
+      await (await openPartial(partial, false)).close();
+      const ranged = await source.downloadToFile(descriptor, partial, options);
+      if (ranged) {
+        this.stats.resumedBytes += ranged.resumedBytes;
+        this.stats.fetchedBytes += ranged.fetchedBytes;
+        const placed =
+          destination === undefined
+            ? undefined
+            : await placeCopy(partial, destination, descriptor.size).then(
+                () => undefined,
+                (error: unknown) => ({ error }),
+              );
+        await durable.rename(partial, this.#path(descriptor.digest));
+        await durable.syncDirectory(join(partial, '..'));
+        // The checked blob is kept in the cache even when placing it failed.
+        if (placed) throw placed.error;
+        return;
+      }
+    }
     const handle = await openPartial(partial, fresh);
     let offset: number;
     try {

@@ -8,7 +8,7 @@ export * from './existence-checks.js';
 export * from './oci-layout.js';
 export * from './pack.js';
 export * from './read-options.js';
-export { RegistryTarget } from './registry-target.js';
+export { RegistryTarget, type RegistryTargetOptions } from './registry-target.js';
 export type * from './target.js';
 export * from './unpack.js';
 export {
@@ -23,6 +23,8 @@ export {
 } from './tar.js';
 export { assertNoSymlinkEscape, resolveTitlePath, UNSAFE_ARCHIVE, UNSAFE_PATH } from './paths.js';
 export * from './blob-cache.js';
+export { cacheParallelDownloads } from './large-blob-cache.js';
+export { digestFileOnWorker, offThreadHasher, WORKER_HASH_MIN_SIZE } from './digest-worker.js';
 export { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';
 export { durable } from './durable.js';
 export * from './index-builder.js';

@@ -28,6 +28,14 @@ export interface PushOptions extends OperationOptions {
   onProgress?: ((bytes: number) => void) | undefined;
 }
 
+/** What {@link Fetcher.downloadToFile} did. */
+export interface FileDownload {
+  /** Bytes that were on disk from an earlier, interrupted run. */
+  resumedBytes: number;
+  /** Bytes fetched over the network. */
+  fetchedBytes: number;
+}
+
 /** Reads content by descriptor. The stream errors unless the bytes match size and digest. */
 export interface Fetcher {
   fetch(descriptor: Descriptor, options?: FetchOptions): Promise<Readable>;
@@ -36,6 +44,18 @@ export interface Fetcher {
    * through the caller, e.g. a kernel copy out of a cache that already checked the digest.
    */
   copyTo?(descriptor: Descriptor, path: string, options?: FetchOptions): Promise<void>;
+  /**
+   * Optional: downloads a large blob into the partial file `path` over several connections at
+   * once, resuming what an earlier run left there, and resolves once the file is verified and
+   * fsync'ed. Resolves undefined when it will not (a small blob, parallel downloads off, a
+   * server that ignores Range), leaving at `path` only a valid prefix that `fetch` with `resume`
+   * can continue.
+   */
+  downloadToFile?(
+    descriptor: Descriptor,
+    path: string,
+    options?: FetchOptions,
+  ): Promise<FileDownload | undefined>;
 }
 
 /** Stores content under its descriptor; refuses content that does not match it. */

@@ -9,6 +9,11 @@ import {
 } from './blob-upload.js';
 import { pushBlobWhileHashing, type StreamingUploadOptions } from './blob-upload-streaming.js';
 import { RegistryErrorCode } from './errors.js';
+import {
+  downloadRanges,
+  type RangedDownloadOptions,
+  type RangedDownloadResult,
+} from './ranged-download.js';
 import { discard, readBytes, responseError, type Transport } from './transport.js';
 
 export interface BlobStoreContext {
@@ -77,6 +82,26 @@ export class BlobStore {
       this.#url(descriptor.digest),
       this.#pull(),
       descriptor,
+      options,
+    );
+  }
+
+  /**
+   * Downloads a large blob into the file at `path` by several byte ranges at once (see
+   * {@link downloadRanges}), resuming what an earlier run left there. `ranged: false` in the
+   * result means the registry ignores Range: the caller streams the rest with {@link download}.
+   */
+  downloadToFile(
+    descriptor: Pick<Descriptor, 'digest' | 'size'>,
+    path: string,
+    options?: RangedDownloadOptions,
+  ): Promise<RangedDownloadResult> {
+    return downloadRanges(
+      this.#context.transport,
+      this.#url(descriptor.digest),
+      this.#pull(),
+      descriptor,
+      path,
       options,
     );
   }

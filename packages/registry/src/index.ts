@@ -28,6 +28,15 @@ export {
   RegistryErrorCode,
   type DistributionError,
 } from './errors.js';
+export {
+  DEFAULT_PARALLEL_DOWNLOADS,
+  DEFAULT_PARALLEL_THRESHOLD,
+  defaultRangeSize,
+  downloadRanges,
+  rangeStatePath,
+  type RangedDownloadOptions,
+  type RangedDownloadResult,
+} from './ranged-download.js';
 export { ManifestStore, type FetchedManifest } from './manifests.js';
 export { MAX_LIST_ENTRIES, MAX_LIST_PAGES, type PageOptions } from './paging.js';
 export {

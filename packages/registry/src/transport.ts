@@ -48,6 +48,11 @@ export interface TransportRequest {
   signal?: AbortSignal | undefined;
   /** False for requests that must not be repeated blindly (a PATCH of an upload chunk). */
   retry?: boolean;
+  /**
+   * Send no credentials at all: the URL is not the registry's but where it redirected a blob to
+   * (storage on another origin), reused for more requests.
+   */
+  anonymous?: boolean;
 }
 
 export interface TransportResponse {
@@ -215,8 +220,12 @@ export class Transport {
   /** Sends with credentials; on a 401 learns the challenge and tries once more. */
   async #authenticated(request: TransportRequest): Promise<TransportResponse> {
     // Credentials belong to the registry's origin; another host that the registry's answers
-    // named (an upload Location, a Link, a redirect) gets none, not even after its 401.
-    const auth = this.#ownsCredentials(request.url) ? this.#options.authenticator : undefined;
+    // named (an upload Location, a Link, a redirect) gets none, not even after its 401, and an
+    // anonymous request (a range of a blob on a storage origin) gets none at all.
+    const auth =
+      request.anonymous !== true && this.#ownsCredentials(request.url)
+        ? this.#options.authenticator
+        : undefined;
     const host = request.url.host;
     const scopes = request.scopes ?? [];
     const first = auth ? await auth.authorization(host, scopes, request.signal) : undefined;

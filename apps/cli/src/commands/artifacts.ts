@@ -4,6 +4,7 @@ import type { Io } from '../io.js';
 import {
   transferLimits,
   withConcurrency,
+  withParallelDownloads,
   withTransferConcurrency,
   withOutputOptions,
   withRemoteOptions,
@@ -38,6 +39,7 @@ export interface PullArgs extends CommonArgs {
   platform?: string;
   concurrency?: number;
   'include-subject'?: boolean;
+  parallel?: number;
 }
 
 export interface AttachArgs extends CommonArgs {
@@ -72,6 +74,8 @@ export interface CopyArgs extends CommonArgs {
   'to-oci-layout'?: boolean;
   platform?: string;
   concurrency: number;
+  parallel?: number;
+  'cache-dir'?: string;
 }
 
 export interface TagArgs extends CommonArgs {
@@ -168,7 +172,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     command: 'pull <reference>',
     describe: 'Pull the files of an artifact into a directory (or one file to stdout)',
     builder: (yargs) =>
-      withTransferConcurrency(common(yargs))
+      withParallelDownloads(withTransferConcurrency(common(yargs)))
         .positional('reference', {
           type: 'string',
           demandOption: true,
@@ -313,7 +317,12 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     aliases: ['cp'],
     describe: 'Copy an artifact or image between registries and OCI layouts, digests unchanged',
     builder: (yargs) =>
-      withConcurrency(common(yargs), 3)
+      withParallelDownloads(withConcurrency(common(yargs), 3))
+        .option('cache-dir', {
+          type: 'string',
+          describe:
+            'Download cache for blobs fetched in parallel ranges (default $FERRY_CACHE, else $XDG_CACHE_HOME/ferry)',
+        })
         .positional('from', { type: 'string', demandOption: true })
         .positional('to', {
           type: 'string',

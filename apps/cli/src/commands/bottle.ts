@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import {
   withConcurrency,
+  withParallelDownloads,
   withOutputOptions,
   withRemoteOptions,
   type CommonArgs,
@@ -30,6 +31,7 @@ export interface BottleArgs extends CommonArgs {
   to?: string;
   'cache-dir'?: string;
   concurrency: number;
+  parallel?: number;
 }
 
 const where = <T>(yargs: Argv<T>) =>
@@ -51,7 +53,7 @@ export function bottleCommand(io: Io): CommandModule<object, never> {
       command: 'pull <formulas..>',
       describe: 'Download bottles for a platform, verified as Homebrew verifies them',
       builder: (yargs) =>
-        withConcurrency(where(yargs), 4)
+        withParallelDownloads(withConcurrency(where(yargs), 4))
           .positional('formulas', {
             type: 'string',
             array: true,

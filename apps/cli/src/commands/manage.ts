@@ -1,7 +1,12 @@
 /** login, logout, manifest, blob, repo: ORAS's names and flags. */
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
-import { withOutputOptions, withRemoteOptions, type CommonArgs } from '../options.js';
+import {
+  withOutputOptions,
+  withParallelDownloads,
+  withRemoteOptions,
+  type CommonArgs,
+} from '../options.js';
 import { manifestIndexCommand } from './index-backup.js';
 import { lazy } from './lazy.js';
 
@@ -30,6 +35,8 @@ export interface BlobArgs extends CommonArgs {
   size?: number;
   'media-type'?: string;
   force?: boolean;
+  parallel?: number;
+  'cache-dir'?: string;
 }
 
 export interface CacheArgs extends CommonArgs {
@@ -188,7 +195,12 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
       command: 'fetch <reference>',
       describe: 'Fetch a blob by digest (verified) to a file or stdout',
       builder: (yargs) =>
-        common(yargs)
+        withParallelDownloads(common(yargs))
+          .option('cache-dir', {
+            type: 'string',
+            describe:
+              'Download cache for blobs fetched in parallel ranges (default $FERRY_CACHE, else $XDG_CACHE_HOME/ferry)',
+          })
           .positional('reference', {
             type: 'string',
             demandOption: true,

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { cacheParallelDownloads } from '@ferry/artifact';
 import type { BlobArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
@@ -6,6 +7,7 @@ import { descriptorJson, printResult } from '../output.js';
 import { blobDescriptor, blobDigest } from './blob-shared.js';
 import { checkOutputFile } from './output-path.js';
 import { refuseContentOnJsonStdout, writeOutput } from './shared.js';
+import { openCache } from './cache.js';
 
 export async function run(context: Context, args: BlobArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
@@ -24,8 +26,12 @@ export async function run(context: Context, args: BlobArgs): Promise<void> {
   }
   if (args.output === undefined)
     throw new UsageError('say where the blob goes: --output <file>, or --output - for stdout');
+  // A blob large enough for parallel ranges is fetched into the download cache (where the
+  // ranges are written and resumed from), then read from there.
+  const cache = ref.target.resumable ? await openCache(context, args['cache-dir']) : undefined;
+  const source = cache ? cacheParallelDownloads(ref.target, cache) : ref.target;
   // The fetch verifies size and digest; writeOutput renames into place only after it ended cleanly.
-  await writeOutput(context, args.output, await ref.target.fetch(descriptor));
+  await writeOutput(context, args.output, await source.fetch(descriptor));
   if (args.output !== '-') {
     printResult(
       context,

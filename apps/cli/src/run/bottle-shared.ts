@@ -23,6 +23,7 @@ export function bottleSource(
   role: CredentialRole = 'default',
 ): BottleSource {
   const sources = bottleSources({ registry: args.registry, namespace: args.namespace });
+  const parallel = (context.args as { parallel?: number }).parallel;
   return {
     coreNamespace: sources.coreNamespace,
     host: sources.host,
@@ -36,7 +37,8 @@ export function bottleSource(
             context.args['plain-http'] ? { ...extra, plainHttp: true } : extra,
             role,
           );
-          return { target: new RegistryTarget(client, name) as Target, via };
+          const target = new RegistryTarget(client, name, { parallel }) as Target;
+          return { target, via };
         }),
       );
       if (targets.length === 1) return targets[0]!.target;

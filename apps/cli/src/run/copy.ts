@@ -1,4 +1,4 @@
-import { copy } from '@ferry/artifact';
+import { cacheParallelDownloads, copy } from '@ferry/artifact';
 import { isDigest, parsePlatform } from '@ferry/oci';
 import type { CopyArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
@@ -6,6 +6,7 @@ import { UsageError } from '../exit.js';
 import { descriptorJson, printResult } from '../output.js';
 import { Progress } from '../progress.js';
 import { reportCopyEvents } from './progress-events.js';
+import { openCache } from './cache.js';
 import { where } from './shared.js';
 
 export async function run(context: Context, args: CopyArgs): Promise<void> {
@@ -34,7 +35,11 @@ export async function run(context: Context, args: CopyArgs): Promise<void> {
   const tags = [...(first ? [first] : []), ...destination.extraTags];
   const progress = Progress.forTerminal(args.tty);
   try {
-    const root = await copy(source.target, destination.target, source.reference, {
+    // A blob large enough for parallel ranges is fetched into the download cache (where the
+    // ranges are written and resumed from), then read from there; others stream straight across.
+    const cache = source.target.resumable ? await openCache(context, args['cache-dir']) : undefined;
+    const from = cache ? cacheParallelDownloads(source.target, cache) : source.target;
+    const root = await copy(from, destination.target, source.reference, {
       concurrency: args.concurrency,
       referrers: args.recursive,
       platform: args.platform ? parsePlatform(args.platform) : undefined,

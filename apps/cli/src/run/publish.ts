@@ -10,6 +10,7 @@ import {
   DigestCache,
   digestFile,
   EagerUploads,
+  offThreadHasher,
   ExistenceChecks,
   limit,
   SMALL_BLOB_SIZE,
@@ -191,7 +192,9 @@ export async function pushHashing(
           onProgress: (path, bytes) => progress.advance(eagerBar(path, 0), bytes),
         })
       : undefined;
-  const hashed = eager ? eager.hasher(digestFile) : digestFile;
+  // With uploads streaming from the main thread, large files are hashed on a worker thread, so
+  // that a blob the registry already holds is found out (and its upload stopped) early.
+  const hashed = eager ? eager.hasher(offThreadHasher(digestFile)) : digestFile;
   return {
     hashFile: cache ? cache.hasher(hashed) : hashed,
     eager,

@@ -1,0 +1,159 @@
+/**
+ * The per-range progress of a parallel ranged download, kept in a small JSON file beside the
+ * partial blob so that a killed download resumes each range where it stopped. The file is only
+ * ever replaced whole (written aside, then renamed), and it is written before any byte of the
+ * blob: a partial file without one was written by a single stream from byte 0.
+ */
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { Descriptor } from '@ferry/oci';
+
+/** One byte range of the blob: [start, end), of which the first `done` bytes are on disk. */
+export interface RangeProgress {
+  start: number;
+  end: number;
+  done: number;
+}
+
+export interface RangeState {
+  digest: string;
+  size: number;
+  ranges: RangeProgress[];
+}
+
+const STATE_VERSION = 1;
+
+/** Splits [0, size) into ranges of `rangeSize` bytes (the last one shorter). */
+export function planRanges(size: number, rangeSize: number): RangeProgress[] {
+  const ranges: RangeProgress[] = [];
+  for (let start = 0; start < size; start += rangeSize)
+    ranges.push({ start, end: Math.min(size, start + rangeSize), done: 0 });
+  return ranges;
+}
+
+/** Marks [0, prefix) as on disk (bytes a single stream left). */
+export function markPrefixDone(ranges: RangeProgress[], prefix: number): void {
+  for (const range of ranges) range.done = Math.max(0, Math.min(range.end, prefix) - range.start);
+}
+
+/** How many bytes from the start of the blob are on disk without a gap. */
+export function contiguousPrefix(ranges: readonly RangeProgress[]): number {
+  let prefix = 0;
+  for (const range of ranges) {
+    prefix = range.start + range.done;
+    if (range.done < range.end - range.start) break;
+  }
+  return prefix;
+}
+
+export function bytesDone(ranges: readonly RangeProgress[]): number {
+  return ranges.reduce((sum, range) => sum + range.done, 0);
+}
+
+/**
+ * The saved progress for `descriptor`, or undefined when there is none or it cannot be trusted:
+ * another blob's, ranges that do not tile the blob, or more bytes claimed than the partial file
+ * (of `fileSize` bytes) holds.
+ */
+export async function loadRangeState(
+  path: string,
+  descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  fileSize: number,
+): Promise<RangeState | undefined> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const saved = parsed as { version?: unknown; digest?: unknown; size?: unknown; ranges?: unknown };
+  if (
+    saved.version !== STATE_VERSION ||
+    saved.digest !== descriptor.digest ||
+    saved.size !== descriptor.size ||
+    !Array.isArray(saved.ranges)
+  ) {
+    return undefined;
+  }
+  const ranges: RangeProgress[] = [];
+  let expectedStart = 0;
+  for (const entry of saved.ranges as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 3) return undefined;
+    const [start, end, done] = entry as unknown[];
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(end) ||
+      !Number.isSafeInteger(done) ||
+      start !== expectedStart ||
+      (end as number) <= (start as number) ||
+      (done as number) < 0 ||
+      (done as number) > (end as number) - (start as number) ||
+      // Bytes claimed must be in the file; ranges not begun may lie past its end.
+      ((done as number) > 0 && (start as number) + (done as number) > fileSize)
+    ) {
+      return undefined;
+    }
+    ranges.push({ start: start as number, end: end as number, done: done as number });
+    expectedStart = end as number;
+  }
+  if (expectedStart !== descriptor.size) return undefined;
+  return { digest: descriptor.digest, size: descriptor.size, ranges };
+}
+
+/**
+ * Saves a {@link RangeState} as often as it changes, one write at a time: changes made while a
+ * write is in flight are saved by the next one. Each write replaces the file whole.
+ */
+export class RangeStateWriter {
+  readonly path: string;
+  readonly #state: RangeState;
+  #dirty = false;
+  #writing: Promise<void> | undefined;
+  #error: unknown;
+  #removed = false;
+
+  constructor(path: string, state: RangeState) {
+    this.path = path;
+    this.#state = state;
+  }
+
+  /** Notes a change; it is written soon, in the background. */
+  changed(): void {
+    if (this.#removed) return;
+    this.#dirty = true;
+    this.#writing ??= this.#drain().finally(() => (this.#writing = undefined));
+  }
+
+  /** Writes what changed and waits for it; rejects if any background write failed. */
+  async flush(): Promise<void> {
+    this.changed();
+    while (this.#writing) await this.#writing;
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  /** Stops saving and removes the file (once any write in flight is done). */
+  async remove(): Promise<void> {
+    this.#removed = true;
+    while (this.#writing) await this.#writing;
+    await rm(this.path, { force: true });
+    await rm(`${this.path}.${process.pid}.tmp`, { force: true });
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#dirty) {
+        this.#dirty = false;
+        const text = JSON.stringify({
+          version: STATE_VERSION,
+          digest: this.#state.digest,
+          size: this.#state.size,
+          ranges: this.#state.ranges.map((range) => [range.start, range.end, range.done]),
+        });
+        const aside = `${this.path}.${process.pid}.tmp`;
+        await writeFile(aside, text);
+        await rename(aside, this.path);
+      }
+    } catch (error) {
+      this.#error ??= error;
+    }
+  }
+}

@@ -1,0 +1,502 @@
+/**
+ * Parallel ranged download of one large blob into a file: the blob is cut into byte ranges that
+ * `parallel` connections fetch at once (`Range: bytes=a-b`), each written at its offset with
+ * positional writes. CDNs in front of registries cap each connection's throughput, so one large
+ * blob over one connection is slow however fast the link (containerd 2.1 and Ollama do the same).
+ *
+ * - The first range is also the probe: a 200 answer means the server ignores Range, and the caller
+ *   falls back to one stream (nothing is fetched twice).
+ * - A redirect is followed once, and its target reused for every range; when it is another origin
+ *   (storage, a CDN) no credentials are sent there. If the target stops answering (an expired
+ *   pre-signed URL), the registry is asked again.
+ * - Progress per range is kept beside the file (see range-state.ts); a killed download resumes
+ *   every range where it stopped, and fetches no completed range again.
+ * - The digest is computed in order as the contiguous prefix on disk grows, by reading the file
+ *   back (the page cache holds it), and checked at the end; the file is fsync'ed before success.
+ */
+import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { DigestMismatchError, FerryError, parseDigest, type Descriptor } from '@ferry/oci';
+import { redactUrl, RegistryErrorCode } from './errors.js';
+import { PrefixHasher, writeFully } from './ranged-file.js';
+import {
+  bytesDone,
+  contiguousPrefix,
+  loadRangeState,
+  markPrefixDone,
+  planRanges,
+  RangeStateWriter,
+  type RangeProgress,
+  type RangeState,
+} from './range-state.js';
+import {
+  abandon,
+  discard,
+  isRetryableError,
+  responseError,
+  type Transport,
+  type TransportResponse,
+} from './transport.js';
+
+/** Ranges fetched at once by default. */
+export const DEFAULT_PARALLEL_DOWNLOADS = 4;
+/** Blobs smaller than this are fetched in one stream: more connections would not pay. */
+export const DEFAULT_PARALLEL_THRESHOLD = 64 * 1024 * 1024;
+
+/** The most ranges one blob is cut into. */
+const MAX_RANGES = 1024;
+/** Received bytes are written in batches of about this size: one positional writev each. */
+const WRITE_BATCH = 1024 * 1024;
+
+export interface RangedDownloadOptions {
+  /** Ranges fetched at once. Default {@link DEFAULT_PARALLEL_DOWNLOADS}. */
+  parallel?: number | undefined;
+  /** Bytes per range request. Default: a quarter of an even share, 8–64 MiB. */
+  rangeSize?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Called with the number of new bytes on disk (bytes already there from an earlier run first). */
+  onProgress?: ((bytes: number) => void) | undefined;
+  /** How often in a row one range may break without progress before giving up. Default 5. */
+  maxResumes?: number | undefined;
+  /**
+   * A range whose body delivers nothing for this long is dropped and asked for again from where
+   * it stopped (a stalled CDN connection; Ollama restarts a part idle 30 s). Default 30 s.
+   */
+  idleTimeoutMs?: number | undefined;
+}
+
+export interface RangedDownloadResult {
+  /**
+   * False when the server answered Range with 200 (it ignores Range): nothing was fetched, and
+   * the file holds only a prefix of the blob (its whole size) for one stream to continue.
+   */
+  ranged: boolean;
+  /** Bytes that were on disk from an earlier run and not fetched again. */
+  resumedBytes: number;
+  /** Bytes written from the network. */
+  fetchedBytes: number;
+  /** Range requests sent (re-sent ones included). */
+  requests: number;
+  /** Requests re-sent after a broken or short body. */
+  resumes: number;
+  /** The origin the ranges came from when the registry redirected elsewhere. */
+  redirectedTo?: string | undefined;
+}
+
+/** Where `path`'s per-range progress is kept. */
+export function rangeStatePath(path: string): string {
+  return `${path}.ranges`;
+}
+
+/** A range size that gives each connection several ranges, so that a slow one holds up little. */
+export function defaultRangeSize(size: number, parallel: number): number {
+  const share = Math.ceil(size / (Math.max(1, parallel) * 4));
+  return Math.min(64 * 1024 * 1024, Math.max(8 * 1024 * 1024, share));
+}
+
+/**
+ * Downloads `descriptor` from `url` into `path` by ranges, resuming what an earlier run left at
+ * `path` (with its progress file, or a prefix written by one stream). Resolves once the whole
+ * file is verified and fsync'ed, or with `ranged: false` (see {@link RangedDownloadResult}).
+ * A digest mismatch removes the file and its progress and rejects; other failures keep them for
+ * the next run.
+ */
+export async function downloadRanges(
+  transport: Transport,
+  url: URL,
+  scopes: string[],
+  descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  path: string,
+  options: RangedDownloadOptions = {},
+): Promise<RangedDownloadResult> {
+  try {
+    return await new RangedDownload(transport, url, scopes, descriptor, path, options).run();
+  } catch (error) {
+    if (!(error instanceof ResumedBytesWrong)) throw error;
+    // Bytes an earlier run left were not the blob's: fetch it all again, once.
+    await removeDownload(path);
+    return new RangedDownload(transport, url, scopes, descriptor, path, options).run();
+  }
+}
+
+class ResumedBytesWrong extends Error {}
+
+async function removeDownload(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await rm(rangeStatePath(path), { force: true });
+}
+
+interface RangeSource {
+  url: URL;
+  /** Another origin than the registry's: no credentials go there. */
+  anonymous: boolean;
+}
+
+class RangedDownload {
+  readonly #transport: Transport;
+  readonly #url: URL;
+  readonly #scopes: string[];
+  readonly #descriptor: Pick<Descriptor, 'digest' | 'size'>;
+  readonly #path: string;
+  readonly #options: RangedDownloadOptions;
+  readonly #subject: string;
+  readonly #controller = new AbortController();
+  readonly #result: RangedDownloadResult = {
+    ranged: true,
+    resumedBytes: 0,
+    fetchedBytes: 0,
+    requests: 0,
+    resumes: 0,
+  };
+  #source: RangeSource;
+  #reresolves = 0;
+
+  constructor(
+    transport: Transport,
+    url: URL,
+    scopes: string[],
+    descriptor: Pick<Descriptor, 'digest' | 'size'>,
+    path: string,
+    options: RangedDownloadOptions,
+  ) {
+    this.#transport = transport;
+    this.#url = url;
+    this.#scopes = scopes;
+    this.#descriptor = descriptor;
+    this.#path = path;
+    this.#options = options;
+    this.#subject = `blob ${descriptor.digest}`;
+    this.#source = { url, anonymous: false };
+  }
+
+  async run(): Promise<RangedDownloadResult> {
+    const { state, handle } = await this.#openState();
+    const writer = new RangeStateWriter(rangeStatePath(this.#path), state);
+    const onAbort = () => this.#controller.abort(this.#options.signal?.reason);
+    if (this.#options.signal?.aborted) onAbort();
+    this.#options.signal?.addEventListener('abort', onAbort, { once: true });
+    const hasher = new PrefixHasher(handle, state, parseDigest(this.#descriptor.digest).algorithm);
+    let closed = false;
+    try {
+      // Progress is on disk before any byte is: a partial file without it is a plain prefix.
+      await writer.flush();
+      const resumed = bytesDone(state.ranges);
+      this.#result.resumedBytes = resumed;
+      hasher.advance();
+
+      const pending = state.ranges.filter((range) => range.done < range.end - range.start);
+      const first = pending.shift();
+      if (first) {
+        const probe = await this.#request(first);
+        if (probe.status === 200) {
+          abandon(probe);
+          await hasher.stop();
+          // Keep only what a single stream can continue from, and no progress file.
+          await handle.truncate(contiguousPrefix(state.ranges));
+          await handle.close();
+          closed = true;
+          await writer.remove();
+          return { ...this.#result, ranged: false };
+        }
+        // Reported only now: with `ranged: false` the caller's single stream reports them.
+        if (resumed > 0) this.#options.onProgress?.(resumed);
+        await this.#fetchAll(first, probe, pending, handle, writer, hasher);
+      } else if (resumed > 0) {
+        this.#options.onProgress?.(resumed);
+      }
+
+      const actual = await hasher.finish();
+      if (actual !== this.#descriptor.digest) {
+        await handle.close();
+        closed = true;
+        await writer.remove();
+        if (resumed > 0) throw new ResumedBytesWrong();
+        await removeDownload(this.#path);
+        throw new DigestMismatchError(this.#descriptor.digest, actual, this.#subject);
+      }
+      await handle.sync();
+      await handle.close();
+      closed = true;
+      await writer.remove();
+      return this.#result;
+    } catch (error) {
+      if (!closed) {
+        await hasher.stop();
+        await handle.close().catch(() => {});
+        // Keep what was received for the next run.
+        await writer.flush().catch(() => {});
+      }
+      throw error;
+    } finally {
+      this.#options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The saved progress and the partial file, or a fresh plan (a single stream's prefix kept). */
+  async #openState(): Promise<{ state: RangeState; handle: FileHandle }> {
+    const { digest, size } = this.#descriptor;
+    const fileSize = await stat(this.#path).then(
+      (info) => info.size,
+      () => undefined,
+    );
+    const saved =
+      fileSize === undefined
+        ? undefined
+        : await loadRangeState(rangeStatePath(this.#path), this.#descriptor, fileSize);
+    if (saved) return { state: saved, handle: await open(this.#path, 'r+') };
+    const parallel = Math.max(1, this.#options.parallel ?? DEFAULT_PARALLEL_DOWNLOADS);
+    // At most MAX_RANGES, however large the size a manifest declares: the plan and its progress
+    // file stay small even for a hostile 2^53-byte descriptor.
+    const rangeSize = Math.max(
+      this.#options.rangeSize ?? defaultRangeSize(size, parallel),
+      Math.ceil(size / MAX_RANGES),
+    );
+    const state: RangeState = { digest, size, ranges: planRanges(size, rangeSize) };
+    const prefix = fileSize !== undefined && fileSize <= size ? fileSize : 0;
+    markPrefixDone(state.ranges, prefix);
+    return { state, handle: await open(this.#path, prefix > 0 ? 'r+' : 'w+') };
+  }
+
+  async #fetchAll(
+    first: RangeProgress,
+    probe: TransportResponse,
+    pending: RangeProgress[],
+    handle: FileHandle,
+    writer: RangeStateWriter,
+    hasher: PrefixHasher,
+  ): Promise<void> {
+    const parallel = Math.max(1, this.#options.parallel ?? DEFAULT_PARALLEL_DOWNLOADS);
+    let failure: { error: unknown } | undefined;
+    const worker = async (range: RangeProgress | undefined, response?: TransportResponse) => {
+      for (let next = range; next && !failure; next = pending.shift()) {
+        try {
+          await this.#fetchRange(next, handle, writer, hasher, response);
+        } catch (error) {
+          failure ??= { error };
+          // The other ranges stop too; their progress is saved for the next run.
+          this.#controller.abort(error);
+          return;
+        } finally {
+          response = undefined;
+        }
+      }
+    };
+    const workers = [worker(first, probe)];
+    for (let i = 1; i < parallel && pending.length > 0; i++) workers.push(worker(pending.shift()));
+    await Promise.all(workers);
+    if (failure) {
+      await hasher.stop();
+      throw this.#options.signal?.aborted && !(failure.error instanceof FerryError)
+        ? new FerryError(RegistryErrorCode.Aborted, `GET ${redactUrl(this.#url)}: aborted`, {
+            cause: failure.error,
+          })
+        : failure.error;
+    }
+  }
+
+  /** Sends the GET for what is left of `range`, to the reused redirect target when there is one. */
+  async #request(range: RangeProgress): Promise<TransportResponse> {
+    const from = range.start + range.done;
+    const headers = { range: `bytes=${from}-${range.end - 1}` };
+    const signal = this.#controller.signal;
+    this.#result.requests++;
+    let response = await this.#transport.send({
+      method: 'GET',
+      url: this.#source.url,
+      headers,
+      scopes: this.#source.anonymous ? [] : this.#scopes,
+      anonymous: this.#source.anonymous,
+      signal,
+    });
+    if (this.#source.url !== this.#url && isExpired(response.status) && this.#reresolves < 3) {
+      // A pre-signed URL lives minutes: ask the registry where the blob is now.
+      await discard(response);
+      this.#reresolves++;
+      this.#source = { url: this.#url, anonymous: false };
+      this.#result.requests++;
+      response = await this.#transport.send({
+        method: 'GET',
+        url: this.#url,
+        headers,
+        scopes: this.#scopes,
+        signal,
+      });
+    }
+    if (this.#source.url === this.#url) {
+      const { redirected, sameOrigin } = compareWithRegistry(response.url, this.#url);
+      if (redirected) {
+        // Later ranges go straight there, with credentials only on the registry's origin.
+        this.#source = { url: response.url, anonymous: !sameOrigin };
+        if (!sameOrigin) this.#result.redirectedTo = response.url.origin;
+      }
+    }
+    return response;
+  }
+
+  async #fetchRange(
+    range: RangeProgress,
+    handle: FileHandle,
+    writer: RangeStateWriter,
+    hasher: PrefixHasher,
+    probe: TransportResponse | undefined,
+  ): Promise<void> {
+    const maxResumes = this.#options.maxResumes ?? 5;
+    let failures = 0;
+    let response = probe;
+    while (range.done < range.end - range.start) {
+      response ??= await this.#request(range);
+      const before = range.done;
+      let broken: unknown;
+      try {
+        await this.#checkPartialResponse(response, range);
+        broken = await this.#receive(response, range, handle, writer, hasher);
+      } catch (error) {
+        abandon(response);
+        throw error;
+      }
+      response = undefined;
+      if (range.done === range.end - range.start) return;
+      if (range.done > before) failures = 0;
+      if (failures >= maxResumes) {
+        throw new FerryError(
+          RegistryErrorCode.Network,
+          `GET ${redactUrl(this.#url)}: bytes ${range.start}-${range.end - 1} broke off ${failures + 1} times in a row; gave up at byte ${range.start + range.done}`,
+          { cause: broken },
+        );
+      }
+      this.#result.resumes++;
+      await this.#transport.pause(
+        failures++,
+        undefined,
+        { method: 'GET', url: this.#source.url, signal: this.#controller.signal },
+        broken === undefined ? 'body ended early' : 'body broke off',
+      );
+    }
+  }
+
+  async #checkPartialResponse(response: TransportResponse, range: RangeProgress): Promise<void> {
+    const from = range.start + range.done;
+    if (response.status === 206) {
+      const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(
+        String(response.headers['content-range'] ?? '').trim(),
+      );
+      if (
+        match &&
+        Number(match[1]) === from &&
+        Number(match[2]) < range.end &&
+        Number(match[2]) >= from &&
+        (match[3] === '*' || Number(match[3]) === this.#descriptor.size)
+      ) {
+        return;
+      }
+      throw new FerryError(
+        RegistryErrorCode.Protocol,
+        `GET ${redactUrl(response.url)}: asked for bytes ${from}-${range.end - 1} of ${this.#descriptor.size} but got Content-Range ${JSON.stringify(response.headers['content-range'] ?? null)}`,
+      );
+    }
+    if (response.status === 200) {
+      throw new FerryError(
+        RegistryErrorCode.Protocol,
+        `GET ${redactUrl(response.url)}: answered a Range request with the whole blob after answering others with parts; run again with --parallel 1`,
+      );
+    }
+    throw await responseError(response, 'GET');
+  }
+
+  /**
+   * Writes the body at the range's offset in batches. Resolves when the body ends (the range may
+   * be short of complete) or breaks in a way worth resuming (resolving with the error); rejects
+   * on anything else. Bytes received before a break are written, not lost.
+   */
+  async #receive(
+    response: TransportResponse,
+    range: RangeProgress,
+    handle: FileHandle,
+    writer: RangeStateWriter,
+    hasher: PrefixHasher,
+  ): Promise<unknown> {
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const flush = async () => {
+      if (batched === 0) return;
+      const buffers = batch;
+      const length = batched;
+      batch = [];
+      batched = 0;
+      await writeFully(handle, buffers, length, range.start + range.done);
+      range.done += length;
+      this.#result.fetchedBytes += length;
+      this.#options.onProgress?.(length);
+      writer.changed();
+      hasher.advance();
+    };
+    let broken: unknown;
+    const idleMs = this.#options.idleTimeoutMs ?? 30_000;
+    let idle: NodeJS.Timeout | undefined;
+    const rearm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        const stalled = new Error(`no bytes for ${idleMs} ms`);
+        response.body.destroy(Object.assign(stalled, { code: 'UND_ERR_BODY_TIMEOUT' }));
+      }, idleMs);
+    };
+    try {
+      rearm();
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        rearm();
+        if (range.start + range.done + batched + chunk.byteLength > range.end) {
+          throw new FerryError(
+            RegistryErrorCode.Protocol,
+            `GET ${redactUrl(response.url)}: sent more than the bytes ${range.start + range.done}-${range.end - 1} asked for`,
+          );
+        }
+        batch.push(chunk);
+        batched += chunk.byteLength;
+        if (batched >= WRITE_BATCH) await flush();
+      }
+    } catch (error) {
+      if (
+        error instanceof FerryError ||
+        this.#controller.signal.aborted ||
+        !(isRetryableError(error) || isBodyCutShort(error))
+      ) {
+        throw error;
+      }
+      abandon(response);
+      broken = error;
+    } finally {
+      clearTimeout(idle);
+    }
+    await flush();
+    return broken;
+  }
+}
+
+/**
+ * Where a response came from, against the registry URL asked for. An `http:` answer to an
+ * `https:` URL of the same host is the transport's plain-http fallback for loopback registries
+ * (it refuses such redirects), not another origin.
+ */
+function compareWithRegistry(
+  answered: URL,
+  asked: URL,
+): { redirected: boolean; sameOrigin: boolean } {
+  const fellBack = asked.protocol === 'https:' && answered.protocol === 'http:';
+  const sameOrigin =
+    answered.host === asked.host && (answered.protocol === asked.protocol || fellBack);
+  const samePath = answered.pathname === asked.pathname && answered.search === asked.search;
+  return { redirected: !(sameOrigin && samePath), sameOrigin };
+}
+
+/** Statuses with which storage says the reused redirect target is no longer good. */
+function isExpired(status: number): boolean {
+  return status === 401 || status === 403 || status === 404 || status === 410;
+}
+
+function isBodyCutShort(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (
+    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'UND_ERR_ABORTED'
+  );
+}
