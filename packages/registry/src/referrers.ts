@@ -26,6 +26,8 @@ export interface ReferrersContext {
   repositoryUrl: URL;
   name: string;
   manifests: ManifestStore;
+  /** true: the referrers API only (a 404 is an error); false: the tag schema only; unset: both. */
+  referrersApi?: boolean | undefined;
 }
 
 export interface ReferrersOptions {
@@ -50,6 +52,7 @@ export async function listReferrers(
   options: ReferrersOptions = {},
 ): Promise<Descriptor[]> {
   parseDigest(subjectDigest);
+  if (context.referrersApi === false) return readFallback(context, subjectDigest, options);
   let url: URL | undefined = new URL(`referrers/${subjectDigest}`, context.repositoryUrl);
   if (options.artifactType) url.searchParams.set('artifactType', options.artifactType);
   const found: Descriptor[] = [];
@@ -69,7 +72,7 @@ export async function listReferrers(
       scopes: [`repository:${context.name}:pull`],
       signal: options.signal,
     });
-    if (response.status === 404 && page === 0) {
+    if (response.status === 404 && page === 0 && context.referrersApi !== true) {
       await discard(response);
       return readFallback(context, subjectDigest, options);
     }
