@@ -9,6 +9,7 @@ import {
   withRemoteOptions,
   type CommonArgs,
 } from '../options.js';
+import { withConnectionOptions, withDistributionSpec } from '../remote-flags.js';
 import { lazy } from './lazy.js';
 
 export interface PushArgs extends CommonArgs {
@@ -87,6 +88,15 @@ export interface ResolveArgs extends CommonArgs {
 }
 
 const common = <T>(yargs: Argv<T>) => withOutputOptions(withRemoteOptions(yargs));
+/** cp's own connection flags for each end: --from-header, --to-resolve, --to-distribution-spec, …. */
+const fromAndTo = <T>(yargs: Argv<T>) =>
+  withDistributionSpec(
+    withConnectionOptions(
+      withDistributionSpec(withConnectionOptions(yargs, 'from-'), 'from-'),
+      'to-',
+    ),
+    'to-',
+  );
 const annotations = <T>(yargs: Argv<T>) =>
   yargs
     .option('digest-cache', {
@@ -223,7 +233,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     command: 'attach <reference> [files..]',
     describe: 'Attach files or annotations to an existing artifact (a referrer with a subject)',
     builder: (yargs) =>
-      withTransferConcurrency(annotations(common(yargs)))
+      withDistributionSpec(withTransferConcurrency(annotations(common(yargs))))
         .positional('reference', {
           type: 'string',
           demandOption: true,
@@ -277,7 +287,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     describe:
       'Show the referrers of an artifact (attachments, signatures, SBOMs) as a tree or JSON',
     builder: (yargs) =>
-      common(yargs)
+      withDistributionSpec(common(yargs))
         .positional('reference', { type: 'string', demandOption: true })
         .option('artifact-type', {
           type: 'string',
@@ -313,7 +323,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     aliases: ['cp'],
     describe: 'Copy an artifact or image between registries and OCI layouts, digests unchanged',
     builder: (yargs) =>
-      withConcurrency(common(yargs), 3)
+      fromAndTo(withConcurrency(common(yargs), 3))
         .positional('from', { type: 'string', demandOption: true })
         .positional('to', {
           type: 'string',
