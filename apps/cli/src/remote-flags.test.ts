@@ -37,7 +37,7 @@ describe('parseHeaders', () => {
   });
 
   it.each([
-    ['no colon', "'give a header as 'Name: value'"],
+    ['no colon', "give a header as 'Name: value'"],
     [': value', "give a header as 'Name: value'"],
     ['Bad Name: v', "give a header as 'Name: value'"],
     ['Host: evil.example', 'Host is set by ferry itself'],
