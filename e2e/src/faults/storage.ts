@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { recordedHeaders, type RecordedHeaders } from './script.js';
 
 export interface StorageRequest {
   method: string;
@@ -16,6 +17,8 @@ export interface StorageRequest {
   range: string | undefined;
   /** Whether the request carried an Authorization header (it must not). */
   authorization: boolean;
+  /** The other request headers (for -H checks); credentials left out. */
+  headers: RecordedHeaders;
   status: number | undefined;
   bytesOut: number;
 }
@@ -53,6 +56,7 @@ export async function startStorageOrigin(upstream: URL): Promise<StorageOrigin> 
       path: req.url ?? '/',
       range: req.headers.range,
       authorization: req.headers.authorization !== undefined,
+      headers: recordedHeaders(req.headers),
       status: undefined,
       bytesOut: 0,
     };
