@@ -17,7 +17,7 @@ import {
   type ParsedManifest,
 } from '@ferry/oci';
 import { readVerified } from './blobs.js';
-import { RegistryError, RegistryErrorCode } from './errors.js';
+import { redactUrl, RegistryError, RegistryErrorCode } from './errors.js';
 import type { ManifestStore } from './manifests.js';
 import { discard, responseError, type Transport } from './transport.js';
 
@@ -72,9 +72,13 @@ export async function listReferrers(
       scopes: [`repository:${context.name}:pull`],
       signal: options.signal,
     });
-    if (response.status === 404 && page === 0 && context.referrersApi !== true) {
+    if (response.status === 404 && page === 0) {
       await discard(response);
-      return readFallback(context, subjectDigest, options);
+      if (context.referrersApi !== true) return readFallback(context, subjectDigest, options);
+      throw new FerryError(
+        RegistryErrorCode.Protocol,
+        `referrers of ${subjectDigest}: the registry has no referrers API (GET ${redactUrl(response.url)}: 404), and only the API was asked for; on such registries referrers are kept under the tag ${referrersTag(subjectDigest)} (the referrers tag schema)`,
+      );
     }
     if (response.status !== 200) throw await responseError(response, 'GET');
     const filtered = String(response.headers['oci-filters-applied'] ?? '')
