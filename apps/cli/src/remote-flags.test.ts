@@ -189,3 +189,34 @@ describe('the flags on the command line', () => {
     expect(stderr).toContain('v1.1-referrers-api');
   });
 });
+
+describe('where the flags are offered', () => {
+  it.each([['attach'], ['discover'], ['manifest', 'push'], ['backup'], ['restore']])(
+    '%s has --distribution-spec, with ORAS’s values',
+    async (...command) => {
+      const { code, stdout } = await ferry(...command, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toContain('--distribution-spec');
+      expect(stdout).toContain('"v1.1-referrers-api", "v1.1-referrers-tag"');
+    },
+  );
+
+  it.each([['pull'], ['login'], ['blob', 'fetch'], ['bottle', 'pull']])(
+    '%s has -H, --resolve, --cert-file and --key-file',
+    async (...command) => {
+      const { stdout } = await ferry(...command, '--help');
+      for (const flag of ['-H, --header', '--resolve', '--cert-file', '--key-file']) {
+        expect(stdout).toContain(flag);
+      }
+    },
+  );
+
+  it('cp has --from- and --to- of each', async () => {
+    const { stdout } = await ferry('cp', '--help');
+    for (const end of ['from', 'to']) {
+      for (const name of ['header', 'resolve', 'cert-file', 'key-file', 'distribution-spec']) {
+        expect(stdout).toContain(`--${end}-${name}`);
+      }
+    }
+  });
+});
