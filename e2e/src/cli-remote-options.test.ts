@@ -58,7 +58,9 @@ describe('mutual TLS (registry:2 with http.tls.clientcas)', () => {
 
     const refused = await ferry('pull', ref, '-o', 'refused', ...tlsFlags());
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/certificate|alert|socket|ECONNRESET/i);
+    expect(refused.stderr).toContain(
+      'Hint: the registry may require a client certificate: give --cert-file',
+    );
   });
 
   it('cp takes the source’s client certificate with --from-cert-file/--from-key-file', async () => {
