@@ -258,6 +258,105 @@ function makeClientCertificate(): {
   }
 }
 
+/** A CA and a server certificate for `registry.test` only, made with openssl. */
+function makeNamedServerCertificate(): { caPem: string; cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-test-named-'));
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  try {
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.crt'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=ferry named CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
+    openssl(
+      'req',
+      ...ec,
+      '-keyout',
+      file('server.key'),
+      '-out',
+      file('server.csr'),
+      '-subj',
+      '/CN=registry.test',
+    );
+    writeFileSync(file('server.ext'), 'subjectAltName=DNS:registry.test\n');
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file('server.csr'),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-set_serial',
+      '9',
+      '-out',
+      file('server.crt'),
+      '-days',
+      '2',
+      '-extfile',
+      file('server.ext'),
+    );
+    return {
+      caPem: readFileSync(file('ca.crt'), 'utf8'),
+      cert: readFileSync(file('server.crt'), 'utf8'),
+      key: readFileSync(file('server.key'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe.runIf(hasOpenssl)('resolve over https', () => {
+  it('sends the name as SNI and verifies the certificate against the name, not the address', async () => {
+    const named = makeNamedServerCertificate();
+    const names: unknown[] = [];
+    const https = createHttpsServer({ key: named.key, cert: named.cert }, (req, res) => {
+      names.push((req.socket as TLSSocket & { servername?: unknown }).servername);
+      json(res, 200, {});
+    });
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    const port = (https.address() as AddressInfo).port;
+    try {
+      const client = new Registry(`registry.test:${port}`, {
+        ca: named.caPem,
+        retry: { retries: 0 },
+        resolve: [{ host: 'registry.test', port, address: '127.0.0.1' }],
+      });
+      await client.ping();
+      await client.close();
+      expect(names).toEqual(['registry.test']);
+
+      // Reached by its address, the same server's certificate (for registry.test only) fails.
+      const byAddress = new Registry(`127.0.0.1:${port}`, {
+        ca: named.caPem,
+        retry: { retries: 0 },
+      });
+      const error = await byAddress.ping().catch((e: unknown) => e);
+      await byAddress.close();
+      expect(String((error as Error).message)).toMatch(/altnames|certificate/i);
+      expect(names).toEqual(['registry.test']);
+    } finally {
+      https.closeAllConnections();
+      await new Promise<void>((resolve) => https.close(() => resolve()));
+    }
+  });
+});
+
 describe.runIf(hasOpenssl)('mutual TLS (cert, key)', () => {
   it('presents the client certificate to a server that requires one, and fails without', async () => {
     const serverCerts = makeTestCertificates();
