@@ -63,22 +63,21 @@ describe('mutual TLS (registry:2 with http.tls.clientcas)', () => {
     );
   });
 
-  it('cp takes the source’s client certificate with --from-cert-file/--from-key-file', async () => {
+  it('cp takes the source’s CA and client certificate with --from-ca-file/--from-cert-file/--from-key-file', async () => {
     const source = `${mtls.host}/mtls/cp:v1`;
     await ferryOk('push', source, 'a.txt', ...tlsFlags(), ...certFlags());
     const destination = `${plain.host}/from-mtls/cp:v1`;
-    // --ca-file would ask the plain destination for TLS too: trust the CA through node instead.
-    const result = await spawnFerry(
-      [
-        'cp',
-        source,
-        destination,
-        '--from-cert-file',
-        mtls.clientCert?.certFile ?? '',
-        '--from-key-file',
-        mtls.clientCert?.keyFile ?? '',
-      ],
-      { cwd: work, env: { DOCKER_CONFIG: work, NODE_EXTRA_CA_CERTS: mtls.caFile ?? '' } },
+    // --from-ca-file, not --ca-file: the plain-http destination must not be asked for TLS.
+    const result = await ferry(
+      'cp',
+      source,
+      destination,
+      '--from-ca-file',
+      mtls.caFile ?? '',
+      '--from-cert-file',
+      mtls.clientCert?.certFile ?? '',
+      '--from-key-file',
+      mtls.clientCert?.keyFile ?? '',
     );
     expect(result.code, result.stderr).toBe(0);
     await ferryOk('pull', destination, '-o', 'copied');

@@ -213,13 +213,13 @@ export async function openRegistry(
     const connection = await connectionOptions(args, role);
     let registryHost = host;
     registry = new Registry(host, {
-      ...connection,
       ...(chunkSize ? { chunkSize, monolithicThreshold: chunkSize } : {}),
       // Flag credentials go to this registry only (as contacted: registry-1.docker.io for docker.io).
       credentials: credentialsFor(context, flagRole, () => registryHost),
       ...(args['plain-http'] ? { plainHttp: true } : {}),
       insecure: args.insecure,
       ca,
+      ...connection,
       userAgent: `ferry/${version}`,
       // Enough connections for whatever the command moves at once (see transferLimits).
       concurrency: Math.max(

@@ -98,6 +98,16 @@ describe('connectionOptions by role', () => {
     });
     expect(await connectionOptions(args, 'default')).toEqual({ headers: { 'x-a': ['plain'] } });
   });
+
+  it('gives each end of cp its own --from-/--to- insecure and plain-http, and refuses an unreadable CA file', async () => {
+    const ends = { 'from-insecure': true, 'to-plain-http': true };
+    expect(await connectionOptions(ends, 'from')).toEqual({ insecure: true });
+    expect(await connectionOptions(ends, 'to')).toEqual({ plainHttp: true });
+    expect(await connectionOptions(ends, 'default')).toEqual({});
+    await expect(connectionOptions({ 'to-ca-file': '/nonexistent/ca.pem' }, 'to')).rejects.toThrow(
+      '--to-ca-file "/nonexistent/ca.pem": cannot read it (ENOENT)',
+    );
+  });
 });
 
 describe('the flags on the command line', () => {
@@ -215,7 +225,16 @@ describe('where the flags are offered', () => {
   it('cp has --from- and --to- of each', async () => {
     const { stdout } = await ferry('cp', '--help');
     for (const end of ['from', 'to']) {
-      for (const name of ['header', 'resolve', 'cert-file', 'key-file', 'distribution-spec']) {
+      for (const name of [
+        'header',
+        'resolve',
+        'cert-file',
+        'key-file',
+        'distribution-spec',
+        'ca-file',
+        'insecure',
+        'plain-http',
+      ]) {
         expect(stdout).toContain(`--${end}-${name}`);
       }
     }

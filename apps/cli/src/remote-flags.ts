@@ -30,6 +30,13 @@ export interface ConnectionArgs {
   'to-cert-file'?: string | undefined;
   'to-key-file'?: string | undefined;
   'to-distribution-spec'?: DistributionSpec | undefined;
+  /** cp only: TLS settings of one end (the plain --ca-file, --insecure, --plain-http: both). */
+  'from-ca-file'?: string | undefined;
+  'from-insecure'?: boolean | undefined;
+  'from-plain-http'?: boolean | undefined;
+  'to-ca-file'?: string | undefined;
+  'to-insecure'?: boolean | undefined;
+  'to-plain-http'?: boolean | undefined;
 }
 
 const WHOSE: Record<Prefix, string> = { '': '', 'from-': 'source ', 'to-': 'destination ' };
@@ -59,6 +66,27 @@ export function withConnectionOptions<T>(yargs: Argv<T>, prefix: Prefix = '') {
     .option(`${prefix}key-file`, {
       type: 'string',
       describe: `Private key (PEM) of --${prefix}cert-file`,
+      group: 'Remote options:',
+    });
+}
+
+/** cp's --from-/--to- ca-file, insecure and plain-http (ORAS's names), for one end only. */
+export function withEndTlsOptions<T>(yargs: Argv<T>, prefix: 'from-' | 'to-') {
+  const whose = WHOSE[prefix];
+  return yargs
+    .option(`${prefix}ca-file`, {
+      type: 'string',
+      describe: `Trust this CA certificate (PEM) for the ${whose}registry`,
+      group: 'Remote options:',
+    })
+    .option(`${prefix}insecure`, {
+      type: 'boolean',
+      describe: `Skip TLS certificate verification for the ${whose}registry`,
+      group: 'Remote options:',
+    })
+    .option(`${prefix}plain-http`, {
+      type: 'boolean',
+      describe: `Use plain HTTP for the ${whose}registry`,
       group: 'Remote options:',
     });
 }
@@ -102,7 +130,12 @@ const NAMES: readonly FlagName[] = [
 
 /** The flags as given, to tell apart clients that need different connections. */
 export function connectionKey(args: ConnectionArgs, role: Role): string {
-  return JSON.stringify(NAMES.map((name) => flag(args, role, name).value));
+  const end = role === 'default' ? [] : endTls(args, role);
+  return JSON.stringify([...NAMES.map((name) => flag(args, role, name).value), ...end]);
+}
+
+function endTls(args: ConnectionArgs, end: 'from' | 'to') {
+  return [args[`${end}-ca-file`], args[`${end}-insecure`], args[`${end}-plain-http`]] as const;
 }
 
 /** The RegistryOptions the connection flags of `role` ask for; usage errors name the input. */
@@ -131,6 +164,13 @@ export async function connectionOptions(
   }
   const spec = flag(args, role, 'distribution-spec').value;
   if (spec !== undefined) options.referrersApi = spec === 'v1.1-referrers-api';
+  if (role !== 'default') {
+    // These win over --ca-file, --insecure and --plain-http, which apply to both ends.
+    const [caFile, insecure, plainHttp] = endTls(args, role);
+    if (caFile !== undefined) options.ca = await readPem(caFile, `--${role}-ca-file`);
+    if (insecure === true) options.insecure = true;
+    if (plainHttp === true) options.plainHttp = true;
+  }
   return options;
 }
 

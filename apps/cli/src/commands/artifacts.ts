@@ -9,7 +9,7 @@ import {
   withRemoteOptions,
   type CommonArgs,
 } from '../options.js';
-import { withConnectionOptions, withDistributionSpec } from '../remote-flags.js';
+import { withConnectionOptions, withDistributionSpec, withEndTlsOptions } from '../remote-flags.js';
 import { lazy } from './lazy.js';
 
 export interface PushArgs extends CommonArgs {
@@ -89,14 +89,13 @@ export interface ResolveArgs extends CommonArgs {
 
 const common = <T>(yargs: Argv<T>) => withOutputOptions(withRemoteOptions(yargs));
 /** cp's own connection flags for each end: --from-header, --to-resolve, --to-distribution-spec, …. */
-const fromAndTo = <T>(yargs: Argv<T>) =>
-  withDistributionSpec(
-    withConnectionOptions(
-      withDistributionSpec(withConnectionOptions(yargs, 'from-'), 'from-'),
-      'to-',
-    ),
-    'to-',
+const fromAndTo = <T>(yargs: Argv<T>) => {
+  const from = withEndTlsOptions(
+    withDistributionSpec(withConnectionOptions(yargs, 'from-'), 'from-'),
+    'from-',
   );
+  return withEndTlsOptions(withDistributionSpec(withConnectionOptions(from, 'to-'), 'to-'), 'to-');
+};
 const annotations = <T>(yargs: Argv<T>) =>
   yargs
     .option('digest-cache', {
