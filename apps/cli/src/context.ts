@@ -18,6 +18,7 @@ import type { Io } from './io.js';
 import { parseSize, SMALL_BLOB_CONCURRENCY, type CommonArgs } from './options.js';
 import { UsageError } from './exit.js';
 import { givenIdentityToken } from './identity-token.js';
+import { connectionKey, connectionOptions } from './remote-flags.js';
 import { version } from './version.js';
 
 export interface Context {
@@ -198,7 +199,7 @@ export async function openRegistry(
     role !== 'from' &&
     (context.args['identity-token'] !== undefined || context.args['identity-token-stdin'] === true);
   const flagRole = identityFlag || given(flagsFor(context.args, role)) ? role : undefined;
-  const key = `${host} ${flagRole ?? 'config'} ${JSON.stringify(extra)}`;
+  const key = `${host} ${flagRole ?? 'config'} ${connectionKey(context.args, role)} ${JSON.stringify(extra)}`;
   let registry = registries.get(key);
   if (!registry) {
     const { args, io } = context;
@@ -209,6 +210,8 @@ export async function openRegistry(
         `--chunk-size ${JSON.stringify(args['chunk-size'])}: give a size of at least 1KiB, like 8MiB`,
       );
     }
+    // -H, --resolve, --cert-file/--key-file, --distribution-spec (cp: --from-…/--to-…).
+    const connection = await connectionOptions(args, role);
     let registryHost = host;
     registry = new Registry(host, {
       ...(chunkSize ? { chunkSize, monolithicThreshold: chunkSize } : {}),
@@ -217,6 +220,7 @@ export async function openRegistry(
       ...(args['plain-http'] ? { plainHttp: true } : {}),
       insecure: args.insecure,
       ca,
+      ...connection,
       userAgent: `ferry/${version}`,
       // Enough connections for whatever the command moves at once (see transferLimits).
       concurrency: Math.max(

@@ -84,6 +84,14 @@ function hintFor(error: unknown): string | undefined {
   if (!(error instanceof FerryError)) return undefined;
   if (error.code === 'ERR_NETWORK') {
     const message = error.message.toLowerCase();
+    // A registry that requires a client certificate (TLS 1.3) hangs up right after the
+    // handshake, or sends the `certificate required` alert.
+    if (
+      message.includes('certificate required') ||
+      (message.includes(' https://') && message.includes('other side closed'))
+    ) {
+      return 'the registry may require a client certificate: give --cert-file <cert.pem> --key-file <key.pem> (mutual TLS)';
+    }
     if (
       message.includes('certificate') ||
       message.includes('self-signed') ||

@@ -4,8 +4,9 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from './exit.js';
+import { withConnectionOptions, type ConnectionArgs } from './remote-flags.js';
 
-export interface RemoteArgs {
+export interface RemoteArgs extends ConnectionArgs {
   username?: string | undefined;
   password?: string | undefined;
   'password-stdin'?: boolean | undefined;
@@ -36,7 +37,7 @@ export interface OutputArgs {
 export type CommonArgs = RemoteArgs & OutputArgs;
 
 export function withRemoteOptions<T>(yargs: Argv<T>, options: { layout?: boolean } = {}) {
-  const built = yargs
+  const built = withConnectionOptions(yargs)
     .option('username', {
       alias: 'u',
       type: 'string',

@@ -15,7 +15,7 @@ import type {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultScript } from './script.js';
+import { FaultScript, recordedHeaders } from './script.js';
 import type { Fault, FaultRule, ProxyRequest, RegistryRestarter } from './script.js';
 import { startStorageOrigin } from './storage.js';
 import type { StorageOrigin } from './storage.js';
@@ -94,6 +94,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       range: req.headers.range,
       contentRange: req.headers['content-range'],
       auth: authorization?.split(' ')[0],
+      headers: recordedHeaders(req.headers),
       fault: fault ? Object.keys(fault)[0] : undefined,
       status: undefined,
       bytesIn: 0,

@@ -42,6 +42,17 @@ export interface FaultRule {
   fault: Fault;
 }
 
+export type RecordedHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** A request's headers for a log: everything but the fields that carry credentials. */
+export function recordedHeaders(headers: RecordedHeaders): RecordedHeaders {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !SECRET_HEADERS.has(name.toLowerCase())),
+  );
+}
+
 export interface ProxyRequest {
   seq: number;
   method: string;
@@ -53,6 +64,8 @@ export interface ProxyRequest {
   contentRange: string | undefined;
   /** The Authorization scheme the client sent (`Bearer`, `Basic`), never the secret. */
   auth: string | undefined;
+  /** The other request headers, names lower-case (for -H checks); credentials left out. */
+  headers: RecordedHeaders;
   /** The fault applied (its key), if any. */
   fault: string | undefined;
   /** The status sent to the client; undefined when the connection was cut before headers. */

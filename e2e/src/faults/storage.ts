@@ -11,6 +11,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { AddressInfo } from 'node:net';
 import { send } from './streams.js';
 import type { ConnectionThrottle } from './throttle.js';
+import { recordedHeaders, type RecordedHeaders } from './script.js';
 
 export interface StorageRequest {
   method: string;
@@ -18,6 +19,8 @@ export interface StorageRequest {
   range: string | undefined;
   /** Whether the request carried an Authorization header (it must not). */
   authorization: boolean;
+  /** The other request headers (for -H checks); credentials left out. */
+  headers: RecordedHeaders;
   status: number | undefined;
   bytesOut: number;
 }
@@ -58,6 +61,7 @@ export async function startStorageOrigin(
       path: req.url ?? '/',
       range: req.headers.range,
       authorization: req.headers.authorization !== undefined,
+      headers: recordedHeaders(req.headers),
       status: undefined,
       bytesOut: 0,
     };

@@ -142,3 +142,77 @@ export async function makeTlsCerts(dir: string): Promise<TlsCerts> {
   await rm(csrFile, { force: true });
   return { caFile, caPem: await readFile(caFile, 'utf8'), certFile, keyFile };
 }
+
+export interface ClientCerts {
+  /** The client CA the registry trusts (`http.tls.clientcas`). */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/** A throwaway client CA and a client certificate it signed, for mutual TLS. */
+export async function makeClientCerts(dir: string): Promise<ClientCerts> {
+  await mkdir(dir, { recursive: true });
+  const caKey = join(dir, 'client-ca.key');
+  const caFile = join(dir, 'client-ca.crt');
+  const keyFile = join(dir, 'client.key');
+  const csrFile = join(dir, 'client.csr');
+  const certFile = join(dir, 'client.crt');
+  const extFile = join(dir, 'client.ext');
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    caKey,
+    '-out',
+    caFile,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=ferry-e2e-client-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  await openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    csrFile,
+    '-subj',
+    '/CN=ferry-e2e-client',
+  ]);
+  await writeFile(
+    extFile,
+    ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=clientAuth', ''].join('\n'),
+  );
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    csrFile,
+    '-CA',
+    caFile,
+    '-CAkey',
+    caKey,
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-out',
+    certFile,
+    '-days',
+    '1',
+    '-extfile',
+    extFile,
+  ]);
+  await rm(caKey, { force: true });
+  await rm(csrFile, { force: true });
+  return { caFile, certFile, keyFile };
+}

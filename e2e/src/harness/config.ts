@@ -11,7 +11,8 @@ export interface RegistryConfigOptions {
   port: number;
   storageDir: string;
   auth: RegistryAuthConfig;
-  tls?: { certificate: string; key: string };
+  /** clientCas: CA files a client certificate must chain to (mutual TLS). */
+  tls?: { certificate: string; key: string; clientCas?: string[] };
 }
 
 // JSON strings are valid YAML double-quoted scalars, so this quotes paths safely without a YAML library.
@@ -48,6 +49,9 @@ export function renderRegistryConfig(opts: RegistryConfigOptions): string {
       `    certificate: ${q(opts.tls.certificate)}`,
       `    key: ${q(opts.tls.key)}`,
     );
+    if (opts.tls.clientCas?.length) {
+      lines.push('    clientcas:', ...opts.tls.clientCas.map((file) => `      - ${q(file)}`));
+    }
   }
   const auth = opts.auth;
   if (auth.kind === 'htpasswd') {

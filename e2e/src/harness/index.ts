@@ -8,8 +8,8 @@ export type {
   TokenServer,
   TokenServerOptions,
 } from './token-server.js';
-export { makeTlsCerts, makeTokenSigningCert } from './certs.js';
-export type { SigningCert, TlsCerts } from './certs.js';
+export { makeClientCerts, makeTlsCerts, makeTokenSigningCert } from './certs.js';
+export type { ClientCerts, SigningCert, TlsCerts } from './certs.js';
 export { renderRegistryConfig, writeHtpasswd } from './config.js';
 export type { RegistryAuthConfig, RegistryConfigOptions } from './config.js';
 export {

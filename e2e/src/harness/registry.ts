@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
-import { makeTlsCerts, makeTokenSigningCert } from './certs.js';
+import { makeClientCerts, makeTlsCerts, makeTokenSigningCert } from './certs.js';
 import { renderRegistryConfig, writeHtpasswd } from './config.js';
 import type { RegistryAuthConfig } from './config.js';
 import { registerExitCleanup } from './exit-cleanup.js';
@@ -37,6 +37,8 @@ export interface TestRegistry {
   /** PEM file of the per-run CA (tls mode). */
   caFile?: string;
   caPem?: string;
+  /** tls mode with clientCa: a client certificate (PEM files) the registry accepts. */
+  clientCert?: { certFile: string; keyFile: string };
   /** basic/token: [read-write "ferry", pull-only "reader"]; empty otherwise. */
   users: TestUser[];
   tokenServer?: {
@@ -61,6 +63,8 @@ export interface StartRegistryOptions {
   readyTimeoutMs?: number;
   /** Skips detection (Docker, PATH, apt) and uses this source, e.g. to pin a specific binary. */
   source?: RegistrySource;
+  /** tls mode: require a client certificate from a per-run client CA (mutual TLS). */
+  clientCa?: boolean;
 }
 
 export class RegistryStartError extends Error {
@@ -147,7 +151,8 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<TestReg
     await mkdir(storageDir);
     const users = makeUsers(mode);
     let auth: RegistryAuthConfig = { kind: 'none' };
-    let tls: { certificate: string; key: string } | undefined;
+    let tls: { certificate: string; key: string; clientCas?: string[] } | undefined;
+    let clientCert: { certFile: string; keyFile: string } | undefined;
     let caFile: string | undefined;
     let caPem: string | undefined;
 
@@ -180,7 +185,21 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<TestReg
       const certs = await makeTlsCerts(join(workDir, 'tls'));
       tls = { certificate: certs.certFile, key: certs.keyFile };
       ({ caFile, caPem } = certs);
-      dispatcher = new Agent({ connect: { ca: caPem } });
+      if (opts.clientCa) {
+        const client = await makeClientCerts(join(workDir, 'client'));
+        tls.clientCas = [client.caFile];
+        clientCert = { certFile: client.certFile, keyFile: client.keyFile };
+        // The readiness probe must show a certificate too.
+        dispatcher = new Agent({
+          connect: {
+            ca: caPem,
+            cert: await readFile(client.certFile, 'utf8'),
+            key: await readFile(client.keyFile, 'utf8'),
+          },
+        });
+      } else {
+        dispatcher = new Agent({ connect: { ca: caPem } });
+      }
     }
 
     const scheme = mode === 'tls' ? 'https' : 'http';
@@ -213,6 +232,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<TestReg
           url,
           caFile,
           caPem,
+          ...(clientCert ? { clientCert } : {}),
           users,
           tokenServer,
           storageDir,

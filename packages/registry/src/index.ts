@@ -55,6 +55,7 @@ export {
   type RegistryOptions,
 } from './registry.js';
 export { Repository } from './repository.js';
+export type { ResolveRule } from './resolve.js';
 export {
   DEFAULT_RETRY_POLICY,
   formatHeaders,

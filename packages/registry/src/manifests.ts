@@ -17,6 +17,8 @@ export interface ManifestStoreContext {
   transport: Transport;
   repositoryUrl: URL;
   name: string;
+  /** true: the registry indexes referrers itself; false: keep the tag schema always; unset: ask. */
+  referrersApi?: boolean | undefined;
   /** Called after a manifest with a `subject` is pushed to a registry that did not index it. */
   onSubjectPushed?: (
     descriptor: Descriptor,
@@ -154,7 +156,9 @@ export class ManifestStore {
     }
     const descriptor: Descriptor = { mediaType: type, digest, size: bytes.byteLength };
     const content = parsed.kind === 'manifest' ? parsed.manifest : parsed.index;
-    if (content.subject && response.headers['oci-subject'] === undefined) {
+    // Unset, the registry's OCI-Subject header says whether it indexed the subject itself.
+    const indexed = this.#context.referrersApi ?? response.headers['oci-subject'] !== undefined;
+    if (content.subject && !indexed) {
       await this.#context.onSubjectPushed?.(descriptor, parsed, signal);
     }
     return descriptor;
@@ -165,7 +169,7 @@ export class ManifestStore {
     const fetched = await this.fetch(reference, signal);
     const content =
       fetched.parsed.kind === 'manifest' ? fetched.parsed.manifest : fetched.parsed.index;
-    if (content.subject)
+    if (content.subject && this.#context.referrersApi !== true)
       await this.#context.onSubjectDeleted?.(fetched.descriptor, fetched.parsed, signal);
     const response = await this.#context.transport.send({
       method: 'DELETE',

@@ -17,7 +17,7 @@ import {
   type ParsedManifest,
 } from '@ferry/oci';
 import { readVerified } from './blobs.js';
-import { RegistryError, RegistryErrorCode } from './errors.js';
+import { redactUrl, RegistryError, RegistryErrorCode } from './errors.js';
 import type { ManifestStore } from './manifests.js';
 import { discard, responseError, type Transport } from './transport.js';
 
@@ -26,6 +26,8 @@ export interface ReferrersContext {
   repositoryUrl: URL;
   name: string;
   manifests: ManifestStore;
+  /** true: the referrers API only (a 404 is an error); false: the tag schema only; unset: both. */
+  referrersApi?: boolean | undefined;
 }
 
 export interface ReferrersOptions {
@@ -50,6 +52,7 @@ export async function listReferrers(
   options: ReferrersOptions = {},
 ): Promise<Descriptor[]> {
   parseDigest(subjectDigest);
+  if (context.referrersApi === false) return readFallback(context, subjectDigest, options);
   let url: URL | undefined = new URL(`referrers/${subjectDigest}`, context.repositoryUrl);
   if (options.artifactType) url.searchParams.set('artifactType', options.artifactType);
   const found: Descriptor[] = [];
@@ -71,7 +74,11 @@ export async function listReferrers(
     });
     if (response.status === 404 && page === 0) {
       await discard(response);
-      return readFallback(context, subjectDigest, options);
+      if (context.referrersApi !== true) return readFallback(context, subjectDigest, options);
+      throw new FerryError(
+        RegistryErrorCode.Protocol,
+        `referrers of ${subjectDigest}: the registry has no referrers API (GET ${redactUrl(response.url)}: 404), and only the API was asked for; on such registries referrers are kept under the tag ${referrersTag(subjectDigest)} (the referrers tag schema)`,
+      );
     }
     if (response.status !== 200) throw await responseError(response, 'GET');
     const filtered = String(response.headers['oci-filters-applied'] ?? '')

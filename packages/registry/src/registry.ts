@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { Authenticator, type CredentialProvider } from './auth.js';
 import { listPaged, type PageOptions } from './paging.js';
 import { Repository } from './repository.js';
+import { resolvingConnector, type ResolveRule } from './resolve.js';
 import { EnvHttpProxyAgent } from './undici-agent.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -44,6 +45,19 @@ export interface RegistryOptions {
   staticBearerToken?: string | undefined;
   /** A whole Authorization header sent before any challenge (`Basic …` from Homebrew's env). */
   staticAuthorization?: string | undefined;
+  /**
+   * Headers sent on every request to this registry's own origin (`-H 'Name: value'`), token
+   * requests to a realm on that origin included; never to another origin (a token realm, an
+   * upload Location, a Link or a redirect elsewhere), since they often carry credentials.
+   */
+  headers?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** curl's --resolve: connect to another address for a `host:port`, keeping the name. */
+  resolve?: readonly ResolveRule[] | undefined;
+  /**
+   * How referrers are kept (`--distribution-spec`): true uses the referrers API only, false the
+   * `sha256-<hex>` tag schema only; unset asks the registry and falls back to the tag schema.
+   */
+  referrersApi?: boolean | undefined;
   /** A path the API lives under on this host, e.g. `/ghcr` for `https://host/ghcr/v2/…`. */
   basePath?: string | undefined;
   /** One line per HTTP request and response, credentials redacted. */
@@ -115,8 +129,11 @@ export class Registry {
     const dispatcher = options.dispatcher ?? defaultDispatcher(options);
     const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    const registryOrigin = new URL(this.baseUrl.origin);
     const common = {
       dispatcher,
+      originHeaders: options.headers,
+      credentialOrigin: registryOrigin,
       userAgent,
       retry,
       debug: options.debug,
@@ -133,7 +150,6 @@ export class Registry {
     this.transport = new Transport({
       ...common,
       authenticator: this.authenticator,
-      credentialOrigin: new URL(this.baseUrl.origin),
     });
   }
 
@@ -144,6 +160,7 @@ export class Registry {
         baseUrl: this.baseUrl,
         chunkSize: this.#options.chunkSize ?? DEFAULT_CHUNK_SIZE,
         monolithicThreshold: this.#options.monolithicThreshold ?? DEFAULT_MONOLITHIC_THRESHOLD,
+        referrersApi: this.#options.referrersApi,
       },
       name,
     );
@@ -185,7 +202,7 @@ function defaultDispatcher(options: RegistryOptions): Dispatcher {
     rejectUnauthorized: options.insecure !== true,
   };
   return new EnvHttpProxyAgent({
-    connect: tls,
+    connect: options.resolve?.length ? resolvingConnector(options.resolve, tls) : tls,
     requestTls: tls,
     connections: options.concurrency ?? null,
     keepAliveTimeout: 30_000,

@@ -16,6 +16,8 @@ export interface RepositoryContext {
   baseUrl: URL;
   chunkSize: number;
   monolithicThreshold: number;
+  /** See RegistryOptions.referrersApi. */
+  referrersApi?: boolean | undefined;
 }
 
 /** One repository of a registry: its blobs, manifests, tags and referrers. */
@@ -32,7 +34,12 @@ export class Repository {
     this.name = name;
     this.#context = context;
     this.#repositoryUrl = new URL(`v2/${name}/`, context.baseUrl);
-    const shared = { transport: context.transport, repositoryUrl: this.#repositoryUrl, name };
+    const shared = {
+      transport: context.transport,
+      repositoryUrl: this.#repositoryUrl,
+      name,
+      referrersApi: context.referrersApi,
+    };
     this.blobs = new BlobStore({
       ...shared,
       chunkSize: context.chunkSize,

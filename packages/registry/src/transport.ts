@@ -84,6 +84,12 @@ export interface TransportOptions {
    * Unset: every origin this transport is asked to reach counts as the registry's own.
    */
   credentialOrigin?: URL | undefined;
+  /**
+   * The user's own headers (`-H`), sent on requests to `credentialOrigin` only: like credentials,
+   * they never reach a token realm, upload Location, Link or redirect target on another origin.
+   * The request's own headers (content type, range, authorization) win over them.
+   */
+  originHeaders?: Readonly<Record<string, readonly string[]>> | undefined;
 }
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
@@ -251,8 +257,33 @@ export class Transport {
     if (!home) return true;
     if (url.host !== home.host) return false;
     if (url.protocol === home.protocol) return true;
-    // A loopback registry found to speak plain http is still the same registry.
-    return home.protocol === 'https:' && url.protocol === 'http:' && this.#plainHosts.has(url.host);
+    // A loopback registry that speaks plain http is still the same registry (the token
+    // transport never probes, so it goes by the fallback rule rather than by what it found).
+    return (
+      home.protocol === 'https:' &&
+      url.protocol === 'http:' &&
+      (this.#plainHosts.has(url.host) || this.#options.plainHttpFallback?.has(url.host) === true)
+    );
+  }
+
+  /** `headers` for the debug trace: the user's own values hidden, as any may be a credential. */
+  #traced(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+    const given = this.#options.originHeaders;
+    if (!given) return headers;
+    const traced = { ...headers };
+    for (const name of Object.keys(given)) {
+      if (traced[name.toLowerCase()] !== undefined) traced[name.toLowerCase()] = 'REDACTED';
+    }
+    return traced;
+  }
+
+  /** The user's headers for a request to `url`: none unless it is the registry's origin. */
+  #originHeaders(url: URL): Record<string, string[]> {
+    const given = this.#options.originHeaders;
+    if (!given || !this.#ownsCredentials(url)) return {};
+    const headers: Record<string, string[]> = {};
+    for (const [name, values] of Object.entries(given)) headers[name.toLowerCase()] = [...values];
+    return headers;
   }
 
   async #followRedirects(
@@ -302,14 +333,17 @@ export class Transport {
     request: TransportRequest,
     authorization: string | undefined,
   ): Promise<TransportResponse> {
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       'user-agent': this.#options.userAgent,
+      ...this.#originHeaders(request.url),
       ...request.headers,
     };
     if (authorization) headers.authorization = authorization;
     const body = typeof request.body === 'function' ? request.body() : request.body;
     const started = Date.now();
-    this.#trace(() => `> ${request.method} ${redactUrl(request.url)} ${formatHeaders(headers)}`);
+    this.#trace(
+      () => `> ${request.method} ${redactUrl(request.url)} ${formatHeaders(this.#traced(headers))}`,
+    );
     const response = await dispatch(this.dispatcher, {
       origin: request.url.origin,
       path: `${request.url.pathname}${request.url.search}`,

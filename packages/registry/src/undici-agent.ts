@@ -5,7 +5,11 @@
  * map, so the paths are reachable; the types are the package's own.
  */
 import { createRequire } from 'node:module';
-import type { Dispatcher, EnvHttpProxyAgent as EnvHttpProxyAgentType } from 'undici';
+import type {
+  buildConnector as BuildConnector,
+  Dispatcher,
+  EnvHttpProxyAgent as EnvHttpProxyAgentType,
+} from 'undici';
 
 const require = createRequire(import.meta.url);
 
@@ -32,3 +36,6 @@ export function request(
     ? own.call(dispatcher, options)
     : requestWith.call(dispatcher, options);
 }
+
+/** undici's own socket opener (TLS sessions, timeouts, keep-alive), to wrap with --resolve. */
+export const buildConnector = require('undici/lib/core/connect.js') as typeof BuildConnector;

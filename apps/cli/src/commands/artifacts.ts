@@ -10,6 +10,7 @@ import {
   withRemoteOptions,
   type CommonArgs,
 } from '../options.js';
+import { withConnectionOptions, withDistributionSpec, withEndTlsOptions } from '../remote-flags.js';
 import { lazy } from './lazy.js';
 
 export interface PushArgs extends CommonArgs {
@@ -91,6 +92,14 @@ export interface ResolveArgs extends CommonArgs {
 }
 
 const common = <T>(yargs: Argv<T>) => withOutputOptions(withRemoteOptions(yargs));
+/** cp's own connection flags for each end: --from-header, --to-resolve, --to-distribution-spec, …. */
+const fromAndTo = <T>(yargs: Argv<T>) => {
+  const from = withEndTlsOptions(
+    withDistributionSpec(withConnectionOptions(yargs, 'from-'), 'from-'),
+    'from-',
+  );
+  return withEndTlsOptions(withDistributionSpec(withConnectionOptions(from, 'to-'), 'to-'), 'to-');
+};
 const annotations = <T>(yargs: Argv<T>) =>
   yargs
     .option('digest-cache', {
@@ -227,7 +236,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     command: 'attach <reference> [files..]',
     describe: 'Attach files or annotations to an existing artifact (a referrer with a subject)',
     builder: (yargs) =>
-      withTransferConcurrency(annotations(common(yargs)))
+      withDistributionSpec(withTransferConcurrency(annotations(common(yargs))))
         .positional('reference', {
           type: 'string',
           demandOption: true,
@@ -281,7 +290,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     describe:
       'Show the referrers of an artifact (attachments, signatures, SBOMs) as a tree or JSON',
     builder: (yargs) =>
-      common(yargs)
+      withDistributionSpec(common(yargs))
         .positional('reference', { type: 'string', demandOption: true })
         .option('artifact-type', {
           type: 'string',
@@ -317,7 +326,7 @@ export function artifactCommands(io: Io): CommandModule<object, never>[] {
     aliases: ['cp'],
     describe: 'Copy an artifact or image between registries and OCI layouts, digests unchanged',
     builder: (yargs) =>
-      withParallelDownloads(withConcurrency(common(yargs), 3))
+      withParallelDownloads(fromAndTo(withConcurrency(common(yargs), 3)))
         .option('cache-dir', {
           type: 'string',
           describe:

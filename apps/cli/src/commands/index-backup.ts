@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import { withOutputOptions, withRemoteOptions, type CommonArgs } from '../options.js';
+import { withDistributionSpec } from '../remote-flags.js';
 import { lazy } from './lazy.js';
 
 export interface IndexCreateArgs extends CommonArgs {
@@ -153,7 +154,10 @@ export function backupCommands(io: Io): CommandModule<object, never>[] {
     describe:
       'Back up tags of a repository (all, or the named ones) with their blobs into an OCI layout directory or .tar',
     builder: (yargs) =>
-      concurrency(withOutputOptions(withRemoteOptions(yargs, { layout: false })), 3)
+      concurrency(
+        withDistributionSpec(withOutputOptions(withRemoteOptions(yargs, { layout: false }))),
+        3,
+      )
         .positional('reference', {
           type: 'string',
           demandOption: true,
@@ -179,7 +183,10 @@ export function backupCommands(io: Io): CommandModule<object, never>[] {
     command: 'restore <reference>',
     describe: 'Push the tags of a backup (an OCI layout directory or .tar) to a repository',
     builder: (yargs) =>
-      concurrency(withOutputOptions(withRemoteOptions(yargs, { layout: false })), 5)
+      concurrency(
+        withDistributionSpec(withOutputOptions(withRemoteOptions(yargs, { layout: false }))),
+        5,
+      )
         .positional('reference', {
           type: 'string',
           demandOption: true,

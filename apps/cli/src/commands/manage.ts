@@ -8,6 +8,7 @@ import {
   type CommonArgs,
 } from '../options.js';
 import { manifestIndexCommand } from './index-backup.js';
+import { withDistributionSpec } from '../remote-flags.js';
 import { lazy } from './lazy.js';
 
 export interface LoginArgs extends CommonArgs {
@@ -152,7 +153,7 @@ export function manageCommands(io: Io): CommandModule<object, never>[] {
       command: 'push <reference> <file>',
       describe: 'Push a manifest file (or - for stdin) as is',
       builder: (yargs) =>
-        common(yargs)
+        withDistributionSpec(common(yargs))
           .positional('reference', { type: 'string', demandOption: true })
           .positional('file', { type: 'string', demandOption: true })
           .option('media-type', {
