@@ -199,7 +199,10 @@ export async function openRegistry(
     role !== 'from' &&
     (context.args['identity-token'] !== undefined || context.args['identity-token-stdin'] === true);
   const flagRole = identityFlag || given(flagsFor(context.args, role)) ? role : undefined;
-  const key = `${host} ${flagRole ?? 'config'} ${connectionKey(context.args, role)} ${JSON.stringify(extra)}`;
+  // A client with its own credentials (Homebrew's upload variables) is never shared with one
+  // without: JSON.stringify leaves functions out.
+  const own = extra.credentials ? 'own-credentials' : 'shared-credentials';
+  const key = `${host} ${flagRole ?? 'config'} ${own} ${connectionKey(context.args, role)} ${JSON.stringify(extra)}`;
   let registry = registries.get(key);
   if (!registry) {
     const { args, io } = context;

@@ -1,4 +1,4 @@
-import { SMALL_BLOB_SIZE } from '@ferry/artifact';
+import { LARGE_TRANSFER_MIN_SIZE } from '@ferry/artifact';
 import { FerryError } from '@ferry/oci';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, reportError, UsageError } from './exit.js';
@@ -22,7 +22,7 @@ describe('transfer concurrency defaults', () => {
     expect(DEFAULT_CONCURRENCY).toBe(5);
     expect(SMALL_BLOB_CONCURRENCY).toBe(16);
     expect(SMALL_BLOB_CONCURRENCY).toBeGreaterThan(DEFAULT_CONCURRENCY);
-    expect(SMALL_BLOB_SIZE).toBe(1024 * 1024);
+    expect(LARGE_TRANSFER_MIN_SIZE).toBe(1024 * 1024);
   });
 });
 

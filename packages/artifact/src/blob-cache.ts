@@ -44,7 +44,7 @@ export function defaultCacheDir(env: Record<string, string | undefined> = proces
 }
 
 /** Blobs smaller than this bypass the cache in copyTo: a resume could save only a round trip. */
-export const SMALL_BLOB = 256 * 1024;
+export const CACHE_BYPASS_MAX_SIZE = 256 * 1024;
 
 export interface CacheStats {
   /** Bytes served from the cache without a request. */
@@ -141,7 +141,7 @@ export class BlobCache {
     destination: string,
     options: FetchOptions = {},
   ): Promise<void> {
-    if (descriptor.size < SMALL_BLOB) {
+    if (descriptor.size < CACHE_BYPASS_MAX_SIZE) {
       // Nothing to resume in a small blob, and its cache file operations would cost more than
       // its transfer (a pull of 1,000 small files is bound by them): write it straight through,
       // in one call rather than through a write stream (the source verifies what it yields).

@@ -25,7 +25,7 @@ export { assertNoSymlinkEscape, resolveTitlePath, UNSAFE_ARCHIVE, UNSAFE_PATH } 
 export * from './blob-cache.js';
 export { cacheParallelDownloads } from './large-blob-cache.js';
 export { digestFileOnWorker, offThreadHasher, WORKER_HASH_MIN_SIZE } from './digest-worker.js';
-export { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';
+export { limit, limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 export { durable } from './durable.js';
 export * from './index-builder.js';
 export { archiveLayout, extractLayoutArchive } from './layout-archive.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { limit, limitBySize, SMALL_BLOB_SIZE } from './limit.js';
+import { limit, limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -294,7 +294,7 @@ describe('limit', () => {
 
 describe('limitBySize', () => {
   it('puts the small-blob boundary at 1 MiB', () => {
-    expect(SMALL_BLOB_SIZE).toBe(1024 * 1024);
+    expect(LARGE_TRANSFER_MIN_SIZE).toBe(1024 * 1024);
   });
 
   it('lets small tasks run while large ones wait for the one large slot', async () => {

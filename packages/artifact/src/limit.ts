@@ -23,10 +23,11 @@ export function limit(concurrency: number): <T>(task: () => Promise<T>) => Promi
 }
 
 /**
- * Below this size a blob's transfer is bound by round trips rather than bytes, and holds no large
- * buffers: callers may allow more of them at once than of large ones.
+ * Where a transfer counts as large: below this size a blob's transfer is bound by round trips
+ * rather than bytes and holds no large buffers, so callers allow more of them at once (the
+ * small-blob pool) than of large ones. Not to be confused with the cache's CACHE_BYPASS_MAX_SIZE.
  */
-export const SMALL_BLOB_SIZE = 1024 * 1024;
+export const LARGE_TRANSFER_MIN_SIZE = 1024 * 1024;
 
 /**
  * Two nested limits: at most `total` tasks at once, of which at most `large` are large. A large

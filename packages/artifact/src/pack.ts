@@ -22,7 +22,7 @@ import {
   type ImageManifest,
 } from '@ferry/oci';
 import type { FileHasher } from './digest-cache.js';
-import { limitBySize, SMALL_BLOB_SIZE } from './limit.js';
+import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { readOptions } from './read-options.js';
 import { UNSAFE_PATH, defaultTitle, validateTitle } from './paths.js';
 import { tarDirectory, unsupportedFile } from './tar.js';
@@ -323,7 +323,7 @@ function hashAhead(
     const queued = queuedBefore.then(async () => {
       const stats = await stat;
       if (!stats.isFile()) return { stats };
-      const hashed = run(stats.size >= SMALL_BLOB_SIZE, async () => {
+      const hashed = run(stats.size >= LARGE_TRANSFER_MIN_SIZE, async () => {
         signal.throwIfAborted();
         return hashFile(file.path, signal, stats.size);
       });

@@ -18,7 +18,7 @@ import {
   type ImageManifest,
 } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SMALL_BLOB_SIZE } from './limit.js';
+import { LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { pack } from './pack.js';
 import type { Fetcher } from './target.js';
 import { unpack, type UnpackOptions } from './unpack.js';
@@ -54,7 +54,7 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sha256 = (data: Buffer) =>
   `sha256:${createHash('sha256').update(data).digest('hex')}` as Digest;
 
-const MiB = SMALL_BLOB_SIZE;
+const MiB = LARGE_TRANSFER_MIN_SIZE;
 
 interface Layer {
   title: string;
@@ -120,7 +120,7 @@ class GatedFetcher implements Fetcher {
     const layer = this.#layers.get(title);
     return (
       layer !== undefined &&
-      (layer.descriptor.size >= SMALL_BLOB_SIZE ||
+      (layer.descriptor.size >= LARGE_TRANSFER_MIN_SIZE ||
         layer.descriptor.annotations?.[Annotation.OrasContentUnpack] === 'true')
     );
   }
@@ -435,7 +435,7 @@ describe('unpack: concurrency by size', () => {
       layers.push({ title, bytes: Buffer.concat(chunks), descriptor: blob.descriptor });
     }
     expect(layers.map((layer) => layer.title)).toEqual(['d0', 'd1', 'f0', 'f1', 'f2']);
-    expect(layers[0]?.descriptor.size).toBeLessThan(SMALL_BLOB_SIZE);
+    expect(layers[0]?.descriptor.size).toBeLessThan(LARGE_TRANSFER_MIN_SIZE);
 
     const { fetcher, unpacking } = await start(layers, { concurrency: 4, largeConcurrency: 1 });
     // d1 waits for d0's large slot, though both are tiny; the files go ahead.

@@ -19,7 +19,7 @@ import {
   type ImageManifest,
 } from '@ferry/oci';
 import { durable } from './durable.js';
-import { limitBySize, SMALL_BLOB_SIZE } from './limit.js';
+import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { assertNoSymlinkEscape, resolveTitlePath } from './paths.js';
 import { applyDirectoryMetadata, expansionLimit, extractTarGzip } from './tar.js';
 import type { Fetcher } from './target.js';
@@ -357,7 +357,7 @@ export async function unpack(
   const unpacked = await Promise.all(
     plans.map((plan) =>
       run(
-        plan.directory || plan.descriptor.size >= SMALL_BLOB_SIZE,
+        plan.directory || plan.descriptor.size >= LARGE_TRANSFER_MIN_SIZE,
         async (): Promise<UnpackedFile> => {
           options.signal?.throwIfAborted();
           await makeParent(plan.target);

@@ -53,8 +53,9 @@ export interface UploadContext {
   /** `https://host/v2/<name>/` */
   repositoryUrl: URL;
   name: string;
-  /** PATCH chunk size; also the largest blob sent in one monolithic PUT. */
+  /** The size of each PATCH of a chunked upload. */
   chunkSize: number;
+  /** The largest blob sent in one monolithic PUT; larger ones go in chunks of `chunkSize`. */
   monolithicThreshold: number;
   exists(digest: Digest, signal?: AbortSignal): Promise<boolean>;
 }

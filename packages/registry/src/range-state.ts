@@ -4,8 +4,9 @@
  * ever replaced whole (written aside, then renamed), and it is written before any byte of the
  * blob: a partial file without one was written by a single stream from byte 0.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import type { Descriptor } from '@ferry/oci';
+import { readSideFile, writeNewFile } from './safe-files.js';
 
 /** One byte range of the blob: [start, end), of which the first `done` bytes are on disk. */
 export interface RangeProgress {
@@ -61,7 +62,10 @@ export async function loadRangeState(
 ): Promise<RangeState | undefined> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
+    // Never through a planted link or FIFO, never more than a small file's worth.
+    const text = await readSideFile(path);
+    if (text === undefined) return undefined;
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -149,7 +153,7 @@ export class RangeStateWriter {
           ranges: this.#state.ranges.map((range) => [range.start, range.end, range.done]),
         });
         const aside = `${this.path}.${process.pid}.tmp`;
-        await writeFile(aside, text);
+        await writeNewFile(aside, text);
         await rename(aside, this.path);
       }
     } catch (error) {

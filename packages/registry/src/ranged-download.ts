@@ -14,10 +14,11 @@
  * - The digest is computed in order as the contiguous prefix on disk grows, by reading the file
  *   back (the page cache holds it), and checked at the end; the file is fsync'ed before success.
  */
-import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { rm, type FileHandle } from 'node:fs/promises';
 import { DigestMismatchError, FerryError, parseDigest, type Descriptor } from '@ferry/oci';
 import { redactUrl, RegistryErrorCode } from './errors.js';
 import { PrefixHasher, writeFully } from './ranged-file.js';
+import { openPartialFile } from './safe-files.js';
 import {
   bytesDone,
   contiguousPrefix,
@@ -234,15 +235,15 @@ class RangedDownload {
   /** The saved progress and the partial file, or a fresh plan (a single stream's prefix kept). */
   async #openState(): Promise<{ state: RangeState; handle: FileHandle }> {
     const { digest, size } = this.#descriptor;
-    const fileSize = await stat(this.#path).then(
-      (info) => info.size,
-      () => undefined,
-    );
+    // The partial file is opened once, never through a link planted at its path; a file longer
+    // than the blob is no prefix of it, and its saved progress is not trusted.
+    const existing = await openPartialFile(this.#path, true);
+    const fileSize = (await existing.stat()).size;
     const saved =
-      fileSize === undefined
+      fileSize > size
         ? undefined
         : await loadRangeState(rangeStatePath(this.#path), this.#descriptor, fileSize);
-    if (saved) return { state: saved, handle: await open(this.#path, 'r+') };
+    if (saved) return { state: saved, handle: existing };
     const parallel = Math.max(1, this.#options.parallel ?? DEFAULT_PARALLEL_DOWNLOADS);
     // At most MAX_RANGES, however large the size a manifest declares: the plan and its progress
     // file stay small even for a hostile 2^53-byte descriptor.
@@ -251,9 +252,11 @@ class RangedDownload {
       Math.ceil(size / MAX_RANGES),
     );
     const state: RangeState = { digest, size, ranges: planRanges(size, rangeSize) };
-    const prefix = fileSize !== undefined && fileSize <= size ? fileSize : 0;
+    const prefix = fileSize <= size ? fileSize : 0;
     markPrefixDone(state.ranges, prefix);
-    return { state, handle: await open(this.#path, prefix > 0 ? 'r+' : 'w+') };
+    if (prefix > 0) return { state, handle: existing };
+    await existing.close();
+    return { state, handle: await openPartialFile(this.#path, false) };
   }
 
   async #fetchAll(

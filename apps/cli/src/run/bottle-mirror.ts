@@ -19,7 +19,11 @@ export async function run(context: Context, args: BottleArgs): Promise<void> {
   // reaches it (its token variables, or config.json).
   const source = bottleSource(context, args, 'from');
   // Writing is uploading: no anonymous ghcr.io token, no artifact-domain redirection.
-  const destination = uploadTargets(context, bottleUploadCredentials());
+  // HOMEBREW_GITHUB_PACKAGES_USER/TOKEN are GitHub Packages credentials: a mirror elsewhere never
+  // gets them (a push goes where its bottle JSON's root_url says, as with brew).
+  const ghcrHost = process.env.FERRY_TEST_GHCR_HOST?.trim() || 'ghcr.io';
+  const envCredentials = host === ghcrHost ? bottleUploadCredentials() : undefined;
+  const destination = uploadTargets(context, envCredentials);
   const tags = Array.isArray(args.tag) ? args.tag : args.tag ? [args.tag] : undefined;
   const mirrored = await mirrorBottles({
     formulas: args.formulas,

@@ -31,11 +31,15 @@ export function bottleSource(
       const endpoints = sources.endpoints(repository);
       const targets = await Promise.all(
         endpoints.map(async ({ host, repository: name, via, ...extra }) => {
+          // Flag credentials and -H belong to the registry the user named (--registry, else
+          // ghcr.io itself); a mirror or bottle domain tried before or after it gets only what
+          // config.json and Homebrew's variables give it (`from`: bottle has no --from-* flags).
+          const named = via === '--registry' || via === host;
           const client = await openRegistry(
             host,
             context,
             context.args['plain-http'] ? { ...extra, plainHttp: true } : extra,
-            role,
+            named ? role : 'from',
           );
           const target = new RegistryTarget(client, name, { parallel }) as Target;
           return { target, via };
@@ -67,11 +71,18 @@ export function uploadTargets(
 ): { open(host: string, repository: string): Promise<Target> } {
   // Stored credentials only (no flag role): the flags, when given, go through openRegistry.
   const stored = credentialsFor(context, undefined, () => '');
-  const flags = context.args.username !== undefined || context.args.password !== undefined;
+  const { args } = context;
+  // Any credential flag, given for the host pushed to, wins over the environment's.
+  const flags =
+    args.username !== undefined ||
+    args.password !== undefined ||
+    args['password-stdin'] === true ||
+    args['identity-token'] !== undefined ||
+    args['identity-token-stdin'] === true;
   return {
     open: async (host, repository) => {
       const client = await openRegistry(host, context, {
-        ...(context.args['plain-http'] ? { plainHttp: true } : {}),
+        ...(args['plain-http'] ? { plainHttp: true } : {}),
         ...(envCredentials && !flags
           ? {
               credentials: async (asked: string) =>

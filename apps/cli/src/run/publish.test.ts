@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   pack,
-  SMALL_BLOB_SIZE,
+  LARGE_TRANSFER_MIN_SIZE,
   type Content,
   type PackedArtifact,
   type PushOptions,
@@ -437,12 +437,12 @@ class BlockingTarget extends FakeTarget {
 
   /** Digests of the large blobs in flight, in the order they began. */
   large(): string[] {
-    return [...this.inFlight].filter(([, p]) => p.size >= SMALL_BLOB_SIZE).map(([d]) => d);
+    return [...this.inFlight].filter(([, p]) => p.size >= LARGE_TRANSFER_MIN_SIZE).map(([d]) => d);
   }
 
   /** Digests of the small blobs in flight, in the order they began. */
   small(): string[] {
-    return [...this.inFlight].filter(([, p]) => p.size < SMALL_BLOB_SIZE).map(([d]) => d);
+    return [...this.inFlight].filter(([, p]) => p.size < LARGE_TRANSFER_MIN_SIZE).map(([d]) => d);
   }
 
   /** Lets one push go on, and waits until it has stored its blob and uploadPacked moved on. */
@@ -534,7 +534,7 @@ describe('uploadPacked: small blobs beside large ones (total)', () => {
   });
 
   it('uploads only `concurrency` blobs of 1 MiB or more at once', async () => {
-    const sizes = Array(10).fill(SMALL_BLOB_SIZE);
+    const sizes = Array(10).fill(LARGE_TRANSFER_MIN_SIZE);
     const { packed, contents } = await packFiles('total-large', sizes);
     const blobs = blobDigests(packed);
     const large = blobs.slice(1);
@@ -565,7 +565,7 @@ describe('uploadPacked: small blobs beside large ones (total)', () => {
   });
 
   it('counts a blob of 1 MiB less one byte as small', async () => {
-    const sizes = Array(4).fill(SMALL_BLOB_SIZE - 1);
+    const sizes = Array(4).fill(LARGE_TRANSFER_MIN_SIZE - 1);
     const { packed, contents } = await packFiles('total-boundary', sizes);
     const blobs = blobDigests(packed);
     const target = new BlockingTarget();
@@ -582,8 +582,8 @@ describe('uploadPacked: small blobs beside large ones (total)', () => {
 
   it('with a mix, keeps large blobs to `concurrency` and all to `total`; small ones go on', async () => {
     // Layers 0–3 and 12–13 are large, 4–11 small: blob i + 1 is layer i, blob 0 the config.
-    const sizes = [...Array(4).fill(SMALL_BLOB_SIZE), ...Array(8).fill(SMALL)];
-    sizes.push(SMALL_BLOB_SIZE + 1, SMALL_BLOB_SIZE);
+    const sizes = [...Array(4).fill(LARGE_TRANSFER_MIN_SIZE), ...Array(8).fill(SMALL)];
+    sizes.push(LARGE_TRANSFER_MIN_SIZE + 1, LARGE_TRANSFER_MIN_SIZE);
     const { packed, contents } = await packFiles('total-mixed', sizes);
     const blobs = blobDigests(packed);
     const at = (index: number) => blobs[index] as string;
@@ -647,7 +647,7 @@ describe('uploadPacked: small blobs beside large ones (total)', () => {
   });
 
   it('without `total`, `concurrency` bounds a mix of small and large blobs', async () => {
-    const sizes = [SMALL_BLOB_SIZE, SMALL, SMALL_BLOB_SIZE, SMALL, SMALL, SMALL_BLOB_SIZE];
+    const sizes = [LARGE_TRANSFER_MIN_SIZE, SMALL, LARGE_TRANSFER_MIN_SIZE, SMALL, SMALL, LARGE_TRANSFER_MIN_SIZE];
     const { packed, contents } = await packFiles('no-total-mixed', sizes);
     const blobs = blobDigests(packed);
     const target = new BlockingTarget();

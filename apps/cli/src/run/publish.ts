@@ -13,7 +13,7 @@ import {
   offThreadHasher,
   ExistenceChecks,
   limit,
-  SMALL_BLOB_SIZE,
+  LARGE_TRANSFER_MIN_SIZE,
   type FileHasher,
   type FileInput,
   type PackedArtifact,
@@ -250,7 +250,7 @@ export async function uploadPacked(
         });
         options.progress.finish(descriptor);
       };
-      await (descriptor.size >= SMALL_BLOB_SIZE ? large(upload) : upload());
+      await (descriptor.size >= LARGE_TRANSFER_MIN_SIZE ? large(upload) : upload());
       printStatus(context, 'Uploaded', describe(descriptor), descriptor.digest);
     }
   };
