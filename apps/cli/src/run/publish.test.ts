@@ -647,7 +647,14 @@ describe('uploadPacked: small blobs beside large ones (total)', () => {
   });
 
   it('without `total`, `concurrency` bounds a mix of small and large blobs', async () => {
-    const sizes = [LARGE_TRANSFER_MIN_SIZE, SMALL, LARGE_TRANSFER_MIN_SIZE, SMALL, SMALL, LARGE_TRANSFER_MIN_SIZE];
+    const sizes = [
+      LARGE_TRANSFER_MIN_SIZE,
+      SMALL,
+      LARGE_TRANSFER_MIN_SIZE,
+      SMALL,
+      SMALL,
+      LARGE_TRANSFER_MIN_SIZE,
+    ];
     const { packed, contents } = await packFiles('no-total-mixed', sizes);
     const blobs = blobDigests(packed);
     const target = new BlockingTarget();
