@@ -96,10 +96,11 @@ describe('--format json against registry:2: one document per command, by digest'
       'hello',
       ...where(),
       '--to',
-      `${fx.host}/mirror/core`,
+      `${fx.host}/mirror`,
     ]);
+    // A mirror keeps each image's path under its prefix, where brew looks for it.
     expect(mirrored).toMatchObject({
-      reference: `${fx.host}/mirror/core/hello@${String(pushed.digest)}`,
+      reference: `${fx.host}/mirror/homebrew/core/hello@${String(pushed.digest)}`,
       size: pushed.size,
     });
   });

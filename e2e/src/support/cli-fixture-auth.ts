@@ -24,7 +24,9 @@ export function authTests(fx: CliFixture): void {
     const refused = await login(fresh, 'not-the-password');
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
-    expect(linesOf(refused.stderr)[0]).toMatch(/^Error: .*401/);
+    expect(linesOf(refused.stderr)[0]).toMatch(
+      /^Error: \S+ refused the password for user ".*"; nothing was stored$/,
+    );
     await expect(stat(fresh)).rejects.toMatchObject({ code: 'ENOENT' });
 
     const existing = join(fx.dir, 'config.json');
@@ -37,9 +39,13 @@ export function authTests(fx: CliFixture): void {
   it('the hint after a refused login names the registry, not its token server', async () => {
     const refused = await login(join(fx.dir, 'config.json'), 'not-the-password');
     expect(refused.code).toBe(1);
-    expect(linesOf(refused.stderr)).toContain(
-      `Hint: check your credentials, or log in: ferry login ${fx.host}`,
+    // Logging in is what failed: the error names the registry, and the hint is not "log in".
+    const [error, hint] = linesOf(refused.stderr);
+    expect(error).toBe(
+      `Error: ${fx.host} refused the password for user "ferry"; nothing was stored`,
     );
+    expect(hint).toMatch(/^Hint: check the username and password/);
+    expect(refused.stderr).not.toContain('ferry login');
   });
 
   it('login stores credentials (mode 0600); logout removes them; a second logout is a no-op', async () => {

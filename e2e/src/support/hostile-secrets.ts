@@ -169,7 +169,9 @@ export function secretsTests(mode: 'basic' | 'token'): void {
     const result = await withStdin(['login', host, '--registry-config', config], wrong);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^Error: .*401/m);
+    expect(result.stderr).toMatch(
+      /^Error: \S+ refused the password for user ".*"; nothing was stored$/m,
+    );
     expect(result.stderr).not.toContain(wrong);
     expect(await readFile(config, 'utf8')).toBe(text);
     const after = await stat(config);
