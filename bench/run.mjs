@@ -35,6 +35,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildOrasGoPeer } from './oras-go.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FERRY = join(ROOT, 'apps/cli/bin/ferry.js');
@@ -44,6 +45,8 @@ const HARNESS = join(ROOT, 'e2e/dist/harness/index.js');
 const NODE = process.execPath;
 const TIME = '/usr/bin/time';
 const SKOPEO = process.env.SKOPEO ?? 'skopeo';
+/** The built oras-go peer (bench/oras-go.mjs), when Go and Debian's oras-go are there. */
+let ORAS_GO;
 const SKOPEO_CACHES = [
   '/var/lib/containers/cache/blob-info-cache-v1.boltdb',
   join(process.env.HOME ?? '/root', '.local/share/containers/cache/blob-info-cache-v1.boltdb'),
@@ -243,7 +246,17 @@ const skopeo = (args, opts) => {
 const results = new Map();
 function record(id, label, bytes, tool, sample, busy, note) {
   if (!results.has(id))
-    results.set(id, { id, label, bytes, ferry: [], skopeo: [], raw: [], node: [], note });
+    results.set(id, {
+      id,
+      label,
+      bytes,
+      ferry: [],
+      skopeo: [],
+      orasgo: [],
+      raw: [],
+      node: [],
+      note,
+    });
   const entry = results.get(id);
   entry[tool].push({
     seconds: sample.seconds,
@@ -357,6 +370,13 @@ async function main() {
   registry = await startRegistry({ mode: 'anonymous' });
   const host = registry.host;
   log(`bench: registry:2 at ${registry.url} (storage ${registry.storageDir})`);
+  const peer = buildOrasGoPeer(WORK);
+  ORAS_GO = peer.binary;
+  log(
+    peer.binary
+      ? `bench: oras-go peer built (${peer.binary})`
+      : `bench: no oras-go column: ${peer.message}`,
+  );
 
   if (enabled('throttled')) await throttledPull(host);
   // Only the throttled case asked for: none of the data below is needed.
@@ -609,6 +629,15 @@ async function main() {
         await clearScratch();
       },
       async () => {
+        if (!ORAS_GO) return;
+        const out = fresh('orasgo-out');
+        const busy = await settle();
+        const s = await measure(ORAS_GO, ['pull', `${host}/b/new-0:v1`, out]);
+        record('pull', `pull ${big}`, SIZES.big, 'orasgo', s, busy);
+        await checkPulled(join(out, 'big.bin'), SIZES.big, bigDigest);
+        await clearScratch();
+      },
+      async () => {
         const out = fresh('curl-out');
         const busy = await settle();
         const s = await measure(
@@ -714,6 +743,17 @@ async function main() {
           await skopeo([...skopeoSrc, `docker://${host}/s/small-0:v1`, `oci:${out}:v1`]),
           busy,
         );
+        await clearScratch();
+      },
+      async () => {
+        if (!ORAS_GO) return;
+        const out = fresh('orasgo-out');
+        const busy = await settle();
+        const s = await measure(ORAS_GO, ['pull', `${host}/b/small-0:v1`, out]);
+        record('small-pull', `pull ${smallLabel}`, smallBytes, 'orasgo', s, busy);
+        const got = dirBytes(out);
+        if (got !== smallBytes)
+          throw new Error(`oras-go pulled ${got} bytes of small files, expected ${smallBytes}`);
         await clearScratch();
       },
       async () => {
@@ -972,12 +1012,15 @@ function report() {
     'work',
     'ferry median (s)',
     'skopeo median (s)',
+    'oras-go median (s)',
     'raw (s)',
     'node floor (s)',
     'MB/s (ferry)',
     'ferry/skopeo',
+    'ferry/oras-go',
     'ferry peak RSS (MiB)',
     'skopeo peak RSS (MiB)',
+    'oras-go peak RSS (MiB)',
     'node floor peak RSS (MiB)',
     'ferry CPU (s)',
     'skopeo CPU (s)',
@@ -988,6 +1031,8 @@ function report() {
   for (const r of results.values()) {
     const f = median(r.ferry.map((s) => s.seconds));
     const s = median(r.skopeo.map((s) => s.seconds));
+    const o = median(r.orasgo.map((s) => s.seconds));
+    const orss = Math.max(...r.orasgo.map((s) => s.rssMiB).filter(Number.isFinite), -Infinity);
     const raw = median(r.raw.map((s) => s.seconds));
     const rss = Math.max(...r.ferry.map((s) => s.rssMiB).filter(Number.isFinite), -Infinity);
     const srss = Math.max(...r.skopeo.map((s) => s.rssMiB).filter(Number.isFinite), -Infinity);
@@ -997,12 +1042,15 @@ function report() {
       r.label + (r.note ? ` (${r.note})` : ''),
       isStartup ? fmt(f, 3) : fmt(f),
       fmt(s),
+      fmt(o),
       isStartup ? fmt(raw, 3) : fmt(raw),
       fmt(median(r.node.map((x) => x.seconds))),
       r.bytes ? mbps(r.bytes / 1e6 / f) : '—',
       fmt(f / s),
+      fmt(f / o),
       fmt(rss, 0),
       fmt(srss, 0),
+      fmt(orss, 0),
       fmt(nrss, 0),
       fmt(median(r.ferry.map((x) => x.cpu))),
       fmt(median(r.skopeo.map((x) => x.cpu))),

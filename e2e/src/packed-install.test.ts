@@ -56,6 +56,14 @@ function run(command: string, args: string[], cwd: string, env = cleanEnv()): Pr
       args,
       { cwd, env, timeout: STEP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
+        if (error?.killed) {
+          // A hung npm is most often one that cannot reach its registry: say so, not just "failed".
+          return resolve({
+            code: -1,
+            stdout,
+            stderr: `${stderr}\n${command} ${args.join(' ')}: no answer in ${STEP_TIMEOUT_MS / 1000} s (can npm reach its registry? proxy and CA variables such as NODE_EXTRA_CA_CERTS must reach this process)`,
+          });
+        }
         if (error && typeof error.code !== 'number') return reject(error);
         resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
