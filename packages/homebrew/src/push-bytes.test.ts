@@ -1,7 +1,7 @@
 // What current `github_packages.rb` writes, byte for byte: `all` bottles, SPDX.truncate_license,
 // sh.brew.sbom.supplement, macOS 27 without built_on, versions that are not OCI tags.
 import { describe, expect, it } from 'vitest';
-import { referenceUpload } from './__fixtures__/github-packages-reference.js';
+import { referenceUpload } from './testing/github-packages-reference.js';
 import {
   expectSameAsBrew,
   opened,
@@ -9,7 +9,7 @@ import {
   TAB_MAC,
   usePushHarness,
   writeBottleJson,
-} from './__fixtures__/push-harness.js';
+} from './testing/push-harness.js';
 
 usePushHarness();
 

@@ -1,10 +1,10 @@
 // `pushBottles`: destinations, refusals, bare tarballs and dry runs, pushed into OCI layouts and
-// compared with `GitHubPackages#upload_bottle` (__fixtures__/github-packages-reference.ts).
+// compared with `GitHubPackages#upload_bottle` (testing/github-packages-reference.ts).
 import { describe, expect, it } from 'vitest';
 import { fetchManifest } from '@ferry/artifact';
-import { writeTarball } from './__fixtures__/bottle-files.js';
-import { dir } from './__fixtures__/push-harness.js';
-import { referenceUpload } from './__fixtures__/github-packages-reference.js';
+import { writeTarball } from './testing/bottle-files.js';
+import { dir } from './testing/push-harness.js';
+import { referenceUpload } from './testing/github-packages-reference.js';
 import {
   expectSameAsBrew,
   layouts,
@@ -14,7 +14,7 @@ import {
   TAB_MAC,
   usePushHarness,
   writeBottleJson,
-} from './__fixtures__/push-harness.js';
+} from './testing/push-harness.js';
 
 usePushHarness();
 
