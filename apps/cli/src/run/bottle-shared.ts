@@ -1,6 +1,7 @@
 import { RegistryTarget, type Target } from '@ferry/artifact';
 import { bottleSources, FallbackTarget, type UploadCredentials } from '@ferry/homebrew';
 import type { BottleArgs } from '../commands/bottle.js';
+import { escapeTerminal } from '../terminal-text.js';
 import { credentialsFor, openRegistry, type Context, type CredentialRole } from '../context.js';
 
 export interface BottleSource {
@@ -95,16 +96,8 @@ export function uploadTargets(
   };
 }
 
-/** Control characters from a registry or a file shown as escapes, never sent to the terminal. */
-export function terminalSafe(text: string): string {
-  let safe = '';
-  for (const char of text) {
-    const code = char.charCodeAt(0);
-    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
-    safe += control && char !== '\n' ? `\\u${code.toString(16).padStart(4, '0')}` : char;
-  }
-  return safe;
-}
+/** Registry text in bottle messages: the CLI's one terminal escape (see terminal-text.ts). */
+export const terminalSafe = escapeTerminal;
 
 /**
  * One JSON document for a command that acts on several images or bottles: the first (what the
