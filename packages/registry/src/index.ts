@@ -1,70 +1,45 @@
 // @ferry/registry: a distribution-spec client on undici. `new Registry(host, options)
 // .repository(name)` gives blobs, manifests, tags and referrers; authentication, retries,
-// redirects, resumable downloads and chunked uploads happen underneath.
-export {
-  Authenticator,
-  mergeScopes,
-  repositoryScope,
-  type AuthenticatorOptions,
-  type ChallengeContext,
-  type CredentialProvider,
-} from './auth.js';
-export type { BlobDownload, DownloadStats, FetchBlobOptions } from './blob-download.js';
-export {
-  rechunk,
-  withDigest,
-  type BlobSource,
-  type PushBlobOptions,
-  type PushBlobResult,
-} from './blob-upload.js';
-export type { StreamingUploadOptions } from './blob-upload-streaming.js';
+// redirects, resumable downloads and chunked uploads happen underneath — and stay there: the
+// transport, the authenticator, challenge parsing, upload chunking and paging are internal.
+// src/public-surface.test.ts pins this list.
+
+// The client: a registry, its repositories, and their blob and manifest stores.
+export { Registry, isLoopbackHost, type RegistryOptions } from './registry.js';
+export { Repository } from './repository.js';
 export { BlobStore } from './blobs.js';
-export * from './challenge.js';
-export * from './credentials/index.js';
-export {
-  parseErrorBody,
-  redactUrl,
-  RegistryError,
-  RegistryErrorCode,
-  type DistributionError,
-} from './errors.js';
+export { ManifestStore, type ManifestResponse } from './manifests.js';
+export type { ResolveRule } from './resolve.js';
+export type { RetryPolicy } from './transport.js';
+export type { PageOptions } from './paging.js';
+
+// Blob transfers: what a download, an upload and a ranged (parallel, resumable) download take
+// and give back; the size from which a download goes in parallel ranges by default.
+export type { BlobDownload, DownloadStats, FetchBlobOptions } from './blob-download.js';
+export type { BlobSource, PushBlobOptions, PushBlobResult } from './blob-upload.js';
+export type { StreamingUploadOptions } from './blob-upload-streaming.js';
 export {
   DEFAULT_PARALLEL_DOWNLOADS,
   DEFAULT_PARALLEL_THRESHOLD,
-  defaultRangeSize,
-  downloadRanges,
-  rangeStatePath,
   type RangedDownloadOptions,
   type RangedDownloadResult,
 } from './ranged-download.js';
-export { ManifestStore, type FetchedManifest } from './manifests.js';
-export { MAX_LIST_ENTRIES, MAX_LIST_PAGES, type PageOptions } from './paging.js';
+
+// Referrers: the request's options, and the `<alg>-<hex>` fallback tag of the tag schema.
+export { referrersTag, type ReferrersRequestOptions } from './referrers.js';
+
+// Errors: an HTTP failure with the registry's error body; the client's codes.
+export { RegistryError, RegistryErrorCode, type DistributionError } from './errors.js';
+
+// Credentials: Docker's config.json, its credential stores and helpers, as a provider.
+export type { CredentialProvider } from './auth.js';
 export {
-  MAX_REFERRERS_PAGES,
-  nextLink,
-  referrerDescriptor,
-  referrersTag,
-  type ReferrersOptions,
-} from './referrers.js';
-export {
-  DEFAULT_CHUNK_SIZE,
-  DEFAULT_MONOLITHIC_THRESHOLD,
-  DEFAULT_USER_AGENT,
-  isLoopbackHost,
-  Registry,
-  type RegistryOptions,
-} from './registry.js';
-export { Repository } from './repository.js';
-export type { ResolveRule } from './resolve.js';
-export {
-  DEFAULT_RETRY_POLICY,
-  formatHeaders,
-  parseRetryAfter,
-  Transport,
-  type HttpMethod,
-  type RequestBody,
-  type RetryPolicy,
-  type TransportOptions,
-  type TransportRequest,
-  type TransportResponse,
-} from './transport.js';
+  CredentialErrorCode,
+  credentialProvider,
+  CredentialStore,
+  type Credential,
+  type CredentialStoreOptions,
+  type HelperAction,
+  type HelperResult,
+  type HelperRunner,
+} from './credentials/index.js';

@@ -33,7 +33,11 @@ export interface ManifestStoreContext {
   ) => Promise<void>;
 }
 
-export interface FetchedManifest {
+/**
+ * A registry's answer to `GET /v2/<name>/manifests/<reference>`, checked. (@ferry/artifact's
+ * `FetchedManifest` is the same shape from any target, verified against a known descriptor.)
+ */
+export interface ManifestResponse {
   /** Digest and size computed from the bytes received, media type from the document. */
   descriptor: Descriptor;
   /** The bytes exactly as stored: their digest is the manifest's identity. */
@@ -87,7 +91,7 @@ export class ManifestStore {
   }
 
   /** `GET`: the manifest's bytes, verified (by digest when asked by digest) and validated. */
-  async fetch(reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+  async fetch(reference: string, signal?: AbortSignal): Promise<ManifestResponse> {
     const response = await this.#context.transport.send({
       method: 'GET',
       url: this.#url(reference),

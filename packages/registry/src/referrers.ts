@@ -30,7 +30,8 @@ export interface ReferrersContext {
   referrersApi?: boolean | undefined;
 }
 
-export interface ReferrersOptions {
+/** How to ask one registry repository for a subject's referrers (API or tag fallback). */
+export interface ReferrersRequestOptions {
   artifactType?: string | undefined;
   /** Refuse to follow more pages than this (default MAX_REFERRERS_PAGES). */
   maxPages?: number | undefined;
@@ -49,7 +50,7 @@ export function referrersTag(subjectDigest: string): string {
 export async function listReferrers(
   context: ReferrersContext,
   subjectDigest: string,
-  options: ReferrersOptions = {},
+  options: ReferrersRequestOptions = {},
 ): Promise<Descriptor[]> {
   parseDigest(subjectDigest);
   if (context.referrersApi === false) return readFallback(context, subjectDigest, options);
@@ -100,7 +101,7 @@ export async function listReferrers(
 async function readFallback(
   context: ReferrersContext,
   subjectDigest: string,
-  options: ReferrersOptions,
+  options: ReferrersRequestOptions,
 ): Promise<Descriptor[]> {
   const index = await fetchFallbackIndex(context, subjectDigest, options.signal);
   const manifests = index?.manifests ?? [];

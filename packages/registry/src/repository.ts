@@ -5,7 +5,7 @@ import {
   listReferrers,
   updateFallbackIndex,
   type ReferrersContext,
-  type ReferrersOptions,
+  type ReferrersRequestOptions,
 } from './referrers.js';
 import { listPaged, type PageOptions } from './paging.js';
 import type { Transport } from './transport.js';
@@ -91,7 +91,7 @@ export class Repository {
    * The manifests that refer to `subjectDigest`, optionally of one artifact type: from the
    * referrers API, or from the `sha256-<hex>` tag on registries without it (registry:2).
    */
-  async referrers(subjectDigest: string, options?: ReferrersOptions): Promise<Descriptor[]> {
+  async referrers(subjectDigest: string, options?: ReferrersRequestOptions): Promise<Descriptor[]> {
     return listReferrers(this.#referrers, subjectDigest, options);
   }
 }

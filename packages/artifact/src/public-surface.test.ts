@@ -1,0 +1,119 @@
+// @ferry/artifact's public face, pinned: adding or removing an export of index.ts fails here, so that
+// either is a decision made in review (and a changeset), never a side effect of `export *`.
+// Keep each list one name per line; order does not matter to the comparison.
+import { readFile } from 'node:fs/promises';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const VALUES = [
+  'applyDirectoryMetadata',
+  'archiveLayout',
+  'assertNoSymlinkEscape',
+  'BlobCache',
+  'buildIndex',
+  'cachedTarget',
+  'cacheParallelDownloads',
+  'copy',
+  'copyGraph',
+  'defaultCacheDir',
+  'DigestCache',
+  'digestFile',
+  'durable',
+  'EagerUploads',
+  'editIndex',
+  'encodeManifest',
+  'ERR_CACHE_UNSAFE',
+  'ERR_EXPANSION_TOO_LARGE',
+  'ExistenceChecks',
+  'extractLayoutArchive',
+  'extractTarGzip',
+  'fetchManifest',
+  'globMatcher',
+  'goJson',
+  'LARGE_TRANSFER_MIN_SIZE',
+  'limit',
+  'MediaTypeUnknownArtifact',
+  'MediaTypeUnknownConfig',
+  'OciLayoutTarget',
+  'offThreadHasher',
+  'pack',
+  'readAll',
+  'RegistryTarget',
+  'resolveIndexSource',
+  'resolveTitlePath',
+  'selectFromIndex',
+  'selectLayers',
+  'unpack',
+  'UNSAFE_ARCHIVE',
+  'UNSAFE_PATH',
+];
+
+const TYPES = [
+  'BlobCacheOptions',
+  'BuiltIndex',
+  'CacheStats',
+  'Content',
+  'CopyEvent',
+  'CopyOptions',
+  'DirectoryMetadata',
+  'EagerUpload',
+  'EagerUploadOptions',
+  'ExistenceCheckOptions',
+  'FetchedManifest',
+  'Fetcher',
+  'FetchOptions',
+  'FileDownload',
+  'FileHasher',
+  'FileInput',
+  'IndexEdit',
+  'IndexFields',
+  'IndexSource',
+  'OciLayoutOpenOptions',
+  'OperationOptions',
+  'PackedArtifact',
+  'PackedBlob',
+  'PackOptions',
+  'Pusher',
+  'PushOptions',
+  'ReferrersOptions',
+  'RegistryTargetOptions',
+  'Resolver',
+  'Storage',
+  'StreamingOutcome',
+  'StreamingPusher',
+  'Tagger',
+  'Target',
+  'UnpackedFile',
+  'UnpackOptions',
+];
+
+/** index.ts's `export { … } from` lists, read with the TypeScript parser: values and type-only names. */
+async function declaredExports(): Promise<{ values: string[]; types: string[] }> {
+  const text = await readFile(new URL('./index.ts', import.meta.url), 'utf8');
+  const source = ts.createSourceFile('index.ts', text, ts.ScriptTarget.Latest);
+  const values: string[] = [];
+  const types: string[] = [];
+  for (const statement of source.statements) {
+    if (!ts.isExportDeclaration(statement)) continue;
+    const clause = statement.exportClause;
+    if (!clause || !ts.isNamedExports(clause)) {
+      throw new Error(`index.ts: \`${statement.getText(source)}\` exports unnamed; list the names`);
+    }
+    for (const element of clause.elements) {
+      (statement.isTypeOnly || element.isTypeOnly ? types : values).push(element.name.text);
+    }
+  }
+  return { values: values.sort(), types: types.sort() };
+}
+
+describe('@ferry/artifact public surface', () => {
+  it('exports exactly these runtime names', async () => {
+    const entry = (await import('./index.js')) as Record<string, unknown>;
+    expect(Object.keys(entry).sort()).toEqual([...VALUES].sort());
+    expect((await declaredExports()).values).toEqual([...VALUES].sort());
+  });
+
+  it('exports exactly these type-only names', async () => {
+    expect((await declaredExports()).types).toEqual([...TYPES].sort());
+  });
+});
