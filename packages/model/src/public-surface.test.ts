@@ -1,7 +1,7 @@
 // @ferry/model's public face, pinned: adding or removing an export of index.ts fails here, so that
 // either is a decision made in review (and a changeset), never a side effect of `export *`.
 // Keep each list one name per line; order does not matter to the comparison.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
@@ -42,6 +42,31 @@ async function declaredExports(): Promise<{ values: string[]; types: string[] }>
   return { values: values.sort(), types: types.sort() };
 }
 
+/** Names the READMEs' examples (this repository's and every package's) import from @ferry/model. */
+async function namesInReadmeExamples(): Promise<string[]> {
+  const packages = new URL('../../', import.meta.url);
+  const readmes = [new URL('../README.md', packages)];
+  for (const dir of await readdir(packages)) readmes.push(new URL(`${dir}/README.md`, packages));
+  const names = new Set<string>();
+  for (const readme of readmes) {
+    const text = await readFile(readme, 'utf8').catch(() => '');
+    const imports = new RegExp(
+      String.raw`import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'@ferry/model'`,
+      'g',
+    );
+    for (const [, list] of text.matchAll(imports)) {
+      for (const item of list!.split(',')) {
+        const name = item
+          .replace(/^\s*type\s+/, '')
+          .split(/\s+as\s+/)[0]!
+          .trim();
+        if (name) names.add(name);
+      }
+    }
+  }
+  return [...names].sort();
+}
+
 describe('@ferry/model public surface', () => {
   it('exports exactly these runtime names', async () => {
     const entry = (await import('./index.js')) as Record<string, unknown>;
@@ -51,5 +76,14 @@ describe('@ferry/model public surface', () => {
 
   it('exports exactly these type-only names', async () => {
     expect((await declaredExports()).types).toEqual([...TYPES].sort());
+  });
+
+  it("exports every name the READMEs' examples import from it", async () => {
+    const used = await namesInReadmeExamples();
+    expect(
+      used.length,
+      'no README example imports this package: is the pattern still right?',
+    ).toBeGreaterThan(0);
+    expect(used.filter((name) => !VALUES.includes(name) && !TYPES.includes(name))).toEqual([]);
   });
 });
