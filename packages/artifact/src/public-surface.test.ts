@@ -94,7 +94,14 @@ async function declaredExports(): Promise<{ values: string[]; types: string[] }>
   const values: string[] = [];
   const types: string[] = [];
   for (const statement of source.statements) {
-    if (!ts.isExportDeclaration(statement)) continue;
+    if (!ts.isExportDeclaration(statement)) {
+      // A declaration in index.ts itself (`export interface …`) would slip past the lists below.
+      const modifiers = ts.canHaveModifiers(statement) ? ts.getModifiers(statement) : undefined;
+      if (modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
+        throw new Error(`index.ts declares \`${statement.getText(source)}\`; re-export it instead`);
+      }
+      continue;
+    }
     const clause = statement.exportClause;
     if (!clause || !ts.isNamedExports(clause)) {
       throw new Error(`index.ts: \`${statement.getText(source)}\` exports unnamed; list the names`);
