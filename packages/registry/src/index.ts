@@ -22,11 +22,13 @@ export { BlobStore } from './blobs.js';
 export * from './challenge.js';
 export * from './credentials/index.js';
 export {
+  NetworkError,
   parseErrorBody,
   redactUrl,
   RegistryError,
   RegistryErrorCode,
   type DistributionError,
+  type RegistryResourceKind,
 } from './errors.js';
 export {
   DEFAULT_PARALLEL_DOWNLOADS,
