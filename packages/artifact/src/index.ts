@@ -2,6 +2,7 @@
 // content between targets (registry repositories and layout directories).
 export * from './content.js';
 export * from './copy.js';
+export { ArtifactErrorCode } from './errors.js';
 export * from './digest-cache.js';
 export * from './eager-upload.js';
 export * from './existence-checks.js';
