@@ -2,6 +2,7 @@
 // form, KitOps ModelKits, Docker Model Runner models and plain ORAS artifacts.
 export * from './build.js';
 export * from './classify.js';
+export { ModelErrorCode } from './errors.js';
 export * from './gguf.js';
 export * from './hf-config.js';
 export * from './infer.js';
