@@ -120,6 +120,16 @@ describe('the error vocabulary of @ferry/oci', () => {
     }
   });
 
+  it('hasErrorBrand tests a brand by its kind, without the class', async () => {
+    const copy = await secondCopy();
+    expect(errors.hasErrorBrand(new copy.DigestMismatchError('a', 'b'), 'digest-mismatch')).toBe(
+      true,
+    );
+    expect(errors.hasErrorBrand(new copy.DigestMismatchError('a', 'b'), 'ferry')).toBe(false);
+    expect(errors.hasErrorBrand(new SizeMismatchError(1, 2), 'digest-mismatch')).toBe(false);
+    expect(errors.hasErrorBrand(undefined, 'digest-mismatch')).toBe(false);
+  });
+
   it('an unbranded subclass (an application’s) is checked by prototype', () => {
     class AppError extends FerryError {}
     expect(new AppError('ERR_APP', 'x')).toBeInstanceOf(AppError);

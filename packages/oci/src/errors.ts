@@ -58,6 +58,18 @@ export function errorBrand(kind: string): symbol {
   return Symbol.for(`ferry.error.${kind}`);
 }
 
+/**
+ * Whether `value` carries the brand `kind`: `instanceof` without importing the class, for code
+ * that must not load the package that defines it (the CLI's error report and undici).
+ */
+export function hasErrorBrand(value: unknown, kind: string): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[errorBrand(kind)] === true
+  );
+}
+
 export class FerryError extends Error {
   static {
     Object.defineProperty(this, kBrand, { value: kFerryError });
