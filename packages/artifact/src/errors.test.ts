@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, FerryError, isNotFound, NotFoundError } from '@ferry/oci';
+import { ErrorCode, FerryError, isFerryError, isNotFound, NotFoundError } from '@ferry/oci';
 import { CredentialErrorCode, RegistryErrorCode } from '@ferry/registry';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ArtifactErrorCode } from './errors.js';
 import { OciLayoutTarget } from './oci-layout.js';
 import { UNSAFE_ARCHIVE, UNSAFE_PATH } from './paths.js';
@@ -33,6 +33,19 @@ describe('the error vocabulary of @ferry/artifact', () => {
     expect(error).toBeInstanceOf(FerryError);
   });
 
+  it.each(codes)(
+    '%s: raised by a second installed copy of @ferry/oci, still recognised',
+    async (code) => {
+      vi.resetModules();
+      const copy = await import('@ferry/oci');
+      expect(copy.FerryError).not.toBe(FerryError);
+      const error = new copy.FerryError(code, 'x');
+      expect(error).toBeInstanceOf(FerryError);
+      expect(isFerryError(error, code)).toBe(true);
+      expect(new FerryError(code, 'x')).toBeInstanceOf(copy.FerryError);
+    },
+  );
+
   it('the older exported constants are the table’s values, not second copies', () => {
     expect(UNSAFE_PATH).toBe(ArtifactErrorCode.UnsafePath);
     expect(UNSAFE_ARCHIVE).toBe(ArtifactErrorCode.UnsafeArchive);
@@ -52,6 +65,10 @@ describe('an OCI layout’s miss is the shared not-found', () => {
       expect(missingTag).toBeInstanceOf(NotFoundError);
       expect(isNotFound(missingTag)).toBe(true);
       expect((missingTag as FerryError).code).toBe('ERR_NOT_FOUND');
+      vi.resetModules();
+      const otherOci = await import('@ferry/oci');
+      expect(otherOci.isNotFound(missingTag)).toBe(true);
+      expect(missingTag).toBeInstanceOf(otherOci.NotFoundError);
       const digest = `sha256:${'0'.repeat(64)}`;
       const missingDigest = await layout.resolve(digest).catch((error: unknown) => error);
       expect(missingDigest).toBeInstanceOf(NotFoundError);

@@ -1,7 +1,7 @@
 import { ArtifactErrorCode } from '@ferry/artifact';
-import { ErrorCode, FerryError } from '@ferry/oci';
+import { ErrorCode, FerryError, isFerryError } from '@ferry/oci';
 import { CredentialErrorCode, RegistryErrorCode } from '@ferry/registry';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HomebrewErrorCode } from './errors.js';
 
 const codes = Object.values(HomebrewErrorCode);
@@ -25,4 +25,17 @@ describe('the error vocabulary of @ferry/homebrew', () => {
     expect(error.name).toBe('FerryError');
     expect(error).toBeInstanceOf(FerryError);
   });
+
+  it.each(codes)(
+    '%s: raised by a second installed copy of @ferry/oci, still recognised',
+    async (code) => {
+      vi.resetModules();
+      const copy = await import('@ferry/oci');
+      expect(copy.FerryError).not.toBe(FerryError);
+      const error = new copy.FerryError(code, 'x');
+      expect(error).toBeInstanceOf(FerryError);
+      expect(isFerryError(error, code)).toBe(true);
+      expect(new FerryError(code, 'x')).toBeInstanceOf(copy.FerryError);
+    },
+  );
 });

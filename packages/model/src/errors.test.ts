@@ -1,6 +1,6 @@
 import { ArtifactErrorCode } from '@ferry/artifact';
-import { ErrorCode, FerryError } from '@ferry/oci';
-import { describe, expect, it } from 'vitest';
+import { ErrorCode, FerryError, isFerryError } from '@ferry/oci';
+import { describe, expect, it, vi } from 'vitest';
 import { ModelErrorCode } from './errors.js';
 
 const codes = Object.values(ModelErrorCode);
@@ -23,4 +23,17 @@ describe('the error vocabulary of @ferry/model', () => {
     expect(error.name).toBe('FerryError');
     expect(error).toBeInstanceOf(FerryError);
   });
+
+  it.each(codes)(
+    '%s: raised by a second installed copy of @ferry/oci, still recognised',
+    async (code) => {
+      vi.resetModules();
+      const copy = await import('@ferry/oci');
+      expect(copy.FerryError).not.toBe(FerryError);
+      const error = new copy.FerryError(code, 'x');
+      expect(error).toBeInstanceOf(FerryError);
+      expect(isFerryError(error, code)).toBe(true);
+      expect(new FerryError(code, 'x')).toBeInstanceOf(copy.FerryError);
+    },
+  );
 });
