@@ -20,4 +20,20 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Error codes come from each package's one table (ErrorCode, ArtifactErrorCode, …), never a
+    // string written at the throw site: a typo there is a code no caller can match.
+    files: ['packages/*/src/**/*.ts', 'apps/cli/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='FerryError'] > Literal:first-child",
+          message:
+            "Use a code from the package's error table (e.g. ErrorCode.NotFound), not a string.",
+        },
+      ],
+    },
+  },
 );

@@ -8,6 +8,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { OciLayoutTarget, RegistryTarget, type Target } from '@ferry/artifact';
 import { FerryError, isDigest, isValidTag, parseReference } from '@ferry/oci';
 import {
+  CredentialErrorCode,
   CredentialStore,
   Registry,
   type Credential,
@@ -120,7 +121,7 @@ export function credentialsFor(
       return await store.get(host);
     } catch (error) {
       // A broken credential helper should not stop anonymous pulls: say so and go on without.
-      if (error instanceof FerryError && error.code === 'ERR_CREDENTIAL_HELPER') {
+      if (error instanceof FerryError && error.code === CredentialErrorCode.Helper) {
         context.io.stderr(`Warning: ${error.message}; continuing without stored credentials\n`);
         return undefined;
       }

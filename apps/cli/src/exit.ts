@@ -1,4 +1,6 @@
-import { FerryError } from '@ferry/oci';
+import { ErrorCode, FerryError, hasErrorBrand, isNotFound } from '@ferry/oci';
+import type { NetworkError, RegistryError } from '@ferry/registry';
+import { CliErrorCode, type AnyErrorCode } from './errors.js';
 import { describeFileError } from './file-errors.js';
 
 /** The exit codes ORAS users script against. */
@@ -11,7 +13,7 @@ export const ExitCode = {
 /** A command line that cannot run as written: exit 2. */
 export class UsageError extends FerryError {
   constructor(message: string) {
-    super('ERR_USAGE', message);
+    super(CliErrorCode.Usage, message);
   }
 }
 
@@ -20,92 +22,106 @@ export interface Reported {
   lines: string[];
 }
 
-/** Fields of @ferry/registry's RegistryError, read without importing it (keeps start-up fast). */
-interface RegistryErrorLike {
-  status: number;
-  url: string;
-  registry?: string | undefined;
-  registryCode?: string | undefined;
+// @ferry/registry's errors are recognised by their brands, not by importing the classes: loading
+// the registry client (and undici) only to report an error would slow every start-up.
+function isRegistryError(error: unknown): error is RegistryError {
+  return hasErrorBrand(error, 'registry-response');
 }
 
-function isRegistryError(error: unknown): error is FerryError & RegistryErrorLike {
-  return (
-    error instanceof FerryError && typeof (error as Partial<RegistryErrorLike>).status === 'number'
-  );
+function isNetworkError(error: unknown): error is NetworkError {
+  return hasErrorBrand(error, 'network');
 }
 
-/** `https://host/v2/<repo>/manifests/<ref>` → host, repository, kind and reference. */
-function requestParts(url: string) {
-  try {
-    const parsed = new URL(url);
-    const match = /^\/v2\/(.+)\/(manifests|blobs|tags)\/([^/]+)$/.exec(parsed.pathname);
-    return { host: parsed.host, repository: match?.[1], kind: match?.[2], reference: match?.[3] };
-  } catch {
-    return undefined;
-  }
-}
-
-const codeHints: Record<string, string> = {
-  ERR_INVALID_REFERENCE:
+/** Hints by code; the keys are checked against every package's code table. */
+const codeHints: Partial<Record<AnyErrorCode, string>> = {
+  [ErrorCode.InvalidReference]:
     'References look like registry/repository[:tag][@digest], e.g. localhost:5000/models/llama:v1',
-  ERR_DIGEST_MISMATCH:
+  [ErrorCode.DigestMismatch]:
     'The content changed on the way or at the source; the file that failed was not written. Retry, and report it if it persists',
-  ERR_LOGIN_REFUSED:
+  [CliErrorCode.LoginRefused]:
     'check the username and password (or token); registries that issue tokens often want the token as the password with any username',
-  ERR_MANIFEST_TOO_LARGE: 'Registries refuse manifests over 4 MiB; split the artifact',
+  [ErrorCode.ManifestTooLarge]: 'Registries refuse manifests over 4 MiB; split the artifact',
   ERR_INSECURE_REDIRECT:
     'ferry never downgrades https to http; ask the registry operator to fix the redirect',
 };
 
+function registryHint(error: RegistryError): string | undefined {
+  // A refusal by the token server names its URL; the user logs in to the registry.
+  const host = error.registry ?? error.host ?? 'the registry';
+  if (error.status === 401) return `check your credentials, or log in: ferry login ${host}`;
+  if (error.status === 403 || error.registryCode === 'DENIED') {
+    return `the credentials for ${host} lack permission for this operation`;
+  }
+  // A HEAD's 404 has no body, so no registry code: the request says it was for a manifest.
+  const missingManifest =
+    error.registryCode === 'MANIFEST_UNKNOWN' ||
+    (isNotFound(error) && error.kind === 'manifest' && !error.registryCode);
+  if (missingManifest && error.repository && error.reference) {
+    const what = error.reference.includes(':') ? 'the manifest' : 'the tag';
+    return `${what} ${JSON.stringify(error.reference)} was not found in repository ${host}/${error.repository}; list tags with: ferry repo tags ${host}/${error.repository}`;
+  }
+  if (error.registryCode === 'NAME_UNKNOWN' && error.repository) {
+    return `the repository ${host}/${error.repository} does not exist (or you may not see it)`;
+  }
+  if (error.registryCode === 'TOOMANYREQUESTS')
+    return 'the registry is rate-limiting you; wait and retry, or log in for a higher limit';
+  return undefined;
+}
+
+/** Node's and OpenSSL's codes for a server certificate that could not be verified. */
+const CERTIFICATE_UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The server wants a client certificate: the TLS alert, when it arrives before the hang-up. */
+const CLIENT_CERTIFICATE_REQUIRED = new Set([
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+]);
+
+/** What the TLS layer says when the server answered the handshake in plain HTTP. */
+const NOT_TLS = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_HTTP_REQUEST',
+  'EPROTO',
+]);
+
+function networkHint(error: NetworkError): string | undefined {
+  const reason = error.reason ?? '';
+  // A registry that requires a client certificate (TLS 1.3) hangs up right after the
+  // handshake, or sends the `certificate required` alert.
+  if (CLIENT_CERTIFICATE_REQUIRED.has(reason) || (error.secure && reason === 'UND_ERR_SOCKET')) {
+    return 'the registry may require a client certificate: give --cert-file <cert.pem> --key-file <key.pem> (mutual TLS)';
+  }
+  if (CERTIFICATE_UNTRUSTED.has(reason)) {
+    return 'trust the registry with --ca-file <ca.pem>, or skip verification with --insecure';
+  }
+  if (reason === 'ECONNREFUSED')
+    return 'is the registry running and listening on that host and port?';
+  if (reason === 'ENOTFOUND' || reason === 'EAI_AGAIN') {
+    return `the host name ${error.host ?? ''} does not resolve: check the registry's name (and your DNS or proxy settings)`;
+  }
+  if (NOT_TLS.has(reason)) return 'the registry may speak plain HTTP: try --plain-http';
+  return undefined;
+}
+
 function hintFor(error: unknown): string | undefined {
-  if (isRegistryError(error)) {
-    const parts = requestParts(error.url);
-    // A refusal by the token server names its URL; the user logs in to the registry.
-    const host = error.registry ?? parts?.host ?? 'the registry';
-    if (error.status === 401) return `check your credentials, or log in: ferry login ${host}`;
-    if (error.status === 403 || error.registryCode === 'DENIED') {
-      return `the credentials for ${host} lack permission for this operation`;
-    }
-    // A HEAD's 404 has no body, so no registry code: the path says it was a manifest.
-    const missingManifest =
-      error.registryCode === 'MANIFEST_UNKNOWN' ||
-      (error.status === 404 && parts?.kind === 'manifests' && !error.registryCode);
-    if (missingManifest && parts?.repository && parts.reference) {
-      const what = parts.reference.includes(':') ? 'the manifest' : 'the tag';
-      return `${what} ${JSON.stringify(parts.reference)} was not found in repository ${host}/${parts.repository}; list tags with: ferry repo tags ${host}/${parts.repository}`;
-    }
-    if (error.registryCode === 'NAME_UNKNOWN' && parts?.repository) {
-      return `the repository ${host}/${parts.repository} does not exist (or you may not see it)`;
-    }
-    if (error.registryCode === 'TOOMANYREQUESTS')
-      return 'the registry is rate-limiting you; wait and retry, or log in for a higher limit';
-    return undefined;
-  }
+  if (isRegistryError(error)) return registryHint(error);
+  if (isNetworkError(error)) return networkHint(error);
   if (!(error instanceof FerryError)) return undefined;
-  if (error.code === 'ERR_NETWORK') {
-    const message = error.message.toLowerCase();
-    // A registry that requires a client certificate (TLS 1.3) hangs up right after the
-    // handshake, or sends the `certificate required` alert.
-    if (
-      message.includes('certificate required') ||
-      (message.includes(' https://') && message.includes('other side closed'))
-    ) {
-      return 'the registry may require a client certificate: give --cert-file <cert.pem> --key-file <key.pem> (mutual TLS)';
-    }
-    if (
-      message.includes('certificate') ||
-      message.includes('self-signed') ||
-      message.includes('self signed')
-    ) {
-      return 'trust the registry with --ca-file <ca.pem>, or skip verification with --insecure';
-    }
-    if (message.includes('econnrefused'))
-      return 'is the registry running and listening on that host and port?';
-    if (message.includes('wrong version number') || message.includes('eproto')) {
-      return 'the registry may speak plain HTTP: try --plain-http';
-    }
-  }
-  return codeHints[error.code];
+  return codeHints[error.code as AnyErrorCode];
 }
 
 /** One line `Error: …`, plus a hint when there is one; usage errors exit 2, others 1. */
@@ -113,7 +129,7 @@ export function reportError(error: unknown): Reported {
   // Conflicting options found by the libraries are usage errors too.
   if (
     error instanceof UsageError ||
-    (error instanceof FerryError && error.code === 'ERR_INVALID_OPTIONS')
+    (error instanceof FerryError && error.code === ErrorCode.InvalidOptions)
   ) {
     return {
       exitCode: ExitCode.Usage,
@@ -121,8 +137,8 @@ export function reportError(error: unknown): Reported {
     };
   }
   // A reference that does not parse is the command line's fault: exit 2, with the syntax.
-  if (error instanceof FerryError && error.code === 'ERR_INVALID_REFERENCE') {
-    const hint = codeHints[error.code];
+  if (error instanceof FerryError && error.code === ErrorCode.InvalidReference) {
+    const hint = codeHints[ErrorCode.InvalidReference];
     return {
       exitCode: ExitCode.Usage,
       lines: [`Error: ${error.message.split('\n')[0]}`, ...(hint ? [`Hint: ${hint}`] : [])],

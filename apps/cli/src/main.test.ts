@@ -104,49 +104,7 @@ describe('reportError', () => {
   });
 });
 
-describe('hints for registry errors', () => {
-  const registryError = (status: number, url: string, registryCode?: string) =>
-    Object.assign(
-      new FerryError(
-        status === 401 ? 'ERR_UNAUTHORIZED' : 'ERR_REGISTRY_RESPONSE',
-        `GET ${url}: ${status}`,
-      ),
-      {
-        status,
-        url,
-        registryCode,
-      },
-    );
-
-  it('401 → ferry login <host>', () => {
-    expect(reportError(registryError(401, 'https://ghcr.io/v2/a/b/manifests/v1')).lines[1]).toBe(
-      'Hint: check your credentials, or log in: ferry login ghcr.io',
-    );
-  });
-
-  it('MANIFEST_UNKNOWN (or a bodiless HEAD 404) → which tag is missing in which repository', () => {
-    const expected =
-      'Hint: the tag "v9" was not found in repository localhost:5000/a/b; list tags with: ferry repo tags localhost:5000/a/b';
-    expect(
-      reportError(
-        registryError(404, 'http://localhost:5000/v2/a/b/manifests/v9', 'MANIFEST_UNKNOWN'),
-      ).lines[1],
-    ).toBe(expected);
-    expect(
-      reportError(registryError(404, 'http://localhost:5000/v2/a/b/manifests/v9')).lines[1],
-    ).toBe(expected);
-  });
-
-  it('certificate failures point at --ca-file and --insecure', () => {
-    const error = new FerryError(
-      'ERR_NETWORK',
-      'GET https://127.0.0.1:5000/v2/: self-signed certificate in certificate chain',
-    );
-    expect(reportError(error).lines[1]).toBe(
-      'Hint: trust the registry with --ca-file <ca.pem>, or skip verification with --insecure',
-    );
-  });
-});
+// Hints for registry and network errors: exit.test.ts.
 
 describe('parseSize', () => {
   it('reads byte counts with binary and decimal units', async () => {

@@ -4,8 +4,7 @@
  * refused with exit 2 and a message naming them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FerryError } from '@ferry/oci';
-import { ExitCode, reportError } from './exit.js';
+import { ExitCode } from './exit.js';
 import { connectionOptions, parseHeaders, parseResolve } from './remote-flags.js';
 import { runCaptured as ferry } from './run-captured.js';
 import {
@@ -241,15 +240,4 @@ describe('where the flags are offered', () => {
   });
 });
 
-describe('a registry that wants a client certificate', () => {
-  it.each([
-    'GET https://r.example/v2/: UND_ERR_SOCKET other side closed',
-    'GET https://r.example/v2/: ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED tlsv13 alert certificate required',
-  ])('gets a hint to give --cert-file/--key-file (%s)', (message) => {
-    const { exitCode, lines } = reportError(new FerryError('ERR_NETWORK', message));
-    expect(exitCode).toBe(ExitCode.Failure);
-    expect(lines).toContain(
-      'Hint: the registry may require a client certificate: give --cert-file <cert.pem> --key-file <key.pem> (mutual TLS)',
-    );
-  });
-});
+// The client-certificate hint: exit.test.ts.

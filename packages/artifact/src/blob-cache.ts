@@ -35,6 +35,7 @@ import { isManifest, readAll } from './content.js';
 import { durable } from './durable.js';
 import { handleWriter, readPrefix } from './handle-io.js';
 import type { FetchOptions, Fetcher, Target } from './target.js';
+import { ArtifactErrorCode } from './errors.js';
 
 /** Where the cache lives: FERRY_CACHE, else $XDG_CACHE_HOME/ferry, else ~/.cache/ferry. */
 export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
@@ -388,7 +389,7 @@ async function placeCopy(from: string, destination: string, size: number): Promi
 
 function cacheGone(descriptor: Descriptor): FerryError {
   return new FerryError(
-    'ERR_CACHE_CHANGED',
+    ArtifactErrorCode.CacheChanged,
     `${descriptor.digest} kept disappearing from the download cache while it was being placed; retry, or pull with another --cache-dir`,
   );
 }

@@ -8,6 +8,7 @@ import { chmod, copyFile, lstat, mkdir, open, rm, unlink, type FileHandle } from
 import { join } from 'node:path';
 import { FerryError } from '@ferry/oci';
 import { defaultFileMode } from './durable.js';
+import { ArtifactErrorCode } from './errors.js';
 
 /** Opens a cache file for reading only if it is a plain file: never through a symlink, never a FIFO. */
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
@@ -19,7 +20,7 @@ const APPEND_FLAGS =
   (constants.O_NOFOLLOW ?? 0) |
   (constants.O_NONBLOCK ?? 0);
 
-export const ERR_CACHE_UNSAFE = 'ERR_CACHE_UNSAFE';
+export const ERR_CACHE_UNSAFE = ArtifactErrorCode.CacheUnsafe;
 
 export function isErrno(error: unknown, ...codes: string[]): boolean {
   return codes.includes((error as NodeJS.ErrnoException | undefined)?.code ?? '');

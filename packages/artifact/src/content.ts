@@ -11,6 +11,7 @@ import {
   type ParsedManifest,
 } from '@ferry/oci';
 import type { Fetcher, OperationOptions } from './target.js';
+import { ArtifactErrorCode } from './errors.js';
 
 /** True for descriptors of manifests and indexes (nodes of a graph), false for blobs (leaves). */
 export function isManifest(descriptor: Pick<Descriptor, 'mediaType'>): boolean {
@@ -29,7 +30,7 @@ export async function readAll(stream: Readable, limit: number): Promise<Buffer> 
     if (size > limit) {
       stream.destroy();
       throw new FerryError(
-        'ERR_CONTENT_TOO_LARGE',
+        ArtifactErrorCode.ContentTooLarge,
         `content exceeds the ${limit}-byte limit for reading it whole`,
       );
     }

@@ -10,6 +10,7 @@ import { FerryError, selectPlatform, type Descriptor, type Platform } from '@fer
 import { fetchManifest, isManifest, successors } from './content.js';
 import { limit } from './limit.js';
 import type { Target } from './target.js';
+import { ArtifactErrorCode } from './errors.js';
 
 export type CopyEvent =
   | { type: 'exists'; descriptor: Descriptor }
@@ -144,7 +145,7 @@ export async function selectFromIndex(
       )
       .join(', ');
     throw new FerryError(
-      'ERR_PLATFORM_NOT_FOUND',
+      ArtifactErrorCode.PlatformNotFound,
       `no manifest for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''} in ${source.name}@${root.digest} (it offers: ${offered || 'nothing'})`,
     );
   }

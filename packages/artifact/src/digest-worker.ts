@@ -6,8 +6,9 @@
  * hash runs at full speed, so the HEAD that stops the upload comes after a fraction of the bytes.
  */
 import { Worker } from 'node:worker_threads';
-import { FerryError, quote, type Digest } from '@ferry/oci';
+import { FerryError, quote, type Digest, ErrorCode } from '@ferry/oci';
 import type { FileHasher } from './digest-cache.js';
+import { ArtifactErrorCode } from './errors.js';
 
 /** Below this, a worker's start-up (tens of ms) costs more than it saves. */
 export const WORKER_HASH_MIN_SIZE = 16 * 1024 * 1024;
@@ -66,7 +67,8 @@ export function digestFileOnWorker(
       finish(() => {
         if (answer.digest !== undefined && answer.size !== undefined)
           return resolve({ digest: answer.digest, size: answer.size });
-        const code = answer.error?.code === 'ENOENT' ? 'ERR_FILE_NOT_FOUND' : 'ERR_FILE_READ';
+        const code =
+          answer.error?.code === 'ENOENT' ? ErrorCode.FileNotFound : ArtifactErrorCode.FileRead;
         reject(
           new FerryError(code, `${quote(path)}: ${answer.error?.message ?? 'could not be read'}`),
         );
@@ -76,7 +78,10 @@ export function digestFileOnWorker(
     worker.once('exit', (exitCode) =>
       finish(() =>
         reject(
-          new FerryError('ERR_FILE_READ', `${quote(path)}: the hashing thread exited ${exitCode}`),
+          new FerryError(
+            ArtifactErrorCode.FileRead,
+            `${quote(path)}: the hashing thread exited ${exitCode}`,
+          ),
         ),
       ),
     );

@@ -12,6 +12,7 @@ import { FerryError, quote, type Digest } from '@ferry/oci';
 import type { FileHasher } from './digest-cache.js';
 import { readOptions } from './read-options.js';
 import type { StreamingOutcome, StreamingPusher } from './target.js';
+import { ArtifactErrorCode } from './errors.js';
 
 /** Below this, a file is hashed first and uploaded after (by the caller), as before. */
 export const EAGER_UPLOAD_MIN_SIZE = 16 * 1024 * 1024;
@@ -70,7 +71,7 @@ export class EagerUploads {
       if (result.size !== size) {
         // The file changed between stat and read: the upload will fail on its length; say why.
         throw new FerryError(
-          'ERR_FILE_CHANGED',
+          ArtifactErrorCode.FileChanged,
           `${quote(path)} changed size while it was read (${size} → ${result.size} bytes); push it again once it is complete`,
         );
       }

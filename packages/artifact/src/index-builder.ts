@@ -15,9 +15,13 @@ import {
   type Descriptor,
   type ImageIndex,
   type Platform,
+  isFerryError,
+  ErrorCode,
+  NotFoundError,
 } from '@ferry/oci';
 import { fetchManifest, readAll } from './content.js';
 import type { OperationOptions, Target } from './target.js';
+import { ArtifactErrorCode } from './errors.js';
 
 /** ORAS reads a config for its platform only up to this size. */
 export const PLATFORM_CONFIG_LIMIT = 4 * 1024 * 1024;
@@ -41,7 +45,7 @@ export async function platformFromConfig(
   if (config.mediaType === MediaType.OciEmpty) return undefined;
   if (config.size > PLATFORM_CONFIG_LIMIT) {
     throw new FerryError(
-      'ERR_CONTENT_TOO_LARGE',
+      ArtifactErrorCode.ContentTooLarge,
       `config ${config.digest} is ${config.size} bytes, more than the ${PLATFORM_CONFIG_LIMIT} read for its platform`,
     );
   }
@@ -86,19 +90,19 @@ export async function resolveIndexSource(
   try {
     resolved = await target.resolve(reference, options);
   } catch (error) {
-    if (error instanceof FerryError && error.code === 'ERR_NOT_FOUND') {
-      throw new FerryError(
-        'ERR_NOT_FOUND',
-        `could not find the manifest ${reference} in ${target.name}`,
-        { cause: error },
-      );
+    // A layout's miss gets a message naming the layout; a registry's 404 keeps its own (and
+    // the CLI's hint naming the tag and repository).
+    if (isFerryError(error, ErrorCode.NotFound)) {
+      throw new NotFoundError(`could not find the manifest ${reference} in ${target.name}`, {
+        cause: error,
+      });
     }
     throw error;
   }
   const isImage = ImageManifestMediaTypes.includes(resolved.mediaType);
   if (!isImage && !IndexMediaTypes.includes(resolved.mediaType)) {
     throw new FerryError(
-      'ERR_NOT_A_MANIFEST',
+      ArtifactErrorCode.NotAManifest,
       `${reference} in ${target.name} is not a manifest (${resolved.mediaType})`,
     );
   }
@@ -171,10 +175,10 @@ export function editIndex(index: ImageIndex, edit: IndexEdit, name = 'the index'
   const remove = new Set(edit.remove ?? []);
   for (const digest of remove) {
     if (!isDigest(digest)) {
-      throw new FerryError('ERR_INVALID_DIGEST', `--remove ${digest}: give a manifest digest`);
+      throw new FerryError(ErrorCode.InvalidDigest, `--remove ${digest}: give a manifest digest`);
     }
     if (!index.manifests.some((entry) => entry.digest === digest)) {
-      throw new FerryError('ERR_NOT_FOUND', `${digest} does not exist in ${name}`);
+      throw new NotFoundError(`${digest} does not exist in ${name}`);
     }
   }
   const manifests = index.manifests.filter((entry) => !remove.has(entry.digest));

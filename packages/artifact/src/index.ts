@@ -80,3 +80,6 @@ export { cacheParallelDownloads } from './large-blob-cache.js';
 export { EagerUploads, type EagerUpload, type EagerUploadOptions } from './eager-upload.js';
 export { ExistenceChecks, type ExistenceCheckOptions } from './existence-checks.js';
 export { LARGE_TRANSFER_MIN_SIZE, limit } from './limit.js';
+
+// Errors: the codes artifact raises (shared ones come from @ferry/oci).
+export { ArtifactErrorCode } from './errors.js';

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import { FerryError, isDigest } from '@ferry/oci';
 import { extract as tarExtract, pack as tarPack } from 'tar-stream';
+import { ArtifactErrorCode } from './errors.js';
 
 const LAYOUT_NAME =
   /^(?:\.\/)?(oci-layout|index\.json|blobs\/(sha256|sha512)\/([0-9a-f]{64,128}))$/;
@@ -110,7 +111,7 @@ export async function extractLayoutArchive(path: string, dir: string): Promise<v
     if (!match || type !== 'file') {
       body.resume();
       throw new FerryError(
-        'ERR_LAYOUT_INVALID',
+        ArtifactErrorCode.LayoutInvalid,
         `${path}: entry ${JSON.stringify(name)} (${String(type)}) is not part of an OCI image layout`,
       );
     }
@@ -131,13 +132,16 @@ export async function extractLayoutArchive(path: string, dir: string): Promise<v
     await inFlight.catch(() => {});
     if (error instanceof FerryError) throw error;
     throw new FerryError(
-      'ERR_LAYOUT_INVALID',
+      ArtifactErrorCode.LayoutInvalid,
       `${path} is not a readable tar archive: ${(error as Error).message}`,
       { cause: error },
     );
   }
   await inFlight;
   if (!sawIndex) {
-    throw new FerryError('ERR_LAYOUT_INVALID', `${path} holds no OCI image layout (no index.json)`);
+    throw new FerryError(
+      ArtifactErrorCode.LayoutInvalid,
+      `${path} holds no OCI image layout (no index.json)`,
+    );
   }
 }

@@ -16,6 +16,7 @@ import {
   type OciLayoutFile,
 } from '@ferry/oci';
 import { isErrno } from './oci-layout-fs.js';
+import { ArtifactErrorCode } from './errors.js';
 
 export const LAYOUT_FILE = 'oci-layout';
 export const INDEX_FILE = 'index.json';
@@ -29,7 +30,7 @@ export const EMPTY_INDEX_CONTENT = JSON.stringify({
   manifests: [],
 });
 
-export const ERR_LAYOUT_INVALID = 'ERR_LAYOUT_INVALID';
+export const ERR_LAYOUT_INVALID = ArtifactErrorCode.LayoutInvalid;
 
 /**
  * index.json as read. parseManifest validates in place, so this is the document itself, unknown

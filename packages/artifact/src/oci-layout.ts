@@ -26,6 +26,8 @@ import {
   parseManifest,
   type Descriptor,
   type Digest,
+  ErrorCode,
+  NotFoundError,
 } from '@ferry/oci';
 import { isManifest, readAll } from './content.js';
 import { durable } from './durable.js';
@@ -60,9 +62,6 @@ import type {
   Target,
 } from './target.js';
 
-// Error codes, as strings: index.ts re-exports this module whole, so no constants leak from here.
-const ERR_NOT_FOUND = 'ERR_NOT_FOUND';
-
 export interface OciLayoutOpenOptions {
   /**
    * Create the directory, `oci-layout`, `index.json` and `blobs/` where missing (never deleting
@@ -95,7 +94,7 @@ export class OciLayoutTarget implements Target {
       await mkdir(absolute, { recursive: true });
       info = await stat(absolute);
     }
-    if (!info) throw new FerryError(ERR_NOT_FOUND, `${name}: no such directory`);
+    if (!info) throw new NotFoundError(`${name}: no such directory`);
     if (!info.isDirectory()) throw new FerryError(ERR_LAYOUT_INVALID, `${name}: not a directory`);
     const root = await realpath(absolute);
     // Under the lock, so that two opens in one process cannot both find index.json missing.
@@ -237,7 +236,7 @@ export class OciLayoutTarget implements Target {
       if (!info?.isFile()) throw this.#notFound(`manifest ${entry.digest}`);
       if (info.size !== entry.size) {
         throw new FerryError(
-          'ERR_SIZE_MISMATCH',
+          ErrorCode.SizeMismatch,
           `cannot tag ${reference}: ${entry.digest} in ${this.name} is ${info.size} bytes, not ${entry.size}`,
         );
       }
@@ -289,7 +288,7 @@ export class OciLayoutTarget implements Target {
   }
 
   #notFound(what: string, cause?: unknown): FerryError {
-    return new FerryError(ERR_NOT_FOUND, `${what} not found in ${this.name}`, { cause });
+    return new NotFoundError(`${what} not found in ${this.name}`, { cause });
   }
 
   async #readIndex(): Promise<LayoutIndex> {
@@ -313,9 +312,7 @@ export class OciLayoutTarget implements Target {
     const listed = index.manifests.find((d) => d.digest === digest && isManifest(d));
     if (listed) return { mediaType: listed.mediaType, digest, size: info.size };
     const notManifest = (why: string, cause?: unknown): FerryError =>
-      new FerryError(ERR_NOT_FOUND, `${digest} in ${this.name} is not a manifest: ${why}`, {
-        cause,
-      });
+      new NotFoundError(`${digest} in ${this.name} is not a manifest: ${why}`, { cause });
     if (info.size > MANIFEST_SIZE_LIMIT) throw notManifest(`${info.size} bytes`);
     const blob = { mediaType: MediaType.OctetStream, digest, size: info.size };
     const bytes = await readAll(await this.fetch(blob, options), MANIFEST_SIZE_LIMIT);

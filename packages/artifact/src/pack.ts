@@ -20,12 +20,14 @@ import {
   type Descriptor,
   type Digest,
   type ImageManifest,
+  ErrorCode,
 } from '@ferry/oci';
 import type { FileHasher } from './digest-cache.js';
 import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { readOptions } from './read-options.js';
 import { UNSAFE_PATH, defaultTitle, validateTitle } from './paths.js';
 import { tarDirectory, unsupportedFile } from './tar.js';
+import { ArtifactErrorCode } from './errors.js';
 
 /** oras-go's artifactType for a v1.1 artifact without a config, when none is given. */
 export const MediaTypeUnknownArtifact = 'application/vnd.unknown.artifact.v1';
@@ -90,7 +92,7 @@ const MAX_TAR_MTIME = 0o77777777777; // the largest mtime a ustar header holds (
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 function invalid(message: string): FerryError {
-  return new FerryError('ERR_INVALID_OPTIONS', message);
+  return new FerryError(ErrorCode.InvalidOptions, message);
 }
 
 /** The manifest version and artifact type, with ORAS's rules for combining them with a config. */
@@ -134,7 +136,7 @@ function manifestAnnotations(options: PackOptions): Record<string, string> {
     !(RFC3339.test(created) && !Number.isNaN(Date.parse(created)))
   ) {
     throw new FerryError(
-      'ERR_INVALID_ANNOTATION',
+      ArtifactErrorCode.InvalidAnnotation,
       `${Annotation.Created} must be an RFC 3339 date and time, not ${quote(created)}`,
     );
   }
@@ -154,7 +156,10 @@ function titlesOf(files: FileInput[], options: PackOptions): string[] {
     }
     if (!options.disablePathValidation) validateTitle(title);
     if (seen.has(title)) {
-      throw new FerryError('ERR_DUPLICATE_TITLE', `two files have the title ${quote(title)}`);
+      throw new FerryError(
+        ArtifactErrorCode.DuplicateTitle,
+        `two files have the title ${quote(title)}`,
+      );
     }
     seen.add(title);
   }
@@ -166,7 +171,7 @@ async function statInput(file: string) {
     return await stat(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new FerryError('ERR_FILE_NOT_FOUND', `${quote(file)} does not exist`, { cause: error });
+    throw new FerryError(ErrorCode.FileNotFound, `${quote(file)} does not exist`, { cause: error });
   }
 }
 

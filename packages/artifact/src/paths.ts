@@ -7,9 +7,10 @@
 import { lstat, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { FerryError, quote } from '@ferry/oci';
+import { ArtifactErrorCode } from './errors.js';
 
-export const UNSAFE_PATH = 'ERR_UNSAFE_PATH';
-export const UNSAFE_ARCHIVE = 'ERR_UNSAFE_ARCHIVE';
+export const UNSAFE_PATH = ArtifactErrorCode.UnsafePath;
+export const UNSAFE_ARCHIVE = ArtifactErrorCode.UnsafeArchive;
 
 const SEPARATORS = /[\\/]/;
 

@@ -6,6 +6,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const VALUES = [
+  'ArtifactErrorCode',
   'applyDirectoryMetadata',
   'archiveLayout',
   'assertNoSymlinkEscape',

@@ -4,6 +4,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { FerryError, quote } from '@ferry/oci';
+import { ArtifactErrorCode } from './errors.js';
 
 /** A directory layer may always expand to this much… */
 export const EXPANSION_FLOOR = 100 * 1024 * 1024;
@@ -15,7 +16,7 @@ export function expansionLimit(compressedSize: number): number {
   return Math.max(EXPANSION_FLOOR, EXPANSION_RATIO * compressedSize);
 }
 
-export const ERR_EXPANSION_TOO_LARGE = 'ERR_EXPANSION_TOO_LARGE';
+export const ERR_EXPANSION_TOO_LARGE = ArtifactErrorCode.ExpansionTooLarge;
 
 export function tooLarge(prefix: string, limit: number): FerryError {
   return new FerryError(

@@ -31,7 +31,7 @@ import { handleWriter } from './handle-io.js';
 import { archiveTime, ExpansionLimit, tooLarge } from './tar-limits.js';
 import { UNSAFE_ARCHIVE, archiveEntryPath, assertSymlinkInside } from './paths.js';
 
-export const UNSUPPORTED_FILE = 'ERR_UNSUPPORTED_FILE';
+export const UNSUPPORTED_FILE = ArtifactErrorCode.UnsupportedFile;
 
 export interface TarDirectoryOptions {
   /** Seconds since the epoch, written as every entry's mtime (SOURCE_DATE_EPOCH). Default 0. */
@@ -91,7 +91,10 @@ async function walk(root: string, prefix: string): Promise<WalkEntry[]> {
 }
 
 function fileChanged(fullPath: string): FerryError {
-  return new FerryError('ERR_FILE_CHANGED', `${quote(fullPath)} changed while it was being packed`);
+  return new FerryError(
+    ArtifactErrorCode.FileChanged,
+    `${quote(fullPath)} changed while it was being packed`,
+  );
 }
 
 function whenDrained(sink: Writable): Promise<void> {
@@ -229,6 +232,7 @@ export {
   EXPANSION_RATIO,
   expansionLimit,
 } from './tar-limits.js';
+import { ArtifactErrorCode } from './errors.js';
 
 export interface ExtractOptions {
   /**

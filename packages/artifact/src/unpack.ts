@@ -17,12 +17,14 @@ import {
   verifyDigest,
   type Descriptor,
   type ImageManifest,
+  ErrorCode,
 } from '@ferry/oci';
 import { durable } from './durable.js';
 import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { assertNoSymlinkEscape, resolveTitlePath } from './paths.js';
 import { applyDirectoryMetadata, expansionLimit, extractTarGzip } from './tar.js';
 import type { Fetcher } from './target.js';
+import { ArtifactErrorCode } from './errors.js';
 
 export interface UnpackOptions {
   outputDir: string;
@@ -93,7 +95,7 @@ async function exists(target: string): Promise<boolean> {
 
 function fileExists(title: string, target: string): FerryError {
   return new FerryError(
-    'ERR_FILE_EXISTS',
+    ErrorCode.FileExists,
     `${quote(title)} would overwrite ${target}; remove it, or pull without -k/--keep-old-files`,
   );
 }
@@ -311,7 +313,10 @@ export async function unpack(
     const title = titleOf(descriptor) ?? '';
     const target = resolveTitlePath(outputDir, title, options.allowPathTraversal);
     if (targets.has(target)) {
-      throw new FerryError('ERR_DUPLICATE_TITLE', `two layers would be written to ${quote(title)}`);
+      throw new FerryError(
+        ArtifactErrorCode.DuplicateTitle,
+        `two layers would be written to ${quote(title)}`,
+      );
     }
     // One layer's path inside another's (x and x/y) cannot both be written, and in parallel the
     // loser would fail half-way: refuse before anything is fetched.
@@ -319,7 +324,7 @@ export async function unpack(
     const nested = above.get(target) ?? ancestorsOf(target).find((a) => targets.has(a));
     if (nested !== undefined) {
       throw new FerryError(
-        'ERR_DUPLICATE_TITLE',
+        ArtifactErrorCode.DuplicateTitle,
         `layers ${quote(title)} and ${quote(path.relative(outputDir, nested))} would be written one inside the other`,
       );
     }

@@ -10,7 +10,7 @@
  * the repository path when given (else root_url's, else the formula's tap, else homebrew/core); and
  * it never guesses homebrew/core on ghcr.io, where that is Homebrew's own namespace.
  */
-import { FerryError } from '@ferry/oci';
+import { ErrorCode, FerryError } from '@ferry/oci';
 import type { BottleInput } from './build.js';
 import { HomebrewErrorCode } from './errors.js';
 import type { BottleFile } from './inputs.js';
@@ -93,7 +93,7 @@ export function bottleDestination(
     namespace = tap;
     if (host === DEFAULT_REGISTRY && namespace === CORE_NAMESPACE) {
       throw new FerryError(
-        'ERR_INVALID_OPTIONS',
+        ErrorCode.InvalidOptions,
         `${file.tarballPath}: pushing to ghcr.io without --namespace would target homebrew/core, Homebrew's own packages; pass --namespace <org>/<repo> (e.g. --namespace myorg/tap), or give the .bottle.json that names its root_url`,
       );
     }

@@ -17,7 +17,7 @@
  * they configure and only `QQ==` to ghcr.io as the artifact domain's fallback. Neither sends it
  * to a HOMEBREW_BOTTLE_DOMAIN that is not ghcr.io.
  */
-import { FerryError } from '@ferry/oci';
+import { ErrorCode, FerryError } from '@ferry/oci';
 
 export interface BottleRegistryOptions {
   /** The host to contact (the mirror's, when HOMEBREW_ARTIFACT_DOMAIN is set). */
@@ -49,7 +49,7 @@ const isSet = (value: string | undefined) => value !== undefined && value.trim()
 
 function badUrl(variable: string, value: string, example: string): FerryError {
   return new FerryError(
-    'ERR_INVALID_OPTIONS',
+    ErrorCode.InvalidOptions,
     `${variable}=${JSON.stringify(value)} is not a URL ferry can use (e.g. ${example})`,
   );
 }
@@ -189,7 +189,7 @@ function parseBottleDomain(value: string): Omit<BottleEndpoint, 'repository' | '
   const match = /^(.*?)\/v2\/(.+)$/.exec(url.pathname.replace(/\/+$/, ''));
   if (!match?.[2]) {
     throw new FerryError(
-      'ERR_INVALID_OPTIONS',
+      ErrorCode.InvalidOptions,
       `HOMEBREW_BOTTLE_DOMAIN=${JSON.stringify(value)} is not an OCI registry URL (<scheme>://<host>/v2/<namespace>, e.g. ${example}); ferry reads bottles only from OCI registries`,
     );
   }
@@ -219,7 +219,7 @@ export function bottleUploadCredentials(
   if (!username && !password) return undefined;
   if (!username || !password) {
     throw new FerryError(
-      'ERR_INVALID_OPTIONS',
+      ErrorCode.InvalidOptions,
       `${username ? 'HOMEBREW_GITHUB_PACKAGES_TOKEN' : 'HOMEBREW_GITHUB_PACKAGES_USER'} is unset: set both HOMEBREW_GITHUB_PACKAGES_USER and HOMEBREW_GITHUB_PACKAGES_TOKEN, or neither`,
     );
   }

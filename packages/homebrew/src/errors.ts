@@ -12,6 +12,8 @@ export const HomebrewErrorCode = {
   BottleExists: 'ERR_BOTTLE_EXISTS',
   IndexTooLarge: 'ERR_INDEX_TOO_LARGE',
   InvalidBottle: 'ERR_INVALID_BOTTLE',
+  /** A broken invariant inside ferry: a bug to report. */
+  Internal: 'ERR_INTERNAL',
 } as const;
 
 export type HomebrewErrorCode = (typeof HomebrewErrorCode)[keyof typeof HomebrewErrorCode];

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Target } from '@ferry/artifact';
-import { FerryError, type Descriptor } from '@ferry/oci';
+import { FerryError, NotFoundError, type Descriptor } from '@ferry/oci';
+import { RegistryError } from '@ferry/registry';
 import { FallbackTarget } from './fallback-target.js';
 
 const descriptor: Descriptor = {
@@ -121,6 +122,23 @@ describe('FallbackTarget', () => {
     ]);
     await patient.resolve('1');
     await patient.resolve('2');
+    expect(lacking.calls).toEqual(['resolve', 'resolve']);
+  });
+
+  it.each([
+    ['a layout’s NotFoundError', new NotFoundError('v1 not found in oci-layout:x')],
+    [
+      'a registry’s 404',
+      new RegistryError({ status: 404, method: 'GET', url: 'https://m.example/v2/a/manifests/1' }),
+    ],
+  ])('keeps asking a place whose miss is %s (the one not-found)', async (_what, miss) => {
+    const lacking = fake('mirror', miss);
+    const target = new FallbackTarget([
+      { target: lacking, via: 'a' },
+      { target: fake('ghcr', descriptor), via: 'b' },
+    ]);
+    await target.resolve('1');
+    await target.resolve('2');
     expect(lacking.calls).toEqual(['resolve', 'resolve']);
   });
 

@@ -14,7 +14,8 @@ import type {
   ReferrersOptions,
   Target,
 } from '@ferry/artifact';
-import { FerryError, type Descriptor } from '@ferry/oci';
+import { ErrorCode, FerryError, isNotFound, type Descriptor } from '@ferry/oci';
+import { HomebrewErrorCode } from './errors.js';
 import { fetchTagged } from './resolve.js';
 
 export interface FallbackSource {
@@ -35,7 +36,8 @@ export class FallbackTarget implements Target {
     onFallback?: (from: FallbackSource, to: FallbackSource, error: unknown) => void,
   ) {
     const first = sources[0];
-    if (!first) throw new FerryError('ERR_INTERNAL', 'a fallback target needs a source');
+    if (!first)
+      throw new FerryError(HomebrewErrorCode.Internal, 'a fallback target needs a source');
     this.#sources = sources;
     this.#onFallback = onFallback;
     this.name = first.target.name;
@@ -126,18 +128,13 @@ function primed(stream: Readable): Promise<Readable> {
 
 function readOnly(name: string): FerryError {
   return new FerryError(
-    'ERR_INVALID_OPTIONS',
+    ErrorCode.InvalidOptions,
     `${name} is read through mirrors and cannot be written`,
   );
-}
-
-function isNotFound(error: unknown): boolean {
-  const { status, code } = error as { status?: unknown; code?: unknown };
-  return status === 404 || code === 'ERR_NOT_FOUND';
 }
 
 function shouldFallBack(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   const name = (error as { name?: unknown }).name;
-  return code !== 'ERR_DIGEST_MISMATCH' && name !== 'AbortError' && code !== 'ABORT_ERR';
+  return code !== ErrorCode.DigestMismatch && name !== 'AbortError' && code !== 'ABORT_ERR';
 }

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { DigestTransform, FerryError } from '@ferry/oci';
+import { DigestMismatchError, DigestTransform, ErrorCode, FerryError } from '@ferry/oci';
 import { extract as tarExtract } from 'tar-stream';
 import type { BottleInput } from './build.js';
 import { parseFormulaFullName } from './names.js';
@@ -231,13 +231,14 @@ async function fromBottleJson(path: string): Promise<BottleFile[]> {
         );
       const tarballPath = join(dirname(path), name);
       await stat(tarballPath).catch(() => {
-        throw new FerryError('ERR_FILE_NOT_FOUND', `${tarballPath} (named by ${path}) not found`);
+        throw new FerryError(ErrorCode.FileNotFound, `${tarballPath} (named by ${path}) not found`);
       });
       const scanned = await scanTarball(tarballPath, false);
       if (info.sha256 && info.sha256 !== scanned.digest) {
-        throw new FerryError(
-          'ERR_DIGEST_MISMATCH',
-          `${tarballPath} has sha256 ${scanned.digest}, but ${path} says ${info.sha256}`,
+        throw new DigestMismatchError(
+          `sha256:${info.sha256}`,
+          `sha256:${scanned.digest}`,
+          `${tarballPath} (as ${path} records it)`,
         );
       }
       files.push({

@@ -22,6 +22,7 @@ import {
   DigestMismatchError,
   FerryError,
   type Descriptor,
+  ErrorCode,
 } from '@ferry/oci';
 import { HomebrewErrorCode } from './errors.js';
 import { imageName, parseFormulaFullName } from './names.js';
@@ -274,7 +275,7 @@ async function extractBottle(
         )
       ) {
         throw new FerryError(
-          'ERR_FILE_EXISTS',
+          ErrorCode.FileExists,
           `${destination} already exists; remove it to extract ${file} again`,
         );
       }

@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { fetchManifest, type Target } from '@ferry/artifact';
-import { FerryError, MediaType, type Descriptor, type ImageIndex } from '@ferry/oci';
+import { FerryError, isNotFound, MediaType, type Descriptor, type ImageIndex } from '@ferry/oci';
 import { buildBottleImage, pushImageTag, type BuiltBottleImage } from './build.js';
 import {
   bottleDestination,
@@ -162,7 +162,7 @@ async function upload(plan: Plan, built: BuiltBottleImage, options: PushBottlesO
   };
   for (const [index, bottle] of built.bottles.entries()) {
     const path = plan.files[index]?.tarballPath;
-    if (!path) throw new FerryError('ERR_INTERNAL', 'a built bottle lost its tarball');
+    if (!path) throw new FerryError(HomebrewErrorCode.Internal, 'a built bottle lost its tarball');
     await put(
       bottle.layer,
       () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
@@ -187,8 +187,7 @@ async function existingTag(
   try {
     return await target.resolve(tag, { signal });
   } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status === 404 || (error as { code?: string }).code === 'ERR_NOT_FOUND') return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }

@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { encodeManifest, pack, type FileHasher, type PackedArtifact } from '@ferry/artifact';
 import {
   Annotation,
+  ErrorCode,
   FerryError,
   MediaType,
   computeDigest,
@@ -25,6 +26,7 @@ import { inferFacts, type LocalModelFile } from './infer.js';
 import { MODEL_KINDS, ModelPack, modelPackLayerMediaType, type ModelKind } from './media-types.js';
 import { encodeModelConfig, mergeFacts, type ModelFacts } from './model-config.js';
 import { walkModelDirectory, type WalkedFile } from './walk.js';
+import { ModelErrorCode } from './errors.js';
 
 export interface PackModelOptions {
   /** Globs that claim files for a kind before the table does. */
@@ -57,7 +59,7 @@ export function createdAt(created: number | string | undefined): string | undefi
   if (typeof created === 'number') {
     if (!Number.isSafeInteger(created) || created < 0) {
       throw new FerryError(
-        'ERR_INVALID_OPTIONS',
+        ErrorCode.InvalidOptions,
         `SOURCE_DATE_EPOCH must be whole seconds, not ${created}`,
       );
     }
@@ -65,7 +67,7 @@ export function createdAt(created: number | string | undefined): string | undefi
   }
   if (!RFC3339.test(created) || Number.isNaN(Date.parse(created))) {
     throw new FerryError(
-      'ERR_INVALID_OPTIONS',
+      ErrorCode.InvalidOptions,
       `--created ${JSON.stringify(created)} is not an RFC 3339 time, like 2025-01-31T12:00:00Z`,
     );
   }
@@ -101,7 +103,7 @@ export function factsFromSnapshotPath(dir: string): ModelFacts {
 export async function packModel(dir: string, options: PackModelOptions = {}): Promise<PackedModel> {
   const walked = await walkModelDirectory(dir);
   if (walked.files.length === 0) {
-    throw new FerryError('ERR_MODEL_EMPTY', `${JSON.stringify(dir)} has no files to push`);
+    throw new FerryError(ModelErrorCode.Empty, `${JSON.stringify(dir)} has no files to push`);
   }
   const kinds = new Map(
     classifyFiles(

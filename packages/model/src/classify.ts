@@ -6,6 +6,7 @@
 import { globMatcher } from '@ferry/artifact';
 import { FerryError } from '@ferry/oci';
 import type { ModelKind } from './media-types.js';
+import { ModelErrorCode } from './errors.js';
 
 export interface ClassificationRule {
   kind: ModelKind;
@@ -220,7 +221,7 @@ export function classifyFiles(
     const shown = unclassified.slice(0, 20).map((p) => JSON.stringify(p));
     const more = unclassified.length > 20 ? ` and ${unclassified.length - 20} more` : '';
     throw new FerryError(
-      'ERR_MODEL_UNCLASSIFIED',
+      ModelErrorCode.Unclassified,
       `no rule says what kind of file ${unclassified.length === 1 ? 'this is' : 'these are'}: ${shown.join(', ')}${more}; classify ${unclassified.length === 1 ? 'it' : 'them'} with --weights, --config, --doc, --code or --dataset <glob> (e.g. --doc ${JSON.stringify(suggestGlob(unclassified[0] ?? ''))})`,
     );
   }

@@ -5,6 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { FerryError, quote } from '@ferry/oci';
+import { ModelErrorCode } from './errors.js';
 
 /** Past this many header bytes the file is refused (a real header is a few MiB at most). */
 export const GGUF_HEADER_LIMIT = 512 * 1024 * 1024;
@@ -159,7 +160,10 @@ class Cursor {
 }
 
 function invalid(file: string, problem: string): FerryError {
-  return new FerryError('ERR_MODEL_HEADER', `${quote(file)} is not a valid GGUF file: ${problem}`);
+  return new FerryError(
+    ModelErrorCode.InvalidHeader,
+    `${quote(file)} is not a valid GGUF file: ${problem}`,
+  );
 }
 
 async function readScalar(cursor: Cursor, type: ValueType): Promise<string | number | boolean> {

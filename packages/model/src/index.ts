@@ -21,3 +21,6 @@ export {
   type PullModelOptions,
   type SelectOptions,
 } from './pull.js';
+
+// Errors: the codes model raises (shared ones come from @ferry/artifact and @ferry/oci).
+export { ModelErrorCode } from './errors.js';

@@ -3,7 +3,13 @@
  * when the format has one (bounded: a config is read whole), and the {@link ModelView}. Nothing
  * of the weights is fetched.
  */
-import { fetchManifest, readAll, type FetchedManifest, type Target } from '@ferry/artifact';
+import {
+  ArtifactErrorCode,
+  fetchManifest,
+  readAll,
+  type FetchedManifest,
+  type Target,
+} from '@ferry/artifact';
 import { FerryError, type Descriptor, type ImageManifest } from '@ferry/oci';
 import { needsConfig, readModel, type ModelView } from './read.js';
 
@@ -26,7 +32,7 @@ export async function fetchConfig(
 ): Promise<unknown> {
   if (descriptor.size > MODEL_CONFIG_LIMIT) {
     throw new FerryError(
-      'ERR_CONTENT_TOO_LARGE',
+      ArtifactErrorCode.ContentTooLarge,
       `the model config is ${descriptor.size} bytes, more than the ${MODEL_CONFIG_LIMIT}-byte limit`,
     );
   }
@@ -51,7 +57,7 @@ export async function inspectModel(
   const { parsed } = fetched ?? (await fetchManifest(target, root, { signal }));
   if (parsed.kind !== 'manifest') {
     throw new FerryError(
-      'ERR_NOT_A_MANIFEST',
+      ArtifactErrorCode.NotAManifest,
       `${root.digest} is an index, not a model's manifest; choose one with --platform`,
     );
   }

@@ -5,7 +5,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-const VALUES = ['inspectModel', 'MODEL_KINDS', 'packModel', 'pullModel', 'selectFiles'];
+const VALUES = [
+  'inspectModel',
+  'MODEL_KINDS',
+  'ModelErrorCode',
+  'packModel',
+  'pullModel',
+  'selectFiles',
+];
 
 const TYPES = [
   'InspectedModel',

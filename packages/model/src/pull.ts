@@ -4,7 +4,7 @@
  * download cache: resumable, verified), single files by @ferry/artifact's unpack (temp file,
  * digest check, rename; path traversal refused), tar layers by {@link unpackTarLayer}.
  */
-import { globMatcher, unpack, type Fetcher } from '@ferry/artifact';
+import { ArtifactErrorCode, globMatcher, unpack, type Fetcher } from '@ferry/artifact';
 import {
   Annotation,
   EmptyJson,
@@ -63,7 +63,7 @@ export async function pullModel(
   if (byTitle.size !== raw.length) {
     const twice = raw.find((file, i) => raw.findIndex((f) => f.path === file.path) !== i);
     throw new FerryError(
-      'ERR_DUPLICATE_TITLE',
+      ArtifactErrorCode.DuplicateTitle,
       `two layers would be written to ${quote(twice?.path ?? '')}`,
     );
   }
@@ -71,7 +71,7 @@ export async function pullModel(
     const inside = raw.find((file) => isUnder(file.path, archive.path) && archive.path !== '.');
     if (inside) {
       throw new FerryError(
-        'ERR_DUPLICATE_TITLE',
+        ArtifactErrorCode.DuplicateTitle,
         `layers ${quote(inside.path)} and ${quote(archive.path)} would be written one inside the other`,
       );
     }

@@ -5,6 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { FerryError, quote } from '@ferry/oci';
+import { ModelErrorCode } from './errors.js';
 
 /** Headers are small (kilobytes to a few MiB); anything larger is not a safetensors file. */
 export const SAFETENSORS_HEADER_LIMIT = 100 * 1024 * 1024;
@@ -21,7 +22,7 @@ export interface SafetensorsHeader {
 
 function invalid(file: string, problem: string): FerryError {
   return new FerryError(
-    'ERR_MODEL_HEADER',
+    ModelErrorCode.InvalidHeader,
     `${quote(file)} is not a valid safetensors file: ${problem}`,
   );
 }

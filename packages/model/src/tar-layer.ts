@@ -19,9 +19,10 @@ import {
   UNSAFE_ARCHIVE,
   type Fetcher,
 } from '@ferry/artifact';
-import { DigestTransform, FerryError, quote, type Descriptor } from '@ferry/oci';
+import { DigestTransform, ErrorCode, FerryError, quote, type Descriptor } from '@ferry/oci';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import type { Packing } from './media-types.js';
+import { ModelErrorCode } from './errors.js';
 
 export interface TarLayerOptions {
   outputDir: string;
@@ -56,7 +57,7 @@ function decompressor(packing: Packing, layer: string): Writable[] {
   const zstd = (zlib as unknown as { createZstdDecompress?: () => Writable }).createZstdDecompress;
   if (packing === 'tar+zstd' && zstd) return [zstd()];
   throw new FerryError(
-    'ERR_UNSUPPORTED_LAYER',
+    ModelErrorCode.UnsupportedLayer,
     `${quote(layer)} is compressed with zstd, which this Node.js cannot read (Node.js 22.15 or later can)`,
   );
 }
@@ -160,7 +161,7 @@ export async function unpackTarLayer(
         )
       ) {
         throw new FerryError(
-          'ERR_FILE_EXISTS',
+          ErrorCode.FileExists,
           `${quote(entry)} would overwrite ${target}; remove it, or pull without -k/--keep-old-files`,
         );
       }

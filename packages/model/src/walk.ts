@@ -7,7 +7,9 @@
  */
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { FerryError, quote } from '@ferry/oci';
+import { ArtifactErrorCode } from '@ferry/artifact';
+import { ErrorCode, FerryError, quote } from '@ferry/oci';
+import { ModelErrorCode } from './errors.js';
 
 export interface WalkedFile {
   /** Relative to the root, `/`-separated. */
@@ -27,20 +29,20 @@ export interface WalkResult {
 
 const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-function refuse(code: string, message: string): FerryError {
+function refuse(code: ModelErrorCode | ErrorCode | ArtifactErrorCode, message: string): FerryError {
   return new FerryError(code, message);
 }
 
 export async function walkModelDirectory(root: string): Promise<WalkResult> {
   const rootStats = await stat(root).catch((error: NodeJS.ErrnoException) => {
     throw refuse(
-      'ERR_FILE_NOT_FOUND',
+      ErrorCode.FileNotFound,
       `model directory ${quote(root)} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read (${error.code ?? error.message})`}`,
     );
   });
   if (!rootStats.isDirectory()) {
     throw refuse(
-      'ERR_NOT_A_DIRECTORY',
+      ModelErrorCode.NotADirectory,
       `${quote(root)} is not a directory; give the model's directory`,
     );
   }
@@ -60,7 +62,7 @@ export async function walkModelDirectory(root: string): Promise<WalkResult> {
       if (link.isSymbolicLink()) {
         stats = await stat(full).catch((error: NodeJS.ErrnoException) => {
           throw refuse(
-            error.code === 'ELOOP' ? 'ERR_SYMLINK_LOOP' : 'ERR_DANGLING_SYMLINK',
+            error.code === 'ELOOP' ? ModelErrorCode.SymlinkLoop : ModelErrorCode.DanglingSymlink,
             `${quote(rel)} is a symbolic link ${error.code === 'ELOOP' ? 'in a loop' : 'to nothing'} (${error.code ?? error.message}); remove it or point it at a file`,
           );
         });
@@ -69,7 +71,7 @@ export async function walkModelDirectory(root: string): Promise<WalkResult> {
         const real = await realpath(full);
         if (ancestors.has(real)) {
           throw refuse(
-            'ERR_SYMLINK_LOOP',
+            ModelErrorCode.SymlinkLoop,
             `${quote(rel)} links back to a directory above it (a loop); remove the link`,
           );
         }
@@ -83,7 +85,7 @@ export async function walkModelDirectory(root: string): Promise<WalkResult> {
         });
       } else {
         throw refuse(
-          'ERR_UNSUPPORTED_FILE',
+          ArtifactErrorCode.UnsupportedFile,
           `${quote(rel)} is not a regular file or directory${link.isSymbolicLink() ? ' (a symbolic link to a device, FIFO or socket)' : ''}; a model holds files only`,
         );
       }

@@ -45,8 +45,13 @@ export {
 
 // Errors: FerryError with a stable code, and the OCI-level failures.
 export {
+  brandError,
   DigestMismatchError,
+  errorBrand,
   ErrorCode,
+  hasErrorBrand,
+  isNotFound,
+  NotFoundError,
   FerryError,
   InvalidDigestError,
   InvalidPlatformError,

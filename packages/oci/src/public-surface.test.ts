@@ -6,6 +6,11 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const VALUES = [
+  'NotFoundError',
+  'isNotFound',
+  'hasErrorBrand',
+  'errorBrand',
+  'brandError',
   'Annotation',
   'comparePlatformMatch',
   'computeDigest',

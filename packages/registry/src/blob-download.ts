@@ -14,7 +14,7 @@ import {
   SizeMismatchError,
   type Descriptor,
 } from '@ferry/oci';
-import { redactUrl, RegistryErrorCode } from './errors.js';
+import { NetworkError, redactUrl, RegistryErrorCode } from './errors.js';
 import { abandon, discard, isRetryableError, responseError, type Transport } from './transport.js';
 
 export interface FetchBlobOptions {
@@ -136,11 +136,12 @@ async function* chunks(
       if (error instanceof FerryError || options.signal?.aborted) throw error;
       if (!isRetryableError(error) && !isBodyCutShort(error)) throw error;
       if (stats.resumes >= maxResumes) {
-        throw new FerryError(
-          RegistryErrorCode.Network,
-          `GET ${redactUrl(url)}: the connection broke ${stats.resumes + 1} times; gave up at byte ${delivered} of ${descriptor.size}`,
-          { cause: error },
-        );
+        throw new NetworkError({
+          method: 'GET',
+          url,
+          detail: `the connection broke ${stats.resumes + 1} times; gave up at byte ${delivered} of ${descriptor.size}`,
+          cause: error,
+        });
       }
       stats.resumes++;
       await sleep(Math.min(2000, 100 * 2 ** stats.resumes), undefined, {

@@ -1,4 +1,4 @@
-import { FerryError } from '@ferry/oci';
+import { brandError, errorBrand, FerryError } from '@ferry/oci';
 
 /** Codes the registry client adds to `@ferry/oci`'s. */
 export const RegistryErrorCode = {
@@ -21,6 +21,11 @@ export const RegistryErrorCode = {
   Aborted: 'ERR_ABORTED',
 } as const;
 
+export type RegistryErrorCode = (typeof RegistryErrorCode)[keyof typeof RegistryErrorCode];
+
+/** What a registry request was about, read from the distribution-spec path the client built. */
+export type RegistryResourceKind = 'manifest' | 'blob' | 'upload' | 'tags' | 'referrers';
+
 /** One entry of the distribution spec's error body. https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#error-codes */
 export interface DistributionError {
   code: string;
@@ -34,6 +39,10 @@ export interface DistributionError {
  * `GET https://ghcr.io/v2/a/b/manifests/v9: 404 MANIFEST_UNKNOWN: manifest unknown`.
  */
 export class RegistryError extends FerryError {
+  static {
+    brandError(this, 'registry-response');
+  }
+
   readonly status: number;
   readonly method: string;
   /** The request URL with credentials and query secrets redacted. */
@@ -46,6 +55,14 @@ export class RegistryError extends FerryError {
    * refused the credentials): what the user logs in to.
    */
   registry?: string;
+  /** The registry's host, e.g. `ghcr.io` or `localhost:5000`. */
+  readonly host: string | undefined;
+  /** The repository the request was for (`a/b`), when it was for one. */
+  readonly repository: string | undefined;
+  /** Whether it was about a manifest, a blob, an upload, the tag list or referrers. */
+  readonly kind: RegistryResourceKind | undefined;
+  /** The tag or digest asked for, for manifests, blobs and referrers. */
+  readonly reference: string | undefined;
 
   constructor(
     init: { status: number; method: string; url: string | URL; errors?: DistributionError[] },
@@ -64,12 +81,106 @@ export class RegistryError extends FerryError {
     this.method = init.method;
     this.url = url;
     this.errors = errors;
+    const resource = resourceOf(init.url);
+    this.host = resource.host;
+    this.repository = resource.repository;
+    this.kind = resource.kind;
+    this.reference = resource.reference;
+    // A 404 is the same "not found" a layout raises: `instanceof NotFoundError` and
+    // `isNotFound` from @ferry/oci recognise it, so callers need not test both.
+    if (init.status === 404) Object.defineProperty(this, errorBrand('not-found'), { value: true });
   }
 
   /** The registry's code for the first error (`MANIFEST_UNKNOWN`, `DENIED`, `TOOMANYREQUESTS`…). */
   get registryCode(): string | undefined {
     return this.errors[0]?.code;
   }
+}
+
+const RESOURCE_PATH =
+  /\/v2\/(.+)\/(?:(manifests|blobs|referrers)\/([^/]+)|(blobs\/uploads)\/.*|(tags)\/list)$/;
+
+/** `https://host/v2/<name>/manifests/<ref>` → host, repository, kind and reference. */
+function resourceOf(url: string | URL): {
+  host?: string;
+  repository?: string;
+  kind?: RegistryResourceKind;
+  reference?: string;
+} {
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    return {};
+  }
+  const match = RESOURCE_PATH.exec(parsed.pathname);
+  if (!match) return { host: parsed.host };
+  const [, repository, plural, reference, uploads, tags] = match;
+  const kind: RegistryResourceKind | undefined = uploads
+    ? 'upload'
+    : tags
+      ? 'tags'
+      : plural === 'manifests'
+        ? 'manifest'
+        : plural === 'blobs'
+          ? 'blob'
+          : 'referrers';
+  return {
+    host: parsed.host,
+    ...(repository ? { repository: decodeURIComponent(repository) } : {}),
+    kind,
+    ...(reference ? { reference: decodeURIComponent(reference) } : {}),
+  };
+}
+
+/**
+ * The connection failed (after retries): no HTTP answer at all. `reason` is the system or TLS
+ * code found in the cause chain (`ECONNREFUSED`, `ENOTFOUND`, `SELF_SIGNED_CERT_IN_CHAIN`,
+ * `ERR_SSL_WRONG_VERSION_NUMBER`, `UND_ERR_SOCKET`…), which is what a caller branches on.
+ */
+export class NetworkError extends FerryError {
+  static {
+    brandError(this, 'network');
+  }
+
+  /** The request URL with secrets redacted. */
+  readonly url: string;
+  readonly method: string;
+  readonly host: string | undefined;
+  /** Whether the request was over https (TLS reasons only apply then). */
+  readonly secure: boolean;
+  readonly reason: string | undefined;
+
+  constructor(init: { method: string; url: string | URL; detail: string; cause?: unknown }) {
+    const url = redactUrl(init.url);
+    super(RegistryErrorCode.Network, `${init.method} ${url}: ${init.detail}`, {
+      cause: init.cause,
+    });
+    this.url = url;
+    this.method = init.method;
+    let host: string | undefined;
+    try {
+      host = new URL(String(init.url)).host;
+    } catch {
+      host = undefined;
+    }
+    this.host = host;
+    this.secure = url.startsWith('https:');
+    this.reason = networkReason(init.cause);
+  }
+}
+
+/** The first string `code` in an error's cause chain (undici wraps node's socket and TLS errors). */
+export function networkReason(error: unknown): string | undefined {
+  for (
+    let e: unknown = error, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== RegistryErrorCode.Network) return code;
+  }
+  return undefined;
 }
 
 /** Parses the distribution spec's `{"errors": [...]}` body; anything else gives an empty list. */

@@ -29,7 +29,13 @@ export {
 export { referrersTag, type ReferrersRequestOptions } from './referrers.js';
 
 // Errors: an HTTP failure with the registry's error body; the client's codes.
-export { RegistryError, RegistryErrorCode, type DistributionError } from './errors.js';
+export {
+  NetworkError,
+  RegistryError,
+  RegistryErrorCode,
+  type DistributionError,
+  type RegistryResourceKind,
+} from './errors.js';
 
 // Credentials: Docker's config.json, its credential stores and helpers, as a provider.
 export type { CredentialProvider } from './auth.js';

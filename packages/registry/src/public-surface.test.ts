@@ -6,6 +6,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const VALUES = [
+  'NetworkError',
   'BlobStore',
   'CredentialErrorCode',
   'credentialProvider',
@@ -22,6 +23,7 @@ const VALUES = [
 ];
 
 const TYPES = [
+  'RegistryResourceKind',
   'BlobDownload',
   'BlobSource',
   'Credential',

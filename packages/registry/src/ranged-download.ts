@@ -16,7 +16,7 @@
  */
 import { rm, type FileHandle } from 'node:fs/promises';
 import { DigestMismatchError, FerryError, parseDigest, type Descriptor } from '@ferry/oci';
-import { redactUrl, RegistryErrorCode } from './errors.js';
+import { NetworkError, redactUrl, RegistryErrorCode } from './errors.js';
 import { PrefixHasher, writeFully } from './ranged-file.js';
 import { openPartialFile } from './safe-files.js';
 import {
@@ -360,11 +360,12 @@ class RangedDownload {
       if (range.done === range.end - range.start) return;
       if (range.done > before) failures = 0;
       if (failures >= maxResumes) {
-        throw new FerryError(
-          RegistryErrorCode.Network,
-          `GET ${redactUrl(this.#url)}: bytes ${range.start}-${range.end - 1} broke off ${failures + 1} times in a row; gave up at byte ${range.start + range.done}`,
-          { cause: broken },
-        );
+        throw new NetworkError({
+          method: 'GET',
+          url: this.#url,
+          detail: `bytes ${range.start}-${range.end - 1} broke off ${failures + 1} times in a row; gave up at byte ${range.start + range.done}`,
+          cause: broken,
+        });
       }
       this.#result.resumes++;
       await this.#transport.pause(

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { FerryError } from '@ferry/oci';
+import { ErrorCode, FerryError } from '@ferry/oci';
 import type { Dispatcher } from 'undici';
 import { Authenticator, type CredentialProvider } from './auth.js';
 import { listPaged, type PageOptions } from './paging.js';
@@ -120,7 +120,7 @@ export class Registry {
       this.baseUrl = new URL(`${plain ? 'http' : 'https'}://${this.host}${basePath}`);
     } catch (error) {
       throw new FerryError(
-        'ERR_INVALID_REFERENCE',
+        ErrorCode.InvalidReference,
         `invalid registry host ${JSON.stringify(host)}`,
         { cause: error },
       );

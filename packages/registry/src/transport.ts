@@ -13,7 +13,7 @@ import { request as dispatch } from './undici-agent.js';
 import type { Authenticator } from './auth.js';
 import { discard } from './body.js';
 import { parseWwwAuthenticate } from './challenge.js';
-import { redactUrl, RegistryErrorCode } from './errors.js';
+import { NetworkError, redactUrl, RegistryErrorCode } from './errors.js';
 import { crossOriginHeaders } from './origin-policy.js';
 import { formatHeaders, isNotTlsError } from './trace-format.js';
 
@@ -470,11 +470,12 @@ function wrapNetworkError(error: unknown, request: TransportRequest): unknown {
   if (error instanceof FerryError) return error;
   const name = (error as { name?: unknown }).name;
   if (name === 'AbortError' || request.signal?.aborted) return abortedError(request, error);
-  return new FerryError(
-    RegistryErrorCode.Network,
-    `${request.method} ${redactUrl(request.url)}: ${describeError(error)}`,
-    { cause: error },
-  );
+  return new NetworkError({
+    method: request.method,
+    url: request.url,
+    detail: describeError(error),
+    cause: error,
+  });
 }
 
 function describeError(error: unknown): string {

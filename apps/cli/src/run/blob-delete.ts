@@ -4,12 +4,13 @@ import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { blobDescriptor, blobDigest } from './blob-shared.js';
 import { cancelled, confirm, where } from './shared.js';
+import { CliErrorCode } from '../errors.js';
 
 export async function run(context: Context, args: BlobArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const descriptor = await blobDescriptor(ref, blobDigest(ref));
   if (!ref.target.delete)
-    throw new FerryError('ERR_UNSUPPORTED', `${ref.target.name} does not support deleting`);
+    throw new FerryError(CliErrorCode.Unsupported, `${ref.target.name} does not support deleting`);
   if (
     !(await confirm(context, `Delete the blob ${descriptor.digest} from ${ref.base}?`, args.force))
   ) {

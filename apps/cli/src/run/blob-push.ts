@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
+  DigestMismatchError,
   DigestTransform,
   digestStream,
-  FerryError,
   isDigest,
   SizeMismatchError,
   type Descriptor,
@@ -44,10 +44,7 @@ export async function run(context: Context, args: BlobArgs): Promise<void> {
       throw new SizeMismatchError(args.size, size, file);
     const descriptor = { mediaType, digest, size } as Descriptor;
     if (ref.reference && isDigest(ref.reference) && ref.reference !== descriptor.digest) {
-      throw new FerryError(
-        'ERR_DIGEST_MISMATCH',
-        `${file} has digest ${descriptor.digest}, not ${ref.reference} as the reference says`,
-      );
+      throw new DigestMismatchError(ref.reference, descriptor.digest, file);
     }
     const source = path;
     if (!(await ref.target.exists(descriptor))) {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OciLayoutTarget, RegistryTarget } from '@ferry/artifact';
-import { FerryError, isDigest, parseDigest, type Descriptor, type Digest } from '@ferry/oci';
+import { isDigest, NotFoundError, parseDigest, type Descriptor, type Digest } from '@ferry/oci';
 import type { TargetRef } from '../context.js';
 import { UsageError } from '../exit.js';
 
@@ -30,7 +30,7 @@ export async function blobDescriptor(
     );
   }
   if (size === undefined || size < 0) {
-    throw new FerryError('ERR_NOT_FOUND', `blob ${digest} not found in ${ref.target.name}`);
+    throw new NotFoundError(`blob ${digest} not found in ${ref.target.name}`);
   }
   return { mediaType, digest, size };
 }

@@ -5,6 +5,7 @@ import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { referrersTable } from './discover-table.js';
 import { resolveRoot } from './shared.js';
+import { CliErrorCode } from '../errors.js';
 
 export interface Node {
   descriptor: Descriptor;
@@ -52,7 +53,7 @@ export async function walk(
         seen.add(referrer.digest);
         if (++count > maxNodes) {
           throw new FerryError(
-            'ERR_TOO_MANY_REFERRERS',
+            CliErrorCode.TooManyReferrers,
             `${root.digest} has more than ${maxNodes.toLocaleString('en-US')} referrers in all; narrow the walk with --depth or --artifact-type`,
           );
         }

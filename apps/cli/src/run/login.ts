@@ -9,6 +9,7 @@ import { FerryError } from '@ferry/oci';
 import { printResult } from '../output.js';
 import { version } from '../version.js';
 import { readFile } from 'node:fs/promises';
+import { CliErrorCode } from '../errors.js';
 
 /** `https://ghcr.io/v2/` → `ghcr.io`: people paste URLs. */
 export function registryHost(input: string): string {
@@ -73,7 +74,7 @@ export async function run(context: Context, args: LoginArgs): Promise<void> {
     if ((error as { status?: number }).status === 401) {
       // Not the generic hint ("log in: ferry login …"): this is the login, and it was refused.
       throw new FerryError(
-        'ERR_LOGIN_REFUSED',
+        CliErrorCode.LoginRefused,
         `${host} refused the ${username ? `password for user ${JSON.stringify(username)}` : 'identity token'}; nothing was stored`,
       );
     }

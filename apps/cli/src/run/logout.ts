@@ -1,4 +1,4 @@
-import { CredentialStore } from '@ferry/registry';
+import { CredentialErrorCode, CredentialStore } from '@ferry/registry';
 import type { LoginArgs } from '../commands/manage.js';
 import type { Context } from '../context.js';
 import { printResult } from '../output.js';
@@ -15,7 +15,7 @@ export async function run(context: Context, args: LoginArgs): Promise<void> {
     await store.erase(host);
   } catch (error) {
     // Like docker logout: nothing to remove is not a failure.
-    if ((error as { code?: string }).code !== 'ERR_NOT_LOGGED_IN') throw error;
+    if ((error as { code?: string }).code !== CredentialErrorCode.NotLoggedIn) throw error;
     result('Not logged in', `Not logged in to ${host}`);
     return;
   }

@@ -5,6 +5,7 @@ import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { printDescriptor } from './descriptor-output.js';
 import { cancelled, confirm, resolveRoot, where } from './shared.js';
+import { CliErrorCode } from '../errors.js';
 
 /** Tags resolved to find those that go with a manifest; a repository with more is not walked. */
 export const TAG_CHECK_LIMIT = 200;
@@ -47,7 +48,7 @@ export async function run(context: Context, args: ManifestArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const descriptor = await resolveRoot(ref, undefined, context);
   if (!ref.target.delete)
-    throw new FerryError('ERR_UNSUPPORTED', `${ref.target.name} does not support deleting`);
+    throw new FerryError(CliErrorCode.Unsupported, `${ref.target.name} does not support deleting`);
   if (!args.force) {
     // A registry deletes the manifest, not a tag: say which other tags disappear with it.
     const { tags, unchecked } = await tagsPointingAt(ref.target, descriptor);

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { fetchManifest } from '@ferry/artifact';
+import { ArtifactErrorCode, fetchManifest } from '@ferry/artifact';
 import { FerryError } from '@ferry/oci';
 import type { ManifestArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
@@ -15,7 +15,7 @@ export async function run(context: Context, args: ManifestArgs): Promise<void> {
   const { parsed } = await fetchManifest(ref.target, root);
   if (parsed.kind !== 'manifest') {
     throw new FerryError(
-      'ERR_NOT_A_MANIFEST',
+      ArtifactErrorCode.NotAManifest,
       `${ref.display} is an index, which has no config; choose a manifest with --platform os/arch`,
     );
   }

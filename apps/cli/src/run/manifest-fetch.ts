@@ -4,7 +4,7 @@ import type { ManifestArgs } from '../commands/manage.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, parsedContent, printResult } from '../output.js';
 import { escapeTerminal } from '../terminal-text.js';
-import { FerryError } from '@ferry/oci';
+import { ErrorCode, FerryError } from '@ferry/oci';
 import { printDescriptor } from './descriptor-output.js';
 import { resolveRoot, writeOutput } from './shared.js';
 
@@ -20,7 +20,7 @@ function checkAccepted(display: string, mediaType: string, accepted: string | un
     .filter(Boolean);
   if (types.length && !types.includes(mediaType)) {
     throw new FerryError(
-      'ERR_UNSUPPORTED_MEDIA_TYPE',
+      ErrorCode.UnsupportedMediaType,
       `${display} is a ${mediaType}, not one of the accepted --media-type ${types.join(', ')}`,
     );
   }

@@ -6,6 +6,7 @@ import { UsageError } from '../exit.js';
 import { printResult, printStatus } from '../output.js';
 import { parseAnnotations } from './publish.js';
 import { deliverIndex, fetchedLine } from './index-shared.js';
+import { CliErrorCode } from '../errors.js';
 
 export async function run(context: Context, args: IndexUpdateArgs): Promise<void> {
   const remove = args.remove ?? [];
@@ -94,7 +95,7 @@ async function fetchIndex(
   const { parsed } = await fetchManifest(target, descriptor);
   if (parsed.kind !== 'index') {
     throw new FerryError(
-      'ERR_NOT_AN_INDEX',
+      CliErrorCode.NotAnIndex,
       `${reference} in ${target.name} is not an index (${descriptor.mediaType})`,
     );
   }

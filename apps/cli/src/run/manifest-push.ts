@@ -13,6 +13,7 @@ import { descriptorJson, printResult } from '../output.js';
 import { UsageError } from '../exit.js';
 import { printDescriptor, runLimited } from './descriptor-output.js';
 import { tagsOf, where } from './shared.js';
+import { CliErrorCode } from '../errors.js';
 
 export async function run(context: Context, args: ManifestArgs): Promise<void> {
   const file = args.file ?? '-';
@@ -91,7 +92,7 @@ async function explainMissingBlobs(
       ? `push those manifests to ${ref.base} first (ferry manifest push ${ref.base}@<digest> <file>)`
       : `push those blobs to ${ref.base} first (ferry blob push ${ref.base} <file>), then the manifest`;
   return new FerryError(
-    'ERR_MISSING_BLOBS',
+    CliErrorCode.MissingBlobs,
     `${file} references ${what} that ${ref.base} does not have: ${missing.join(', ')}; ${how}`,
   );
 }

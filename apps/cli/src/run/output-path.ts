@@ -7,6 +7,7 @@ import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { FerryError } from '@ferry/oci';
 import { UsageError } from '../exit.js';
+import { CliErrorCode } from '../errors.js';
 
 type Kind = 'directory' | 'file' | 'missing';
 
@@ -39,7 +40,7 @@ async function writable(directory: string): Promise<boolean> {
 
 function notWritable(option: string, given: string, directory: string): FerryError {
   return new FerryError(
-    'ERR_PERMISSION',
+    CliErrorCode.Permission,
     `${option} ${given}: cannot write in ${directory} (permission denied); choose a directory you can write to, or change its permissions`,
   );
 }

@@ -1,4 +1,5 @@
 import {
+  ArtifactErrorCode,
   cachedTarget,
   fetchManifest,
   globMatcher,
@@ -33,7 +34,7 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
     fetched = await fetchManifest(ref.target, root);
   }
   if (fetched.parsed.kind !== 'manifest')
-    throw new FerryError('ERR_NOT_A_MANIFEST', `${ref.display} is not an image manifest`);
+    throw new FerryError(ArtifactErrorCode.NotAManifest, `${ref.display} is not an image manifest`);
   const manifest = fetched.parsed.manifest;
   const include = args.include?.length ? globMatcher(args.include) : undefined;
 

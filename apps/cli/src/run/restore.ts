@@ -8,7 +8,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { copy, extractLayoutArchive, OciLayoutTarget, type Target } from '@ferry/artifact';
-import { FerryError, isDigest, isValidTag, quote, type Descriptor } from '@ferry/oci';
+import { isDigest, isValidTag, NotFoundError, quote, type Descriptor } from '@ferry/oci';
 import type { RestoreArgs } from '../commands/index-backup.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
@@ -83,16 +83,14 @@ async function restore(context: Context, args: RestoreArgs, layout: OciLayoutTar
   ];
   for (const tag of named) {
     if (!available.includes(tag)) {
-      throw new FerryError(
-        'ERR_NOT_FOUND',
+      throw new NotFoundError(
         `tag ${tag} is not in the backup ${args.input} (it has: ${available.join(', ') || 'no tags'})`,
       );
     }
   }
   const tags = named.length ? named : available;
   if (tags.length === 0) {
-    throw new FerryError(
-      'ERR_NOT_FOUND',
+    throw new NotFoundError(
       `no tags found in the OCI layout ${args.input}; list them with: ferry repo tags --oci-layout ${args.input}`,
     );
   }

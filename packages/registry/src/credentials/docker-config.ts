@@ -28,6 +28,8 @@ export const CredentialErrorCode = {
   InvalidCredential: 'ERR_INVALID_CREDENTIAL',
 } as const;
 
+export type CredentialErrorCode = (typeof CredentialErrorCode)[keyof typeof CredentialErrorCode];
+
 export type ConfigObject = Record<string, unknown>;
 
 /** The key docker has always used for Docker Hub, kept for compatibility with every tool. */
