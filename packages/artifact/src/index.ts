@@ -10,6 +10,8 @@ export * from './pack.js';
 export * from './read-options.js';
 export { RegistryTarget, type RegistryTargetOptions } from './registry-target.js';
 export type * from './target.js';
+export * from './capabilities.js';
+export { MemoryTarget } from './memory-target.js';
 export * from './unpack.js';
 export {
   applyDirectoryMetadata,
