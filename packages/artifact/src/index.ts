@@ -12,6 +12,7 @@ export { RegistryTarget, type RegistryTargetOptions } from './registry-target.js
 export type * from './target.js';
 export * from './capabilities.js';
 export { MemoryTarget } from './memory-target.js';
+export * from './push-packed.js';
 export * from './unpack.js';
 export {
   applyDirectoryMetadata,
