@@ -122,6 +122,8 @@ export interface PushHasherOptions {
   concurrency: number;
   /** Digests remembered from earlier pushes (DigestCache.open); none by default. */
   digestCache?: DigestCache | undefined;
+  /** Files at least this large start uploading while hashed. Default EAGER_UPLOAD_MIN_SIZE. */
+  eagerMinSize?: number | undefined;
   /** An upload began while its file is hashed (its digest is not known yet). */
   onEarlyStart?: ((path: string, size: number) => void) | undefined;
   onEarlyProgress?: ((path: string, bytes: number) => void) | undefined;
@@ -151,6 +153,7 @@ export function pushHasher(target: object | undefined, options: PushHasherOption
     target !== undefined && canPushWhileHashing(target)
       ? new EagerUploads(target, {
           concurrency: options.concurrency,
+          minSize: options.eagerMinSize,
           onStart: options.onEarlyStart,
           onProgress: options.onEarlyProgress,
         })

@@ -191,7 +191,10 @@ export async function uploadPacked(
     /** Blobs uploaded at once in all, small ones included. Default: `concurrency`. */
     total?: number | undefined;
     progress: Progress;
+    /** The tag pushed with the manifest. */
     tag?: string | undefined;
+    /** Tags for the manifest, the first pushed with it (instead of `tag`). */
+    tags?: readonly string[] | undefined;
     eager?: EagerUploads | undefined;
   },
 ): Promise<void> {
@@ -199,7 +202,7 @@ export async function uploadPacked(
   await pushPacked(target, packed, {
     concurrency: options.concurrency,
     total: options.total,
-    tags: options.tag ? [options.tag] : [],
+    tags: options.tags ?? (options.tag ? [options.tag] : []),
     eager: options.eager,
     onEvent: (event) => {
       switch (event.type) {
