@@ -10,7 +10,6 @@ import {
   DigestCache,
   pushHasher,
   pushPacked,
-  type EagerUploads,
   type FileInput,
   type PackedArtifact,
   type PackOptions,
@@ -195,7 +194,7 @@ export async function uploadPacked(
     tag?: string | undefined;
     /** Tags for the manifest, the first pushed with it (instead of `tag`). */
     tags?: readonly string[] | undefined;
-    eager?: EagerUploads | undefined;
+    eager?: PushHasher['eager'];
   },
 ): Promise<void> {
   const { progress } = options;
