@@ -10,9 +10,28 @@ export * from './pack.js';
 export * from './read-options.js';
 export { RegistryTarget, type RegistryTargetOptions } from './registry-target.js';
 export type * from './target.js';
-export * from './capabilities.js';
+export {
+  canCopyTo,
+  canDelete,
+  canDownloadToFile,
+  canMount,
+  canPushTagged,
+  canPushWhileHashing,
+  canStatBlob,
+} from './capabilities.js';
 export { MemoryTarget } from './memory-target.js';
-export * from './push-packed.js';
+export { type CopyDestination } from './copy.js';
+export {
+  pushFiles,
+  pushHasher,
+  pushPacked,
+  type PushDestination,
+  type PushFilesOptions,
+  type PushHasher,
+  type PushHasherOptions,
+  type PushPackedEvent,
+  type PushPackedOptions,
+} from './push-packed.js';
 export * from './unpack.js';
 export {
   applyDirectoryMetadata,
