@@ -11,6 +11,7 @@ import {
 import { readAll } from './content.js';
 import { copy } from './copy.js';
 import { MemoryTarget } from './memory-target.js';
+import type { ReadOnlyGraphTarget } from './target.js';
 
 const blob = (text: string, mediaType = 'application/octet-stream'): [Descriptor, Buffer] => {
   const bytes = Buffer.from(text);
@@ -210,6 +211,24 @@ describe('MemoryTarget: capabilities', () => {
     expect(canMount(target)).toBe(false);
     expect(canPushTagged(target)).toBe(false);
     expect(canPushWhileHashing(target)).toBe(false);
+  });
+
+  it('copy() reads a source that offers only the read-only graph capabilities', async () => {
+    const store = new MemoryTarget('store');
+    const manifest = await pushManifest(store, [await store.add('only read')]);
+    await store.tag(manifest, 'v1');
+    // No push, tag, tags or delete: copy must not need them from its source.
+    const source: ReadOnlyGraphTarget = {
+      name: store.name,
+      fetch: (d, o) => store.fetch(d, o),
+      exists: (d, o) => store.exists(d, o),
+      resolve: (r, o) => store.resolve(r, o),
+      referrers: (d, o) => store.referrers(d, o),
+    };
+    const destination = new MemoryTarget('dst');
+    await copy(source, destination, 'v1', { tags: ['v1'] });
+    expect((await destination.resolve('v1')).digest).toBe(manifest.digest);
+    expect([...destination.digests()].sort()).toEqual([...store.digests()].sort());
   });
 
   it('copies byte-identical graphs between two memory targets, and tags the root', async () => {
