@@ -9,8 +9,15 @@ import { pipeline } from 'node:stream/promises';
 import { FerryError, selectPlatform, type Descriptor, type Platform } from '@ferry/oci';
 import { fetchManifest, isManifest, successors } from './content.js';
 import { limit } from './limit.js';
-import type { Target } from './target.js';
 import { ArtifactErrorCode } from './errors.js';
+import { canMount } from './capabilities.js';
+import type { Fetcher, Named, ReadOnlyGraphTarget, Storage, Tagger } from './target.js';
+
+/**
+ * What a copy writes to: content, and tags on the root once the graph is there. A destination
+ * that can mount (a registry) gets blobs of the same registry mounted instead of sent.
+ */
+export type CopyDestination = Storage & Tagger;
 
 export type CopyEvent =
   | { type: 'exists'; descriptor: Descriptor }
@@ -34,8 +41,8 @@ export interface CopyOptions {
 
 /** Copies what `reference` names in `source` to `destination`; resolves to the copied root. */
 export async function copy(
-  source: Target,
-  destination: Target,
+  source: ReadOnlyGraphTarget,
+  destination: CopyDestination,
   reference: string,
   options: CopyOptions = {},
 ): Promise<Descriptor> {
@@ -50,8 +57,8 @@ export async function copy(
 
 /** Copies the graph under `root` (already resolved) and, when asked, its referrers. */
 export async function copyGraph(
-  source: Target,
-  destination: Target,
+  source: ReadOnlyGraphTarget,
+  destination: CopyDestination,
   root: Descriptor,
   options: CopyOptions = {},
 ): Promise<void> {
@@ -92,7 +99,7 @@ export async function copyGraph(
   };
 
   const transferBlob = async (node: Descriptor): Promise<void> => {
-    if (destination.mount && (await destination.mount(node, source, { signal }))) {
+    if (canMount(destination) && (await destination.mount(node, source, { signal }))) {
       emit({ type: 'mounted', descriptor: node });
       return;
     }
@@ -111,7 +118,7 @@ export async function copyGraph(
 }
 
 /** A stream that is returned at once and fed by the source's (asynchronous) fetch. */
-function streamFrom(source: Target, descriptor: Descriptor, signal?: AbortSignal): PassThrough {
+function streamFrom(source: Fetcher, descriptor: Descriptor, signal?: AbortSignal): PassThrough {
   const through = new PassThrough({ highWaterMark: 1024 * 1024 });
   source
     .fetch(descriptor, { signal })
@@ -122,7 +129,7 @@ function streamFrom(source: Target, descriptor: Descriptor, signal?: AbortSignal
 
 /** The manifest for `platform` in an index; a plain manifest is returned as it is. */
 export async function selectFromIndex(
-  source: Target,
+  source: Fetcher & Named,
   root: Descriptor,
   platform: Platform,
   signal?: AbortSignal,

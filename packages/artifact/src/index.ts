@@ -5,7 +5,21 @@
 
 // Targets: the interfaces every store implements, and the two stores.
 export type {
+  BlobStater,
   Content,
+  Deleter,
+  ExistenceChecker,
+  FileCopier,
+  FileDownloader,
+  Mounter,
+  Named,
+  ReadOnlyGraphTarget,
+  ReadOnlyStorage,
+  ReadOnlyTarget,
+  ReferrerLister,
+  TaggedPusher,
+  TagLister,
+  WritableTarget,
   FetchOptions,
   Fetcher,
   FileDownload,
@@ -22,13 +36,45 @@ export type {
 } from './target.js';
 export { RegistryTarget, type RegistryTargetOptions } from './registry-target.js';
 export { OciLayoutTarget, type OciLayoutOpenOptions } from './oci-layout.js';
+export { MemoryTarget } from './memory-target.js';
+
+// Capabilities only some targets have, asked with a guard instead of a cast.
+export {
+  canCopyTo,
+  canDelete,
+  canDownloadToFile,
+  canMount,
+  canPushTagged,
+  canPushWhileHashing,
+  canStatBlob,
+} from './capabilities.js';
+
+// The push sequence the CLI runs: existence checks, pools, eager uploads, manifest last, tags.
+export {
+  pushFiles,
+  pushHasher,
+  pushPacked,
+  type PushDestination,
+  type PushFilesOptions,
+  type PushHasher,
+  type PushHasherOptions,
+  type PushPackedEvent,
+  type PushPackedOptions,
+} from './push-packed.js';
 export { archiveLayout, extractLayoutArchive } from './layout-archive.js';
 
 // Reading content from any target: a manifest verified against its descriptor, bounded reads.
 export { fetchManifest, readAll, type FetchedManifest } from './content.js';
 
 // Copying graphs between targets, and choosing a platform's manifest from an index.
-export { copy, copyGraph, selectFromIndex, type CopyEvent, type CopyOptions } from './copy.js';
+export {
+  copy,
+  copyGraph,
+  selectFromIndex,
+  type CopyDestination,
+  type CopyEvent,
+  type CopyOptions,
+} from './copy.js';
 
 // Files → artifact: pack, the ORAS "unknown" media types, and the hashing pack relies on.
 export {

@@ -198,6 +198,14 @@ export class OciLayoutTarget implements Target {
     return isFile(this.#blobPath(descriptor.digest));
   }
 
+  /** The size of `blobs/<algorithm>/<hex>`, or undefined when there is no such file. */
+  async statBlob(digest: Digest, options: OperationOptions = {}): Promise<Descriptor | undefined> {
+    options.signal?.throwIfAborted();
+    const info = await statOrUndefined(this.#blobPath(digest));
+    if (!info?.isFile()) return undefined;
+    return { mediaType: MediaType.OctetStream, digest, size: info.size };
+  }
+
   /** A tag (an `org.opencontainers.image.ref.name` in index.json) or a manifest's digest. */
   async resolve(reference: string, options: OperationOptions = {}): Promise<Descriptor> {
     options.signal?.throwIfAborted();

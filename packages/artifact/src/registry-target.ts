@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { MANIFEST_SIZE_LIMIT, type Descriptor, type Digest } from '@ferry/oci';
+import { MANIFEST_SIZE_LIMIT, MediaType, type Descriptor, type Digest } from '@ferry/oci';
 import {
   DEFAULT_PARALLEL_DOWNLOADS,
   DEFAULT_PARALLEL_THRESHOLD,
@@ -12,6 +12,7 @@ import type {
   Content,
   FetchOptions,
   FileDownload,
+  Named,
   OperationOptions,
   PushOptions,
   ReferrersOptions,
@@ -153,6 +154,14 @@ export class RegistryTarget implements Target {
       : this.repository.blobs.exists(descriptor.digest, options.signal);
   }
 
+  /** `HEAD /blobs/<digest>`: the blob's size from Content-Length, or undefined on 404. */
+  async statBlob(digest: Digest, options: OperationOptions = {}): Promise<Descriptor | undefined> {
+    const found = await this.repository.blobs.stat(digest, options.signal);
+    // A registry that sends no usable Content-Length has not told us the size.
+    if (!found || found.size < 0) return undefined;
+    return { mediaType: MediaType.OctetStream, digest, size: found.size };
+  }
+
   async resolve(reference: string, options: OperationOptions = {}): Promise<Descriptor> {
     return this.repository.manifests.resolve(reference, options.signal);
   }
@@ -178,7 +187,7 @@ export class RegistryTarget implements Target {
 
   async mount(
     descriptor: Descriptor,
-    source: Target,
+    source: Named,
     options: OperationOptions = {},
   ): Promise<boolean> {
     if (

@@ -28,7 +28,7 @@ export interface PushOptions extends OperationOptions {
   onProgress?: ((bytes: number) => void) | undefined;
 }
 
-/** What {@link Fetcher.downloadToFile} did. */
+/** What {@link FileDownloader.downloadToFile} did. */
 export interface FileDownload {
   /** Bytes that were on disk from an earlier, interrupted run. */
   resumedBytes: number;
@@ -36,53 +36,40 @@ export interface FileDownload {
   fetchedBytes: number;
 }
 
-/** Reads content by descriptor. The stream errors unless the bytes match size and digest. */
-export interface Fetcher {
-  fetch(descriptor: Descriptor, options?: FetchOptions): Promise<Readable>;
-  /**
-   * Optional: writes the verified content to `path` (which must not exist) without passing it
-   * through the caller, e.g. a kernel copy out of a cache that already checked the digest.
-   */
-  copyTo?(descriptor: Descriptor, path: string, options?: FetchOptions): Promise<void>;
-  /**
-   * Optional: downloads a large blob into the partial file `path` over several connections at
-   * once, resuming what an earlier run left there, and resolves once the file is verified and
-   * fsync'ed. Resolves undefined when it will not (a small blob, parallel downloads off, a
-   * server that ignores Range), leaving at `path` only a valid prefix that `fetch` with `resume`
-   * can continue.
-   */
-  downloadToFile?(
-    descriptor: Descriptor,
-    path: string,
-    options?: FetchOptions,
-  ): Promise<FileDownload | undefined>;
+// Each interface below is one capability, in the manner of oras-go's `content` and `registry`
+// packages (content/storage.go, content/graph.go, registry/repository.go): functions ask for the
+// few they use (`copy` reads its source through a ReadOnlyTarget), and a capability only some
+// targets have (mount, push by tag, delete, streaming push, file copies) is tested with its
+// `can…` guard below instead of a cast.
+
+/** How a target is named to users: `localhost:5000/a/b`, `oci-layout:./dir`, `memory:x`. */
+export interface Named {
+  readonly name: string;
 }
+
+/**
+ * Reads content by descriptor. The stream errors unless the bytes match size and digest. A
+ * fetcher may also write content straight to files (see {@link canCopyTo}, {@link canDownloadToFile}).
+ */
+export interface Fetcher extends Partial<FileCopier>, Partial<FileDownloader> {
+  fetch(descriptor: Descriptor, options?: FetchOptions): Promise<Readable>;
+}
+
+/** Says whether content is present. */
+export interface ExistenceChecker {
+  exists(descriptor: Descriptor, options?: OperationOptions): Promise<boolean>;
+}
+
+/** Fetch and exists: what a reader of a graph needs (oras-go `content.ReadOnlyStorage`). */
+export interface ReadOnlyStorage extends Fetcher, ExistenceChecker {}
 
 /** Stores content under its descriptor; refuses content that does not match it. */
 export interface Pusher {
   push(descriptor: Descriptor, content: Content, options?: PushOptions): Promise<void>;
 }
 
-/** What an upload started before its digest was known came to. */
-export type StreamingOutcome = 'exists' | 'uploaded' | 'mounted';
-
-/**
- * Optional: stores `size` bytes from `open` while their digest is still being computed (a
- * registry streams them and closes the upload with the digest). Stops early, answering
- * `exists`, when the digest shows the target holds the blob.
- */
-export interface StreamingPusher {
-  pushWhileHashing(
-    open: () => Readable,
-    size: number,
-    digest: Promise<Digest>,
-    options?: PushOptions,
-  ): Promise<StreamingOutcome>;
-}
-
-export interface Storage extends Fetcher, Pusher {
-  exists(descriptor: Descriptor, options?: OperationOptions): Promise<boolean>;
-}
+/** Reads and stores content by descriptor (oras-go `content.Storage`). */
+export interface Storage extends ReadOnlyStorage, Pusher {}
 
 /** Maps a tag (or a digest) to the descriptor of a manifest. */
 export interface Resolver {
@@ -98,30 +85,117 @@ export interface ReferrersOptions extends OperationOptions {
   artifactType?: string | undefined;
 }
 
-export interface Target extends Storage, Resolver, Tagger, Partial<StreamingPusher> {
-  /** How the target is named to users: `localhost:5000/a/b` or `oci-layout:./dir`. */
-  readonly name: string;
-  /** True when `fetch` honours `resume` (remote targets; a local layout needs no cache). */
-  readonly resumable?: boolean;
-  /** Manifests whose `subject` is the given manifest. */
+/** Lists the manifests whose `subject` is a given manifest (oras-go `registry.ReferrerLister`). */
+export interface ReferrerLister {
   referrers(subject: Descriptor, options?: ReferrersOptions): Promise<Descriptor[]>;
-  /** Every tag, in the target's order. */
+}
+
+/** Lists every tag, in the target's order (oras-go `registry.TagLister`). */
+export interface TagLister {
   tags(options?: OperationOptions): Promise<string[]>;
-  /**
-   * Makes a blob of `source` (the same registry) appear here without sending its bytes; false
-   * when the target cannot, and the caller copies instead.
-   */
-  mount?(descriptor: Descriptor, source: Target, options?: OperationOptions): Promise<boolean>;
-  /**
-   * Pushes a manifest and points `tag` at it in one step, where the target can (a registry's
-   * `PUT /manifests/<tag>`); otherwise callers push by digest and then tag.
-   */
-  pushTagged?(
+}
+
+/** What `copy` reads from its source: content, references, and (for `cp -r`) referrers. */
+export interface ReadOnlyTarget extends Named, ReadOnlyStorage, Resolver {}
+
+/** A read-only target that can also list referrers (oras-go `ReadOnlyGraphTarget`). */
+export interface ReadOnlyGraphTarget extends ReadOnlyTarget, ReferrerLister {}
+
+/**
+ * What `copy` and the push sequence write to: content, and tags once the content is there
+ * (oras-go `oras.Target`).
+ */
+export interface WritableTarget extends Named, Storage, Resolver, Tagger {}
+
+/** What an upload started before its digest was known came to. */
+export type StreamingOutcome = 'exists' | 'uploaded' | 'mounted';
+
+/**
+ * Stores `size` bytes from `open` while their digest is still being computed (a registry streams
+ * them and closes the upload with the digest). Stops early, answering `exists`, when the digest
+ * shows the target holds the blob.
+ */
+export interface StreamingPusher {
+  pushWhileHashing(
+    open: () => Readable,
+    size: number,
+    digest: Promise<Digest>,
+    options?: PushOptions,
+  ): Promise<StreamingOutcome>;
+}
+
+/**
+ * Makes a blob of `source` (the same registry) appear here without sending its bytes; false
+ * when it cannot, and the caller copies instead (oras-go `registry.Mounter`).
+ */
+export interface Mounter {
+  mount(descriptor: Descriptor, source: Named, options?: OperationOptions): Promise<boolean>;
+}
+
+/**
+ * Pushes a manifest and points `tag` at it in one step (a registry's `PUT /manifests/<tag>`;
+ * oras-go `registry.ReferencePusher`); other targets push by digest and then tag.
+ */
+export interface TaggedPusher {
+  pushTagged(
     descriptor: Descriptor,
     content: Uint8Array,
     tag: string,
     options?: PushOptions,
   ): Promise<void>;
-  /** Deletes a manifest or blob, where the target allows it. */
-  delete?(descriptor: Descriptor, options?: OperationOptions): Promise<void>;
+}
+
+/** Deletes a manifest or blob (oras-go `content.Deleter`). */
+export interface Deleter {
+  delete(descriptor: Descriptor, options?: OperationOptions): Promise<void>;
+}
+
+/**
+ * Writes the verified content to `path` (which must not exist) without passing it through the
+ * caller, e.g. a kernel copy out of a cache that already checked the digest.
+ */
+export interface FileCopier {
+  copyTo(descriptor: Descriptor, path: string, options?: FetchOptions): Promise<void>;
+}
+
+/**
+ * Downloads a large blob into the partial file `path` over several connections at once,
+ * resuming what an earlier run left there, and resolves once the file is verified and fsync'ed.
+ * Resolves undefined when it will not (a small blob, parallel downloads off, a server that
+ * ignores Range), leaving at `path` only a valid prefix that `fetch` with `resume` can continue.
+ */
+export interface FileDownloader {
+  downloadToFile(
+    descriptor: Descriptor,
+    path: string,
+    options?: FetchOptions,
+  ): Promise<FileDownload | undefined>;
+}
+
+/**
+ * Looks a blob up by digest alone: its size as the target stores it, or undefined when it holds
+ * no such blob (a registry's `HEAD /blobs/<digest>`, a layout's file, a map entry). For commands
+ * that name a blob by digest (`blob fetch`, `blob delete`) and must learn its size first.
+ */
+export interface BlobStater {
+  statBlob(digest: Digest, options?: OperationOptions): Promise<Descriptor | undefined>;
+}
+
+/**
+ * Everything a registry repository or a layout directory offers: the capabilities every target
+ * has, and (optional) those only some have. Functions should ask for less (see ReadOnlyTarget,
+ * WritableTarget) and test optional members with the `can…` guards.
+ */
+export interface Target
+  extends
+    ReadOnlyGraphTarget,
+    WritableTarget,
+    TagLister,
+    Partial<StreamingPusher>,
+    Partial<Mounter>,
+    Partial<TaggedPusher>,
+    Partial<Deleter>,
+    Partial<BlobStater> {
+  /** True when `fetch` honours `resume` (remote targets; a local layout needs no cache). */
+  readonly resumable?: boolean;
 }

@@ -1,7 +1,5 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { OciLayoutTarget, RegistryTarget } from '@ferry/artifact';
-import { isDigest, NotFoundError, parseDigest, type Descriptor, type Digest } from '@ferry/oci';
+import { canStatBlob } from '@ferry/artifact';
+import { isDigest, NotFoundError, type Descriptor, type Digest } from '@ferry/oci';
 import type { TargetRef } from '../context.js';
 import { UsageError } from '../exit.js';
 
@@ -19,18 +17,10 @@ export async function blobDescriptor(
   digest: Digest,
   mediaType = 'application/octet-stream',
 ): Promise<Descriptor> {
-  let size: number | undefined;
-  if (ref.target instanceof RegistryTarget) {
-    size = (await ref.target.repository.blobs.stat(digest))?.size;
-  } else if (ref.target instanceof OciLayoutTarget) {
-    const { algorithm, hex } = parseDigest(digest);
-    size = await stat(join(ref.target.dir, 'blobs', algorithm, hex)).then(
-      (s) => s.size,
-      () => undefined,
-    );
+  const { target } = ref;
+  const found = canStatBlob(target) ? await target.statBlob(digest) : undefined;
+  if (!found) {
+    throw new NotFoundError(`blob ${digest} not found in ${target.name}`);
   }
-  if (size === undefined || size < 0) {
-    throw new NotFoundError(`blob ${digest} not found in ${ref.target.name}`);
-  }
-  return { mediaType, digest, size };
+  return { mediaType, digest, size: found.size };
 }

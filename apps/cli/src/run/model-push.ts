@@ -115,13 +115,13 @@ export async function run(context: Context, args: ModelPushArgs): Promise<void> 
       }
       if (!ref) refuseDigest((ref = await openTarget(args.reference, context, { create: true })));
       const tags = tagsOf(ref);
+      // The push sequence of @ferry/artifact (pushPacked), as `ferry push`: tags after the manifest.
       await uploadPacked(context, ref.target, packed, {
         ...limits,
         progress,
-        tag: tags[0],
+        tags,
         eager: hashing.eager,
       });
-      for (const tag of tags.slice(1)) await ref.target.tag(packed.descriptor, tag);
       const base = ref.base;
       const shown = tags.length
         ? `${base}:${tags.join(',')}`

@@ -8,18 +8,12 @@ import { basename, join } from 'node:path';
 import {
   defaultCacheDir,
   DigestCache,
-  digestFile,
-  EagerUploads,
-  offThreadHasher,
-  ExistenceChecks,
-  limit,
-  LARGE_TRANSFER_MIN_SIZE,
-  type FileHasher,
+  pushHasher,
+  pushPacked,
   type FileInput,
   type PackedArtifact,
-  type PackedBlob,
   type PackOptions,
-  type StreamingPusher,
+  type PushHasher,
   type Target,
 } from '@ferry/artifact';
 import { Annotation, MediaType, type Descriptor } from '@ferry/oci';
@@ -152,16 +146,7 @@ export async function packOptions(args: {
 }
 
 /** How a push learns digests: the digest cache, and uploads started while files are hashed. */
-export interface PushHashing {
-  /** For pack(). */
-  hashFile: FileHasher;
-  /** Uploads started by hashFile, to a registry; uploadPacked waits for them. */
-  eager: EagerUploads | undefined;
-  /** Stores what the digest cache learned; call once the push succeeded. */
-  save(): Promise<void>;
-  /** Stops uploads started early; call when the push failed. */
-  abort(): Promise<void>;
-}
+export type PushHashing = PushHasher;
 
 /** A progress bar for an upload whose digest is not known yet. */
 function eagerBar(path: string, size: number): Descriptor {
@@ -175,36 +160,26 @@ function eagerBar(path: string, size: number): Descriptor {
 
 /**
  * The digest cache (unless --no-digest-cache or FERRY_DIGEST_CACHE=0) and, for a registry target,
- * uploads that stream while files are hashed (see EagerUploads).
+ * uploads that stream while files are hashed (@ferry/artifact pushHasher), with progress bars.
  */
 export async function pushHashing(
   target: Target | undefined,
   options: { concurrency: number; progress: Progress; digestCache?: boolean | undefined },
 ): Promise<PushHashing> {
   const useCache = options.digestCache !== false && process.env.FERRY_DIGEST_CACHE !== '0';
-  const cache = useCache ? await DigestCache.open(defaultCacheDir()) : undefined;
   const { progress } = options;
-  const eager =
-    target?.pushWhileHashing !== undefined
-      ? new EagerUploads(target as StreamingPusher, {
-          concurrency: options.concurrency,
-          onStart: (path, size) => progress.start(eagerBar(path, size), 'Uploading'),
-          onProgress: (path, bytes) => progress.advance(eagerBar(path, 0), bytes),
-        })
-      : undefined;
-  // With uploads streaming from the main thread, large files are hashed on a worker thread, so
-  // that a blob the registry already holds is found out (and its upload stopped) early.
-  const hashed = eager ? eager.hasher(offThreadHasher(digestFile)) : digestFile;
-  return {
-    hashFile: cache ? cache.hasher(hashed) : hashed,
-    eager,
-    // A cache that cannot be written costs a hash next time, not this push.
-    save: async () => void (await cache?.save().catch(() => {})),
-    abort: async () => void (await eager?.abort()),
-  };
+  return pushHasher(target, {
+    concurrency: options.concurrency,
+    digestCache: useCache ? await DigestCache.open(defaultCacheDir()) : undefined,
+    onEarlyStart: (path, size) => progress.start(eagerBar(path, size), 'Uploading'),
+    onEarlyProgress: (path, bytes) => progress.advance(eagerBar(path, 0), bytes),
+  });
 }
 
-/** Uploads config and layers (skipping what exists), then the manifest by digest. */
+/**
+ * Uploads config and layers (skipping what exists), then the manifest by digest or tag, through
+ * @ferry/artifact pushPacked; this only draws the bars and prints a line per blob.
+ */
 export async function uploadPacked(
   context: Context,
   target: Target,
@@ -215,59 +190,43 @@ export async function uploadPacked(
     /** Blobs uploaded at once in all, small ones included. Default: `concurrency`. */
     total?: number | undefined;
     progress: Progress;
+    /** The tag pushed with the manifest. */
     tag?: string | undefined;
-    eager?: EagerUploads | undefined;
+    /** Tags for the manifest, the first pushed with it (instead of `tag`). */
+    tags?: readonly string[] | undefined;
+    eager?: PushHasher['eager'];
   },
 ): Promise<void> {
-  const blobs: PackedBlob[] = [packed.config, ...packed.layers];
-  const unique = [...new Map(blobs.map((blob) => [blob.descriptor.digest, blob])).values()];
-  // Small blobs of a first push skip the HEAD (see ExistenceChecks).
-  const checks = new ExistenceChecks();
-  let next = 0;
-  const worker = async () => {
-    for (let blob = unique[next++]; blob; blob = unique[next++]) {
-      const { descriptor } = blob;
-      const early = options.eager?.started(descriptor.digest);
-      if (early) {
-        const outcome = await early.outcome;
-        options.progress.finish(eagerBar(early.path, early.size));
-        const verb = outcome === 'exists' ? 'Exists' : 'Uploaded';
-        printStatus(context, verb, describe(descriptor), descriptor.digest);
-        continue;
-      }
-      if (checks.shouldCheck(descriptor.size)) {
-        const exists = await target.exists(descriptor);
-        checks.observe(exists);
-        if (exists) {
-          printStatus(context, 'Exists', describe(descriptor), descriptor.digest);
-          continue;
+  const { progress } = options;
+  await pushPacked(target, packed, {
+    concurrency: options.concurrency,
+    total: options.total,
+    tags: options.tags ?? (options.tag ? [options.tag] : []),
+    eager: options.eager,
+    onEvent: (event) => {
+      switch (event.type) {
+        case 'start':
+          return progress.start(event.descriptor, 'Uploading');
+        case 'progress':
+          return progress.advance(event.descriptor, event.bytes);
+        case 'exists':
+        case 'uploaded': {
+          const { descriptor, early } = event;
+          if (early) progress.finish(eagerBar(early.path, early.size));
+          else if (event.type === 'uploaded') progress.finish(descriptor);
+          const verb = event.type === 'exists' ? 'Exists' : 'Uploaded';
+          return printStatus(context, verb, describe(descriptor), descriptor.digest);
         }
+        case 'manifest':
+          return printStatus(
+            context,
+            'Uploaded',
+            event.descriptor.mediaType,
+            event.descriptor.digest,
+          );
       }
-      const upload = async () => {
-        options.progress.start(descriptor, 'Uploading');
-        await target.push(descriptor, blob.open, {
-          onProgress: (n) => options.progress.advance(descriptor, n),
-        });
-        options.progress.finish(descriptor);
-      };
-      await (descriptor.size >= LARGE_TRANSFER_MIN_SIZE ? large(upload) : upload());
-      printStatus(context, 'Uploaded', describe(descriptor), descriptor.digest);
-    }
-  };
-  // One worker per small-blob slot; a large blob also takes one of `concurrency` large slots.
-  const total = Math.max(options.concurrency, options.total ?? options.concurrency);
-  const large = limit(options.concurrency);
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(total, unique.length)) }, worker));
-  // Any other early upload (two files with the same bytes) must end before the manifest goes.
-  await options.eager?.settle();
-  // One PUT by tag where the target can, instead of one by digest and another by tag.
-  if (options.tag && target.pushTagged) {
-    await target.pushTagged(packed.descriptor, packed.manifestBytes, options.tag);
-  } else {
-    await target.push(packed.descriptor, packed.manifestBytes);
-    if (options.tag) await target.tag(packed.descriptor, options.tag);
-  }
-  printStatus(context, 'Uploaded', packed.descriptor.mediaType, packed.descriptor.digest);
+    },
+  });
 }
 
 /** Fails before anything is pushed when --export-manifest names a file in a missing directory. */

@@ -1,0 +1,83 @@
+// The push sequence through a RegistryTarget on a loopback registry: a large file streams while
+// it is hashed (POST, PATCH, PUT ?digest), small ones are checked and uploaded, and the manifest
+// goes last, in one PUT by tag.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { computeDigest, EmptyJson } from '@ferry/oci';
+import { Registry } from '@ferry/registry';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pack } from './pack.js';
+import { pushHasher, pushPacked, type PushPackedEvent } from './push-packed.js';
+import { RegistryTarget } from './registry-target.js';
+import { startFakeRegistry, type FakeRegistry } from './testing/fake-registry.js';
+
+let dir: string;
+let server: FakeRegistry;
+let registry: Registry;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-push-registry-'));
+  server = await startFakeRegistry({ referrersApi: false });
+  registry = new Registry(server.host, { plainHttp: true, retry: { retries: 0 } });
+});
+afterEach(async () => {
+  await registry.close();
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('pushPacked to a registry', () => {
+  it('streams the large file while hashing, checks the small ones, and PUTs the manifest by tag last', async () => {
+    const big = randomBytes(96 * 1024);
+    const small = randomBytes(1024);
+    await writeFile(join(dir, 'big.bin'), big);
+    await writeFile(join(dir, 'small.txt'), small);
+    const target = new RegistryTarget(registry, 'a/b');
+    const hashing = pushHasher(target, { concurrency: 2, eagerMinSize: 64 * 1024 });
+    const packed = await pack(
+      [
+        { path: join(dir, 'big.bin'), title: 'big.bin' },
+        { path: join(dir, 'small.txt'), title: 'small.txt' },
+      ],
+      { hashFile: hashing.hashFile },
+    );
+    const events: PushPackedEvent[] = [];
+    await pushPacked(target, packed, {
+      concurrency: 2,
+      tags: ['v1'],
+      eager: hashing.eager,
+      onEvent: (event) => events.push(event),
+    });
+
+    const repository = server.repository('a/b');
+    expect(repository.blobs.get(computeDigest(big))).toEqual(big);
+    expect(repository.blobs.get(computeDigest(small))).toEqual(small);
+    expect(repository.blobs.get(EmptyJson.digest)?.toString()).toBe('{}');
+    expect(repository.manifests.get(packed.descriptor.digest)?.bytes).toEqual(packed.manifestBytes);
+    expect(repository.tags.get('v1')).toBe(packed.descriptor.digest);
+
+    const requests = server.requests.filter((r) => r !== 'GET /v2/');
+    // The streamed blob went up once, in its streamed session; the small one was asked about.
+    const closing = (bytes: Buffer) =>
+      requests.filter(
+        (r) => r.startsWith('PUT') && r.endsWith(encodeURIComponent(computeDigest(bytes))),
+      );
+    expect(closing(big)).toHaveLength(1);
+    expect(closing(small)).toHaveLength(1);
+    expect(requests).toContain(`HEAD /v2/a/b/blobs/${computeDigest(small)}`);
+    expect(requests.filter((r) => r.startsWith('PATCH /v2/a/b/blobs/uploads/'))).toHaveLength(1);
+    // One manifest request, by tag, and it is the last one.
+    expect(requests.filter((r) => r.includes('/manifests/'))).toEqual(['PUT /v2/a/b/manifests/v1']);
+    expect(requests.at(-1)).toBe('PUT /v2/a/b/manifests/v1');
+    expect(events.find((e) => e.type === 'uploaded' && e.early)?.descriptor.digest).toBe(
+      computeDigest(big),
+    );
+    expect(events.at(-1)).toEqual({
+      type: 'manifest',
+      descriptor: packed.descriptor,
+      tags: ['v1'],
+    });
+  });
+});
