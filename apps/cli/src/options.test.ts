@@ -3,7 +3,11 @@ import { FerryError } from '@ferry/oci';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, reportError, UsageError } from './exit.js';
 import { runCaptured } from './run-captured.js';
-import { DEFAULT_CONCURRENCY, SMALL_BLOB_CONCURRENCY, transferLimits } from './options.js';
+import {
+  DEFAULT_CONCURRENCY,
+  SMALL_BLOB_CONCURRENCY,
+  transferLimits,
+} from './options/concurrency.js';
 
 const ferry = runCaptured;
 

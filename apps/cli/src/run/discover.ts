@@ -1,6 +1,6 @@
 import type { Target } from '@ferry/artifact';
 import { FerryError, type Descriptor } from '@ferry/oci';
-import type { DiscoverArgs } from '../commands/artifacts.js';
+import type { DiscoverArgs } from './args/discover.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { referrersTable } from './discover-table.js';

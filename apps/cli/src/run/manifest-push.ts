@@ -7,14 +7,14 @@ import {
   parseManifest,
   type Descriptor,
 } from '@ferry/oci';
-import type { ManifestArgs } from '../commands/manage.js';
+import type { ManifestPushArgs } from './args/manifest-push.js';
 import { openTarget, type Context, type TargetRef } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { UsageError } from '../exit.js';
 import { printDescriptor, runLimited } from './descriptor-output.js';
 import { tagsOf, where } from './shared.js';
 
-export async function run(context: Context, args: ManifestArgs): Promise<void> {
+export async function run(context: Context, args: ManifestPushArgs): Promise<void> {
   const file = args.file ?? '-';
   const bytes =
     file === '-' ? Buffer.from(await context.readStdin(), 'utf8') : await readFile(file);
