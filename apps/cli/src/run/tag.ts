@@ -27,7 +27,7 @@ export async function run(context: Context, args: TagArgs): Promise<void> {
         printed++;
       }
     }),
-    args.concurrency ?? 5,
+    args.concurrency,
   );
   printResult(
     context,
