@@ -1,6 +1,6 @@
 /** `ferry discover <reference>`: ORAS's discover (referrers as a tree, a table or JSON). */
 import { artifactTypeOption } from '../options/artifact-type.js';
-import { referrersFormatOptions } from '../options/format.js';
+import { referrersFormatOptions, referrersOutputOption } from '../options/format.js';
 import { platformOption } from '../options/platform.js';
 import { distributionSpecOption, ociLayoutOption, remoteOptions } from '../options/remote.js';
 import { discoverFlags } from '../run/args/discover.js';
@@ -17,6 +17,7 @@ export const discoverCommand = defineCommand({
     distributionSpecOption,
     referenceArgument,
     artifactTypeOption('Only referrers of this artifact type'),
+    referrersOutputOption,
     discoverFlags,
     platformOption('Start from the manifest for this platform of an index'),
   ],

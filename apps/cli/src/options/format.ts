@@ -30,6 +30,15 @@ export const referrersFormatOptions = optionGroup({
 });
 export type ReferrersFormatArgs = ArgsOf<typeof referrersFormatOptions>;
 
+/** discover's --output: ORAS's older name for its --format (among the command's own flags). */
+export const referrersOutputOption = optionGroup({
+  output: {
+    choices: ['tree', 'table', 'json'],
+    describe: 'tree (default), table or json; same as --format',
+  },
+});
+export type ReferrersOutputArgs = ArgsOf<typeof referrersOutputOption>;
+
 /** `ferry version`: the format alone, among the command's own flags (it has no progress). */
 export const versionFormatOptions = optionGroup({
   format: { choices: FORMATS, default: 'text', describe: 'Output format' },
