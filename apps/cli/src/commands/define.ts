@@ -7,7 +7,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { withHelpLayout } from '../help-layout.js';
 import type { Io } from '../io.js';
 import { applyGroups, type AnyGroup, type ArgsOfGroups } from '../options/group.js';
-import { lazy, type CommandArgs, type CommandModuleImpl } from './lazy.js';
+import type { ContextArgs } from '../context.js';
+import { lazy, type CommandModuleImpl } from './lazy.js';
 
 export type Example = readonly [command: string, description: string];
 
@@ -28,20 +29,20 @@ export interface CommandSpec<G extends readonly AnyGroup[]> {
   options: G;
   examples?: readonly Example[];
   /** The `run/` module: its `run` takes what these groups parse. */
-  load: () => Promise<CommandModuleImpl<ArgsOfGroups<G> & CommandArgs>>;
+  load: () => Promise<CommandModuleImpl<ArgsOfGroups<G> & ContextArgs>>;
 }
 
 /**
  * The handler's arguments as the groups declare them. yargs parsed them with exactly these groups
  * (applyGroups), but its types cannot carry a generic builder's result over to the handler, so
- * this is the one place the type is stated rather than inferred. `CommandArgs` holds as every
+ * this is the one place the type is stated rather than inferred. `ContextArgs` holds as every
  * command composes a format group (commands.test.ts checks).
  */
 function parsedBy<G extends readonly AnyGroup[]>(
   _groups: G,
   args: object,
-): ArgsOfGroups<G> & CommandArgs {
-  return args as ArgsOfGroups<G> & CommandArgs;
+): ArgsOfGroups<G> & ContextArgs {
+  return args as ArgsOfGroups<G> & ContextArgs;
 }
 
 export function defineCommand<const G extends readonly AnyGroup[]>(spec: CommandSpec<G>): Command {

@@ -2,9 +2,6 @@ import type { Context, ContextArgs } from '../context.js';
 import type { Io } from '../io.js';
 import { restoreDashes } from '../stdin-argument.js';
 
-/** What every command's parsed arguments give the context (the rest is the command's own). */
-export type CommandArgs = ContextArgs;
-
 /** What a command's implementation module exports. */
 export interface CommandModuleImpl<A> {
   run: (context: Context, args: A) => Promise<void>;
@@ -25,7 +22,7 @@ export function readStdin(): Promise<string> {
  * A yargs handler that loads the command's implementation only when the command runs, so that
  * `ferry --help` and `ferry --version` never load undici, tar-stream or the artifact code.
  */
-export function lazy<A extends CommandArgs>(io: Io, load: () => Promise<CommandModuleImpl<A>>) {
+export function lazy<A extends ContextArgs>(io: Io, load: () => Promise<CommandModuleImpl<A>>) {
   return async (args: A): Promise<void> => {
     const [implementation, context] = await Promise.all([load(), import('../context.js')]);
     try {
