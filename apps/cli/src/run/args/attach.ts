@@ -15,6 +15,8 @@ import type {
 import type { ArtifactPlatformArgs, PlatformArgs } from '../../options/platform.js';
 import type { DistributionSpecArgs, OciLayoutArgs, RemoteArgs } from '../../options/remote.js';
 
+// yargs hands this same array to every parse; each run gets its own copy (restoreDashes,
+// commands/lazy.ts, maps every array it is given).
 const NO_FILES: string[] = [];
 
 export const attachArguments = positionalGroup({

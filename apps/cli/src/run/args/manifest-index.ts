@@ -7,6 +7,8 @@ import type { OutputFileArgs } from '../../options/output.js';
 import type { AnnotationArgs } from '../../options/packer.js';
 import type { OciLayoutArgs, RemoteArgs } from '../../options/remote.js';
 
+// yargs hands this same array to every parse; each run gets its own copy (restoreDashes,
+// commands/lazy.ts, maps every array it is given).
 const NONE: string[] = [];
 
 export const indexCreateArguments = positionalGroup({
