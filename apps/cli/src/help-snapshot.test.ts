@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCaptured } from './run-captured.js';
 
 /** Every command and command group, as typed on the command line. */
-export const ALL_COMMANDS: readonly (readonly string[])[] = [
+const ALL_COMMANDS: readonly (readonly string[])[] = [
   [],
   ['push'],
   ['pull'],
