@@ -16,15 +16,44 @@ import {
   type RegistryOptions,
 } from '@ferry/registry';
 import type { Io } from './io.js';
-import { parseSize, SMALL_BLOB_CONCURRENCY, type CommonArgs } from './options.js';
+import {
+  SMALL_BLOB_CONCURRENCY,
+  type ParallelArgs,
+  type TransferConcurrencyArgs,
+} from './options/concurrency.js';
+import type { FormatArgs, ReferrersFormatArgs } from './options/format.js';
+import {
+  parseSize,
+  type DistributionSpecArgs,
+  type EndArgs,
+  type EndCredentialArgs,
+  type OciLayoutArgs,
+  type RemoteArgs,
+} from './options/remote.js';
 import { UsageError } from './exit.js';
 import { givenIdentityToken } from './identity-token.js';
 import { connectionKey, connectionOptions } from './remote-flags.js';
 import { version } from './version.js';
 
+/**
+ * The flags a context reads, from the groups that declare them: each command has some of them
+ * (cache prune none of the remote ones; only cp the `--from-…`/`--to-…` ones).
+ */
+export type ContextArgs = Partial<
+  RemoteArgs &
+    OciLayoutArgs &
+    DistributionSpecArgs &
+    EndArgs &
+    EndCredentialArgs &
+    TransferConcurrencyArgs &
+    ParallelArgs
+> &
+  Pick<FormatArgs | ReferrersFormatArgs, 'format'> &
+  Partial<Pick<FormatArgs, 'tty'>>;
+
 export interface Context {
   io: Io;
-  args: CommonArgs;
+  args: ContextArgs;
   /** Reads all of stdin (for --password-stdin and `-` file arguments). */
   readStdin(): Promise<string>;
 }
@@ -62,7 +91,7 @@ interface CredentialFlags {
   names: { username: string; password: string; stdin: string };
 }
 
-function flagsFor(args: CommonArgs, role: CredentialRole): CredentialFlags {
+function flagsFor(args: ContextArgs, role: CredentialRole): CredentialFlags {
   const plain: CredentialFlags = {
     username: args.username,
     password: args.password,
@@ -174,7 +203,7 @@ async function explicit(context: Context, role: CredentialRole): Promise<Credent
 }
 
 /** Refuses two flags that would both read stdin (only one can have it). */
-export function checkStdinUse(args: CommonArgs): void {
+export function checkStdinUse(args: ContextArgs): void {
   const readers = [
     ['--password-stdin', args['password-stdin']],
     ['--from-password-stdin', args['from-password-stdin']],
@@ -227,10 +256,7 @@ export async function openRegistry(
       ...connection,
       userAgent: `ferry/${version}`,
       // Enough connections for whatever the command moves at once (see transferLimits).
-      concurrency: Math.max(
-        4,
-        Number((args as { concurrency?: number }).concurrency ?? SMALL_BLOB_CONCURRENCY),
-      ),
+      concurrency: Math.max(4, args.concurrency ?? SMALL_BLOB_CONCURRENCY),
       staticBearerToken: undefined,
       debug: args.debug ? (line) => io.stderr(`[debug] ${line}\n`) : undefined,
       ...extra,
@@ -286,7 +312,7 @@ export async function openTarget(
   return {
     target: new RegistryTarget(registry, parsed.repository, {
       // --parallel, on the commands that download blobs (pull, cp, blob fetch, bottle pull).
-      parallel: (context.args as { parallel?: number }).parallel,
+      parallel: context.args.parallel,
     }),
     reference: parsed.digest ?? parsed.tag,
     extraTags,

@@ -2,7 +2,8 @@
  * `ferry <command> --help` laid out as ORAS lays out its help: usage, description, examples, then
  * arguments and flags, the command's own flags before the long shared groups (Remote, Output).
  * yargs renders the help; this wraps each command's builder to order its groups, drop the
- * global --version from subcommands and collect its examples, and edits the rendered text to
+ * global --version from subcommands and collect its examples (subcommands are wrapped as they
+ * are registered, commands/define.ts), and edits the rendered text to
  * put the examples under the description (whole commands, continued with `\` rather than
  * wrapped mid-word) and to drop `[required]`/`[default: []]` from arguments the usage line
  * already marks as required or repeatable.
@@ -26,21 +27,13 @@ export function withHelpLayout<T>(module: CommandModule<object, T>): CommandModu
   if (typeof original !== 'function') return module;
   const builder: Builder = (yargs) => {
     examples = [];
-    // Methods replaced on this instance for the builder's run (yargs' types overload them).
-    const patched = yargs as unknown as Record<'example' | 'command', (...args: never[]) => Argv> &
+    // `example` is replaced on this instance for the builder's run (yargs' types overload it).
+    const patched = yargs as unknown as Record<'example', (...args: never[]) => Argv> &
       Pick<Argv, 'group' | 'version'>;
-    const realCommand = patched.command.bind(patched);
     const realExample = patched.example.bind(patched);
     patched.example = (command: string, description: string) => {
       examples.push([command, description]);
       return yargs;
-    };
-    // Subcommands (manifest fetch, …) get the same layout.
-    patched.command = (...args: unknown[]) => {
-      const [first] = args;
-      return typeof first === 'object' && first !== null && !Array.isArray(first)
-        ? realCommand(withHelpLayout(first as CommandModule<object, never>) as never)
-        : realCommand(...(args as never[]));
     };
     // Groups render in the order they were first named: arguments, then the command's own
     // flags (yargs' default group), then the shared groups the builder adds.
@@ -51,7 +44,6 @@ export function withHelpLayout<T>(module: CommandModule<object, T>): CommandModu
       return built;
     } finally {
       patched.example = realExample;
-      patched.command = realCommand;
     }
   };
   return { ...module, builder: builder as CommandModule<object, T>['builder'] };

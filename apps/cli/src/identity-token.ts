@@ -3,11 +3,26 @@
  * registry's token server by `POST grant_type=refresh_token`, and stored by `login` as Docker's
  * `identitytoken`. Exclusive with a username and with a password, as in ORAS.
  */
-import type { Context } from './context.js';
 import { UsageError } from './exit.js';
+import type { Io } from './io.js';
+import type { RemoteArgs } from './options/remote.js';
+
+/** What the identity token is read from: the credential flags, stderr for warnings, and stdin. */
+export interface IdentityTokenSource {
+  args: Partial<
+    Pick<
+      RemoteArgs,
+      'identity-token' | 'identity-token-stdin' | 'username' | 'password' | 'password-stdin'
+    >
+  >;
+  io: Pick<Io, 'stderr'>;
+  readStdin(): Promise<string>;
+}
 
 /** The identity token given on the command line, if any. */
-export async function givenIdentityToken(context: Context): Promise<string | undefined> {
+export async function givenIdentityToken(
+  context: IdentityTokenSource,
+): Promise<string | undefined> {
   const { args } = context;
   const fromStdin = args['identity-token-stdin'] === true;
   const inline = args['identity-token'];

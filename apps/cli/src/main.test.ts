@@ -108,7 +108,7 @@ describe('reportError', () => {
 
 describe('parseSize', () => {
   it('reads byte counts with binary and decimal units', async () => {
-    const { parseSize } = await import('./options.js');
+    const { parseSize } = await import('./options/remote.js');
     expect(parseSize('8MiB')).toBe(8 * 1024 * 1024);
     expect(parseSize('50MB')).toBe(50_000_000);
     expect(parseSize('1048576')).toBe(1048576);

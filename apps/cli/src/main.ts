@@ -1,12 +1,7 @@
 import yargs from 'yargs';
-import { artifactCommands } from './commands/artifacts.js';
-import { bottleCommand } from './commands/bottle.js';
-import { backupCommands } from './commands/index-backup.js';
-import { manageCommands } from './commands/manage.js';
-import { modelCommand } from './commands/model.js';
-import { versionCommand } from './commands/version.js';
+import { COMMANDS } from './commands/all.js';
 import { ExitCode, reportError, UsageError } from './exit.js';
-import { asksForHelp, layoutHelp, resetExamples, withHelpLayout } from './help-layout.js';
+import { asksForHelp, layoutHelp, resetExamples } from './help-layout.js';
 import { processIo, terminalSafe, type Io } from './io.js';
 import { protectDashes } from './stdin-argument.js';
 import { version } from './version.js';
@@ -24,13 +19,9 @@ export async function run(argv: readonly string[], given: Io = processIo): Promi
     .scriptName('ferry')
     .usage(
       '$0 <command> [options]\n\nPush and pull files, models and Homebrew bottles to and from OCI registries.',
-    )
-    .command(artifactCommands(io).map(withHelpLayout))
-    .command(manageCommands(io).map(withHelpLayout))
-    .command(backupCommands(io).map(withHelpLayout))
-    .command(withHelpLayout(bottleCommand(io)))
-    .command(withHelpLayout(modelCommand(io)))
-    .command(withHelpLayout(versionCommand(io)))
+    );
+  for (const command of COMMANDS) command.register(parser, io);
+  parser
     .completion(
       'completion',
       'Print a shell completion script (bash/zsh): ferry completion >> ~/.bashrc',

@@ -1,104 +1,16 @@
 /**
- * The connection flags of ORAS's remote options: -H/--header, --resolve, --cert-file/--key-file
- * on every remote command, --distribution-spec where referrers are written or listed, and cp's
- * --from-…/--to-… of each. Builders and parsers only (types from @ferry/registry are erased),
- * so `ferry --help` stays fast.
+ * Parsers of the connection flags of ORAS's remote options (declared in options/remote.ts):
+ * -H/--header, --resolve, --cert-file/--key-file on every remote command, --distribution-spec
+ * where referrers are written or listed, and cp's --from-…/--to-… of each.
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { RegistryOptions, ResolveRule } from '@ferry/registry';
-import type { Argv } from 'yargs';
 import { UsageError } from './exit.js';
+import type { DistributionSpecArgs, EndArgs, RemoteArgs } from './options/remote.js';
 
-export const DISTRIBUTION_SPECS = ['v1.1-referrers-api', 'v1.1-referrers-tag'] as const;
-type DistributionSpec = (typeof DISTRIBUTION_SPECS)[number];
-type Prefix = '' | 'from-' | 'to-';
-
-export interface ConnectionArgs {
-  header?: string | string[] | undefined;
-  resolve?: string | string[] | undefined;
-  'cert-file'?: string | undefined;
-  'key-file'?: string | undefined;
-  'distribution-spec'?: DistributionSpec | undefined;
-  'from-header'?: string | string[] | undefined;
-  'from-resolve'?: string | string[] | undefined;
-  'from-cert-file'?: string | undefined;
-  'from-key-file'?: string | undefined;
-  'from-distribution-spec'?: DistributionSpec | undefined;
-  'to-header'?: string | string[] | undefined;
-  'to-resolve'?: string | string[] | undefined;
-  'to-cert-file'?: string | undefined;
-  'to-key-file'?: string | undefined;
-  'to-distribution-spec'?: DistributionSpec | undefined;
-  /** cp only: TLS settings of one end (the plain --ca-file, --insecure, --plain-http: both). */
-  'from-ca-file'?: string | undefined;
-  'from-insecure'?: boolean | undefined;
-  'from-plain-http'?: boolean | undefined;
-  'to-ca-file'?: string | undefined;
-  'to-insecure'?: boolean | undefined;
-  'to-plain-http'?: boolean | undefined;
-}
-
-const WHOSE: Record<Prefix, string> = { '': '', 'from-': 'source ', 'to-': 'destination ' };
-
-/** -H, --resolve, --cert-file and --key-file (with cp's prefix and `Remote options:` group). */
-export function withConnectionOptions<T>(yargs: Argv<T>, prefix: Prefix = '') {
-  const whose = WHOSE[prefix];
-  // Not `array: true`: that would swallow the positional arguments after the flag. A flag
-  // given twice arrives as an array anyway.
-  return yargs
-    .option(`${prefix}header`, {
-      ...(prefix === '' ? { alias: 'H' } : {}),
-      type: 'string',
-      describe: `Add a header to every ${whose}registry request, 'Name: value' (repeatable; never sent to another host)`,
-      group: 'Remote options:',
-    })
-    .option(`${prefix}resolve`, {
-      type: 'string',
-      describe: `Connect to another address for a ${whose}registry host: host:port:address[:port] (repeatable)`,
-      group: 'Remote options:',
-    })
-    .option(`${prefix}cert-file`, {
-      type: 'string',
-      describe: `Client certificate (PEM) for mutual TLS with the ${whose}registry (with --${prefix}key-file)`,
-      group: 'Remote options:',
-    })
-    .option(`${prefix}key-file`, {
-      type: 'string',
-      describe: `Private key (PEM) of --${prefix}cert-file`,
-      group: 'Remote options:',
-    });
-}
-
-/** cp's --from-/--to- ca-file, insecure and plain-http (ORAS's names), for one end only. */
-export function withEndTlsOptions<T>(yargs: Argv<T>, prefix: 'from-' | 'to-') {
-  const whose = WHOSE[prefix];
-  return yargs
-    .option(`${prefix}ca-file`, {
-      type: 'string',
-      describe: `Trust this CA certificate (PEM) for the ${whose}registry`,
-      group: 'Remote options:',
-    })
-    .option(`${prefix}insecure`, {
-      type: 'boolean',
-      describe: `Skip TLS certificate verification for the ${whose}registry`,
-      group: 'Remote options:',
-    })
-    .option(`${prefix}plain-http`, {
-      type: 'boolean',
-      describe: `Use plain HTTP for the ${whose}registry`,
-      group: 'Remote options:',
-    });
-}
-
-/** --distribution-spec: how referrers are written and listed (ORAS's option values). */
-export function withDistributionSpec<T>(yargs: Argv<T>, prefix: Prefix = '') {
-  return yargs.option(`${prefix}distribution-spec`, {
-    choices: DISTRIBUTION_SPECS,
-    describe: `Referrers of the ${WHOSE[prefix]}registry through the referrers API only, or the sha256-<hex> tag schema only [default: the API when the registry has it, else the tag]`,
-    group: 'Remote options:',
-  });
-}
+/** The connection flags of every end, as their groups declare them (each may be absent). */
+export type ConnectionArgs = Partial<RemoteArgs & DistributionSpecArgs & EndArgs>;
 
 type Role = 'default' | 'from' | 'to';
 type FlagName = 'header' | 'resolve' | 'cert-file' | 'key-file' | 'distribution-spec';

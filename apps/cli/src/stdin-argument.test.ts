@@ -11,6 +11,13 @@ describe('a lone - argument survives parsing', () => {
     expect(args).toEqual({ files: ['-', 'a.txt'], output: '-', title: 'x' });
   });
 
+  it('gives each run its own arrays (yargs shares an array default between parses)', () => {
+    const sharedDefault: string[] = [];
+    const args = restoreDashes({ files: sharedDefault });
+    args.files.push('a.txt');
+    expect(sharedDefault).toEqual([]);
+  });
+
   it('leaves everything after -- alone', () => {
     expect(protectDashes(['a', '--', '-'])).toEqual(['a', '--', '-']);
   });

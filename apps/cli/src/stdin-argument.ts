@@ -10,6 +10,11 @@ export function protectDashes(argv: readonly string[]): string[] {
   return argv.map((arg, index) => (arg === '-' && (end < 0 || index < end) ? MARKER : arg));
 }
 
+/** `-` for the marker (a flag's own check sees the value as given). */
+export function restoreDash<V>(value: V): V | '-' {
+  return value === MARKER ? '-' : value;
+}
+
 /** Restores `-` everywhere in a parsed-arguments object (strings and string arrays). */
 export function restoreDashes<T extends object>(args: T): T {
   for (const [key, value] of Object.entries(args)) {

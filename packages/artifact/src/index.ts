@@ -89,7 +89,6 @@ export {
   type PackOptions,
 } from './pack.js';
 export { DigestCache, type FileHasher } from './digest-cache.js';
-export { offThreadHasher } from './digest-worker.js';
 
 // Artifact → files: unpack with its path guards, tar extraction for layers other packages read.
 export { selectLayers, unpack, type UnpackedFile, type UnpackOptions } from './unpack.js';
@@ -122,9 +121,7 @@ export {
 } from './blob-cache.js';
 export { cacheParallelDownloads } from './large-blob-cache.js';
 
-// Pushing as the CLI does: existence checks, uploads started while hashing, bounded concurrency.
-export { EagerUploads, type EagerUpload, type EagerUploadOptions } from './eager-upload.js';
-export { ExistenceChecks, type ExistenceCheckOptions } from './existence-checks.js';
+// Bounded concurrency, and the size from which a transfer counts as large for it.
 export { LARGE_TRANSFER_MIN_SIZE, limit } from './limit.js';
 
 // Errors: the codes artifact raises (shared ones come from @ferry/oci).

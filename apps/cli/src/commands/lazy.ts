@@ -1,11 +1,10 @@
-import type { Context } from '../context.js';
+import type { Context, ContextArgs } from '../context.js';
 import type { Io } from '../io.js';
-import type { CommonArgs } from '../options.js';
 import { restoreDashes } from '../stdin-argument.js';
 
 /** What a command's implementation module exports. */
 export interface CommandModuleImpl<A> {
-  run(context: Context, args: A): Promise<void>;
+  run: (context: Context, args: A) => Promise<void>;
 }
 
 /** Reads stdin once; later calls get the same text. */
@@ -23,7 +22,7 @@ export function readStdin(): Promise<string> {
  * A yargs handler that loads the command's implementation only when the command runs, so that
  * `ferry --help` and `ferry --version` never load undici, tar-stream or the artifact code.
  */
-export function lazy<A extends CommonArgs>(io: Io, load: () => Promise<CommandModuleImpl<A>>) {
+export function lazy<A extends ContextArgs>(io: Io, load: () => Promise<CommandModuleImpl<A>>) {
   return async (args: A): Promise<void> => {
     const [implementation, context] = await Promise.all([load(), import('../context.js')]);
     try {

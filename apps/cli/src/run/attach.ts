@@ -1,7 +1,7 @@
 import { pack } from '@ferry/artifact';
-import type { AttachArgs } from '../commands/artifacts.js';
+import type { AttachArgs } from './args/attach.js';
 import { openTarget, type Context } from '../context.js';
-import { transferLimits } from '../options.js';
+import { transferLimits } from '../options/concurrency.js';
 import { descriptorJson, printResult } from '../output.js';
 import { Progress } from '../progress.js';
 import {

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { archiveLayout, copy, OciLayoutTarget } from '@ferry/artifact';
 import { isDigest, isValidTag, quote, type Descriptor } from '@ferry/oci';
-import type { BackupArgs } from '../commands/index-backup.js';
+import type { BackupArgs } from './args/backup.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { printResult } from '../output.js';

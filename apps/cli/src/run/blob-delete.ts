@@ -1,12 +1,12 @@
 import { FerryError } from '@ferry/oci';
-import type { BlobArgs } from '../commands/manage.js';
+import type { BlobDeleteArgs } from './args/blob.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { blobDescriptor, blobDigest } from './blob-shared.js';
 import { cancelled, confirm, where } from './shared.js';
 import { CliErrorCode } from '../errors.js';
 
-export async function run(context: Context, args: BlobArgs): Promise<void> {
+export async function run(context: Context, args: BlobDeleteArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const descriptor = await blobDescriptor(ref, blobDigest(ref));
   if (!ref.target.delete)

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { cacheParallelDownloads } from '@ferry/artifact';
-import type { BlobArgs } from '../commands/manage.js';
+import type { BlobFetchArgs } from './args/blob.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { descriptorJson, printResult } from '../output.js';
@@ -9,7 +9,7 @@ import { checkOutputFile } from './output-path.js';
 import { refuseContentOnJsonStdout, writeOutput } from './shared.js';
 import { openCache } from './cache.js';
 
-export async function run(context: Context, args: BlobArgs): Promise<void> {
+export async function run(context: Context, args: BlobFetchArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   if (args.output === '-' && !args.descriptor) refuseContentOnJsonStdout(context, 'the blob');
   if (args.output !== undefined && args.output !== '-' && !args.descriptor) {

@@ -11,13 +11,13 @@ import {
   SizeMismatchError,
   type Descriptor,
 } from '@ferry/oci';
-import type { BlobArgs } from '../commands/manage.js';
+import type { BlobPushArgs } from './args/blob.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { printDescriptor } from './descriptor-output.js';
 import { where } from './shared.js';
 
-export async function run(context: Context, args: BlobArgs): Promise<void> {
+export async function run(context: Context, args: BlobPushArgs): Promise<void> {
   const file = args.file ?? '-';
   const mediaType = args['media-type'] ?? 'application/octet-stream';
   const ref = await openTarget(args.reference, context, { create: true });

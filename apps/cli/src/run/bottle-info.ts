@@ -1,11 +1,11 @@
 import { bottleInfo, imageName, parseFormulaFullName } from '@ferry/homebrew';
-import type { BottleArgs } from '../commands/bottle.js';
+import type { BottleInfoArgs } from './args/bottle.js';
 import type { Context } from '../context.js';
 import { printResult } from '../output.js';
 import { formatBytes } from '../progress.js';
 import { bottleSource } from './bottle-shared.js';
 
-export async function run(context: Context, args: BottleArgs): Promise<void> {
+export async function run(context: Context, args: BottleInfoArgs): Promise<void> {
   const { namespace, name } = parseFormulaFullName(args.formula);
   const source = bottleSource(context, args);
   const repository = `${namespace === 'homebrew/core' ? source.coreNamespace : namespace}/${imageName(name)}`;

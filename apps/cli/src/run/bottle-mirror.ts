@@ -1,11 +1,11 @@
 import { bottleUploadCredentials, mirrorBottles } from '@ferry/homebrew';
-import type { BottleArgs } from '../commands/bottle.js';
+import type { BottleMirrorArgs } from './args/bottle.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { describe, plural, printResult, printStatus } from '../output.js';
 import { bottleSource, oneDocument, uploadTargets } from './bottle-shared.js';
 
-export async function run(context: Context, args: BottleArgs): Promise<void> {
+export async function run(context: Context, args: BottleMirrorArgs): Promise<void> {
   const to = (args.to ?? '').replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
   const slash = to.indexOf('/');
   const host = slash < 0 ? to : to.slice(0, slash);

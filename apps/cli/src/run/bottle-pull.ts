@@ -7,14 +7,14 @@ import {
   standardizeBottleTag,
 } from '@ferry/homebrew';
 import { openCache } from './cache.js';
-import type { BottleArgs } from '../commands/bottle.js';
+import type { BottlePullArgs } from './args/bottle.js';
 import type { Context } from '../context.js';
 import { printResult, shortDigest } from '../output.js';
 import { formatBytes, Progress } from '../progress.js';
 import { bottleSource, oneDocument } from './bottle-shared.js';
 import { checkOutputDirectory } from './output-path.js';
 
-export async function run(context: Context, args: BottleArgs): Promise<void> {
+export async function run(context: Context, args: BottlePullArgs): Promise<void> {
   const tag = typeof args.tag === 'string' ? standardizeBottleTag(args.tag) : currentBottleTag();
   await checkOutputDirectory('-o', args.output);
   if (args.extract) await checkOutputDirectory('--extract', args.extract);

@@ -1,10 +1,10 @@
 import { bottleUploadCredentials, pushBottles, readBottleFiles } from '@ferry/homebrew';
-import type { BottleArgs } from '../commands/bottle.js';
+import type { BottlePushArgs } from './args/bottle.js';
 import type { Context } from '../context.js';
 import { plural, printResult, printStatus } from '../output.js';
 import { oneDocument, terminalSafe, uploadTargets } from './bottle-shared.js';
 
-export async function run(context: Context, args: BottleArgs): Promise<void> {
+export async function run(context: Context, args: BottlePushArgs): Promise<void> {
   // Read (and refuse) HOMEBREW_GITHUB_PACKAGES_* before any file is hashed.
   const envCredentials = bottleUploadCredentials();
   const files = await readBottleFiles(args.files);

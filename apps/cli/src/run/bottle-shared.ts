@@ -1,6 +1,6 @@
 import { RegistryTarget, type Target } from '@ferry/artifact';
 import { bottleSources, FallbackTarget, type UploadCredentials } from '@ferry/homebrew';
-import type { BottleArgs } from '../commands/bottle.js';
+import type { BottleLocationArgs } from './args/bottle.js';
 import { escapeTerminal } from '../terminal-text.js';
 import { credentialsFor, openRegistry, type Context, type CredentialRole } from '../context.js';
 
@@ -19,12 +19,12 @@ export interface BottleSource {
  */
 export function bottleSource(
   context: Context,
-  args: Pick<BottleArgs, 'registry' | 'namespace'>,
+  args: BottleLocationArgs,
   /** Whose flag credentials the source gets: `bottle mirror` gives -u/-p to its destination. */
   role: CredentialRole = 'default',
 ): BottleSource {
   const sources = bottleSources({ registry: args.registry, namespace: args.namespace });
-  const parallel = (context.args as { parallel?: number }).parallel;
+  const parallel = context.args.parallel;
   return {
     coreNamespace: sources.coreNamespace,
     host: sources.host,

@@ -1,6 +1,6 @@
 import { cacheParallelDownloads, copy } from '@ferry/artifact';
-import { isDigest, parsePlatform } from '@ferry/oci';
-import type { CopyArgs } from '../commands/artifacts.js';
+import { isDigest } from '@ferry/oci';
+import type { CopyArgs } from './args/copy.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { descriptorJson, printResult } from '../output.js';
@@ -42,7 +42,7 @@ export async function run(context: Context, args: CopyArgs): Promise<void> {
     const root = await copy(from, destination.target, source.reference, {
       concurrency: args.concurrency,
       referrers: args.recursive,
-      platform: args.platform ? parsePlatform(args.platform) : undefined,
+      platform: args.platform,
       tags,
       onEvent: reportCopyEvents(context, progress, { start: 'Copying', done: 'Copied' }),
     });

@@ -1,8 +1,7 @@
 import type { Target } from '@ferry/artifact';
 import { FerryError, type Descriptor } from '@ferry/oci';
-import type { DiscoverArgs } from '../commands/artifacts.js';
+import { DEFAULT_DISCOVER_DEPTH, MAX_DISCOVER_DEPTH, type DiscoverArgs } from './args/discover.js';
 import { openTarget, type Context } from '../context.js';
-import { UsageError } from '../exit.js';
 import { referrersTable } from './discover-table.js';
 import { resolveRoot } from './shared.js';
 import { CliErrorCode } from '../errors.js';
@@ -12,14 +11,6 @@ export interface Node {
   referrers: Node[];
 }
 
-/**
- * How deep discover follows referrers of referrers unless told: real graphs are a few levels
- * (an image, its SBOM, the SBOM's signature), and a registry serving a chain thousands deep would
- * otherwise cost a request per level. ORAS's tree view recurses without a bound.
- */
-export const DEFAULT_DISCOVER_DEPTH = 100;
-/** The deepest --depth accepted: JSON output nests one level per referrer level. */
-export const MAX_DISCOVER_DEPTH = 1000;
 /** Manifests one discover lists at most; a graph larger than this is refused, not half shown. */
 export const MAX_DISCOVER_NODES = 10_000;
 
@@ -105,12 +96,13 @@ function json(node: Node, base: string): unknown {
 export async function run(context: Context, args: DiscoverArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const root = await resolveRoot(ref, args.platform, context);
-  if ((args.output ?? (args.format as string)) === 'table') {
+  if ((args.output ?? args.format) === 'table') {
     const referrers = await ref.target.referrers(root, { artifactType: args['artifact-type'] });
     context.io.stdout(`${referrersTable(ref.display, root, referrers).join('\n')}\n`);
     return;
   }
-  const depth = discoverDepth(args.depth);
+  // --depth was checked as the command line was read.
+  const depth = args.depth ?? DEFAULT_DISCOVER_DEPTH;
   const { node, truncated } = await walk(ref.target, root, args['artifact-type'], depth);
   if (truncated && args.depth === undefined) {
     context.io.stderr(
@@ -125,15 +117,4 @@ export async function run(context: Context, args: DiscoverArgs): Promise<void> {
   tree(node, lines);
   if (node.referrers.length === 0) lines.push('(no referrers)');
   context.io.stdout(`${lines.join('\n')}\n`);
-}
-
-/** --depth as given (1 … MAX_DISCOVER_DEPTH), or the default. */
-export function discoverDepth(given: number | undefined): number {
-  if (given === undefined) return DEFAULT_DISCOVER_DEPTH;
-  if (!Number.isInteger(given) || given < 1 || given > MAX_DISCOVER_DEPTH) {
-    throw new UsageError(
-      `--depth ${given}: give a whole number from 1 to ${MAX_DISCOVER_DEPTH} (default ${DEFAULT_DISCOVER_DEPTH})`,
-    );
-  }
-  return given;
 }

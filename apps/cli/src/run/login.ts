@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { CredentialStore, Registry, type Credential } from '@ferry/registry';
-import type { LoginArgs } from '../commands/manage.js';
+import type { LoginArgs } from './args/login.js';
 import { givenPassword, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { givenIdentityToken } from '../identity-token.js';

@@ -1,5 +1,5 @@
 import { CredentialErrorCode, CredentialStore } from '@ferry/registry';
-import type { LoginArgs } from '../commands/manage.js';
+import type { LoginArgs } from './args/login.js';
 import type { Context } from '../context.js';
 import { printResult } from '../output.js';
 import { registryHost } from './login.js';

@@ -1,6 +1,6 @@
 import { FerryError, isDigest, type Descriptor } from '@ferry/oci';
 import type { Target } from '@ferry/artifact';
-import type { ManifestArgs } from '../commands/manage.js';
+import type { ManifestDeleteArgs } from './args/manifest-push.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { printDescriptor } from './descriptor-output.js';
@@ -44,7 +44,7 @@ function question(display: string, descriptor: Descriptor, tags: string[], unche
   return `Delete the manifest ${descriptor.digest} (${display})?${list}${more}`;
 }
 
-export async function run(context: Context, args: ManifestArgs): Promise<void> {
+export async function run(context: Context, args: ManifestDeleteArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const descriptor = await resolveRoot(ref, undefined, context);
   if (!ref.target.delete)

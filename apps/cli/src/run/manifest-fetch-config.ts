@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { ArtifactErrorCode, fetchManifest } from '@ferry/artifact';
 import { FerryError } from '@ferry/oci';
-import type { ManifestArgs } from '../commands/manage.js';
+import type { ManifestFetchConfigArgs } from './args/manifest-fetch.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, parsedContent, printResult } from '../output.js';
 import { resolveRoot, writeOutput } from './shared.js';
@@ -9,7 +9,7 @@ import { resolveRoot, writeOutput } from './shared.js';
 /** Configs are small JSON documents; a larger one is not put into a JSON result. */
 const CONTENT_LIMIT = 4 * 1024 * 1024;
 
-export async function run(context: Context, args: ManifestArgs): Promise<void> {
+export async function run(context: Context, args: ManifestFetchConfigArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const root = await resolveRoot(ref, args.platform, context);
   const { parsed } = await fetchManifest(ref.target, root);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { fetchManifest } from '@ferry/artifact';
-import type { ManifestArgs } from '../commands/manage.js';
+import type { ManifestFetchArgs } from './args/manifest-fetch.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, parsedContent, printResult } from '../output.js';
 import { escapeTerminal } from '../terminal-text.js';
@@ -27,7 +27,7 @@ function checkAccepted(display: string, mediaType: string, accepted: string | un
 }
 
 /** Prints the manifest's bytes exactly as stored (their sha256 is the digest), unless --pretty. */
-export async function run(context: Context, args: ManifestArgs): Promise<void> {
+export async function run(context: Context, args: ManifestFetchArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const descriptor = await resolveRoot(ref, args.platform, context);
   checkAccepted(ref.display, descriptor.mediaType, args['media-type']);

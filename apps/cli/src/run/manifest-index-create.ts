@@ -1,6 +1,6 @@
 import { buildIndex, resolveIndexSource } from '@ferry/artifact';
 import { isDigest, MediaType } from '@ferry/oci';
-import type { IndexCreateArgs } from '../commands/index-backup.js';
+import type { IndexCreateArgs } from './args/manifest-index.js';
 import { openTarget, type Context } from '../context.js';
 import { shortDigest, printStatus } from '../output.js';
 import { UsageError } from '../exit.js';

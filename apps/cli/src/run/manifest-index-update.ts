@@ -1,6 +1,6 @@
 import { editIndex, fetchManifest, resolveIndexSource, type Target } from '@ferry/artifact';
 import { FerryError, isDigest, isValidTag, type Descriptor, type ImageIndex } from '@ferry/oci';
-import type { IndexUpdateArgs } from '../commands/index-backup.js';
+import type { IndexUpdateArgs } from './args/manifest-index.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { printResult, printStatus } from '../output.js';

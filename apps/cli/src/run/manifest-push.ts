@@ -7,15 +7,14 @@ import {
   parseManifest,
   type Descriptor,
 } from '@ferry/oci';
-import type { ManifestArgs } from '../commands/manage.js';
+import type { ManifestPushArgs } from './args/manifest-push.js';
 import { openTarget, type Context, type TargetRef } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
-import { UsageError } from '../exit.js';
 import { printDescriptor, runLimited } from './descriptor-output.js';
 import { tagsOf, where } from './shared.js';
 import { CliErrorCode } from '../errors.js';
 
-export async function run(context: Context, args: ManifestArgs): Promise<void> {
+export async function run(context: Context, args: ManifestPushArgs): Promise<void> {
   const file = args.file ?? '-';
   const bytes =
     file === '-' ? Buffer.from(await context.readStdin(), 'utf8') : await readFile(file);
@@ -30,10 +29,6 @@ export async function run(context: Context, args: ManifestArgs): Promise<void> {
       `${file} pushed as ${ref.display}`,
     );
   }
-  const concurrency = args.concurrency ?? 5;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UsageError(`--concurrency ${concurrency}: give a whole number of at least 1, like 5`);
-  }
   try {
     await ref.target.push(descriptor, bytes);
   } catch (error) {
@@ -42,7 +37,8 @@ export async function run(context: Context, args: ManifestArgs): Promise<void> {
   const tags = tagsOf(ref);
   await runLimited(
     tags.map((tag) => () => ref.target.tag(descriptor, tag)),
-    concurrency,
+    // Checked as the command line was read (options/concurrency.ts).
+    args.concurrency,
   );
   if (args.descriptor && context.args.format !== 'json') {
     printDescriptor(context, descriptor, args.pretty);

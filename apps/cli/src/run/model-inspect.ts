@@ -1,7 +1,7 @@
 import { fetchManifest, selectFromIndex } from '@ferry/artifact';
 import { inspectModel } from '@ferry/model';
 import { hostPlatform } from '@ferry/oci';
-import type { ModelInspectArgs } from '../commands/model.js';
+import type { ModelInspectArgs } from './args/model.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { formatBytes } from '../progress.js';

@@ -1,9 +1,9 @@
 import { cachedTarget, fetchManifest, selectFromIndex } from '@ferry/artifact';
 import { inspectModel, pullModel, selectFiles } from '@ferry/model';
 import { hostPlatform } from '@ferry/oci';
-import type { ModelPullArgs } from '../commands/model.js';
+import type { ModelPullArgs } from './args/model.js';
 import { openTarget, type Context } from '../context.js';
-import { transferLimits } from '../options.js';
+import { transferLimits } from '../options/concurrency.js';
 import { descriptorJson, printResult, printStatus } from '../output.js';
 import { Progress } from '../progress.js';
 import { openCache } from './cache.js';

@@ -1,9 +1,9 @@
 import { packModel, type KindOverrides, type ModelFile } from '@ferry/model';
 import { isDigest } from '@ferry/oci';
-import type { ModelPushArgs } from '../commands/model.js';
+import type { ModelPushArgs } from './args/model.js';
 import { openTarget, splitLayoutReference, type Context, type TargetRef } from '../context.js';
 import { UsageError } from '../exit.js';
-import { transferLimits } from '../options.js';
+import { transferLimits } from '../options/concurrency.js';
 import { descriptorJson, printResult } from '../output.js';
 import { Progress } from '../progress.js';
 import { filesJson, formatRows, factRows, terminalSafe } from './model-shared.js';

@@ -8,9 +8,9 @@ import {
   unpack,
 } from '@ferry/artifact';
 import { FerryError, hostPlatform } from '@ferry/oci';
-import type { PullArgs } from '../commands/artifacts.js';
+import type { PullArgs } from './args/pull.js';
 import { openTarget, type Context } from '../context.js';
-import { transferLimits } from '../options.js';
+import { transferLimits } from '../options/concurrency.js';
 import { UsageError } from '../exit.js';
 import { describe, descriptorJson, printResult, printStatus } from '../output.js';
 import { Progress } from '../progress.js';

@@ -1,8 +1,8 @@
 import { pack } from '@ferry/artifact';
 import { isDigest } from '@ferry/oci';
-import type { PushArgs } from '../commands/artifacts.js';
+import type { PushArgs } from './args/push.js';
 import { openTarget, splitLayoutReference, type Context, type TargetRef } from '../context.js';
-import { transferLimits } from '../options.js';
+import { transferLimits } from '../options/concurrency.js';
 import { UsageError } from '../exit.js';
 import { descriptorJson, printResult } from '../output.js';
 import { Progress } from '../progress.js';

@@ -1,9 +1,9 @@
-import type { RepoArgs } from '../commands/manage.js';
+import type { RepoLsArgs } from './args/repo.js';
 import { openRegistry, type Context } from '../context.js';
 import { printResult } from '../output.js';
 
 /** `registry[/namespace]`: the catalog, filtered to the namespace and shown relative to it, as ORAS does. */
-export async function run(context: Context, args: RepoArgs): Promise<void> {
+export async function run(context: Context, args: RepoLsArgs): Promise<void> {
   const input = args.target.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
   const slash = input.indexOf('/');
   const host = slash < 0 ? input : input.slice(0, slash);

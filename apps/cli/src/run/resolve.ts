@@ -1,4 +1,4 @@
-import type { ResolveArgs } from '../commands/artifacts.js';
+import type { ResolveArgs } from './args/resolve.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
 import { resolveRoot } from './shared.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { copy, extractLayoutArchive, OciLayoutTarget, type Target } from '@ferry/artifact';
 import { isDigest, isValidTag, NotFoundError, quote, type Descriptor } from '@ferry/oci';
-import type { RestoreArgs } from '../commands/index-backup.js';
+import type { RestoreArgs } from './args/backup.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { printResult } from '../output.js';

@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { durable, selectFromIndex, type Target } from '@ferry/artifact';
-import { parsePlatform, type Descriptor } from '@ferry/oci';
+import type { Descriptor, Platform } from '@ferry/oci';
 import { UsageError } from '../exit.js';
 import type { Context, TargetRef } from '../context.js';
 
@@ -16,17 +16,17 @@ export function where(ref: TargetRef): string {
   return `[${ref.kind}]`;
 }
 
-/** Resolves the reference of `ref` (and a platform of an index, when asked). */
+/** Resolves the reference of `ref` (and a platform of an index, when asked: --platform). */
 export async function resolveRoot(
   ref: TargetRef,
-  platform: string | undefined,
+  platform: Platform | undefined,
   context: Context,
 ): Promise<Descriptor> {
   if (!ref.reference)
     throw new UsageError(`${ref.display} needs a tag or digest, e.g. ${ref.display}:v1`);
   const root = await ref.target.resolve(ref.reference);
   void context;
-  return platform ? selectFromIndex(ref.target, root, parsePlatform(platform)) : root;
+  return platform ? selectFromIndex(ref.target, root, platform) : root;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { isValidTag } from '@ferry/oci';
-import type { TagArgs } from '../commands/artifacts.js';
+import type { TagArgs } from './args/tag.js';
 import { openTarget, type Context } from '../context.js';
 import { UsageError } from '../exit.js';
 import { descriptorJson, printResult, printStatus } from '../output.js';
@@ -27,7 +27,7 @@ export async function run(context: Context, args: TagArgs): Promise<void> {
         printed++;
       }
     }),
-    args.concurrency ?? 5,
+    args.concurrency,
   );
   printResult(
     context,

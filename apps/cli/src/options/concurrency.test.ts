@@ -1,9 +1,9 @@
 import { LARGE_TRANSFER_MIN_SIZE } from '@ferry/artifact';
 import { FerryError } from '@ferry/oci';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, reportError, UsageError } from './exit.js';
-import { runCaptured } from './run-captured.js';
-import { DEFAULT_CONCURRENCY, SMALL_BLOB_CONCURRENCY, transferLimits } from './options.js';
+import { ExitCode, reportError, UsageError } from '../exit.js';
+import { runCaptured } from '../run-captured.js';
+import { DEFAULT_CONCURRENCY, SMALL_BLOB_CONCURRENCY, transferLimits } from './concurrency.js';
 
 const ferry = runCaptured;
 
@@ -89,6 +89,15 @@ describe('--concurrency on the command line', () => {
     ['cp', ['cp', 'localhost:5000/a:v1', 'localhost:5000/b:v1', '--concurrency', 'abc'], 'NaN'],
     ['cp', ['cp', 'localhost:5000/a:v1', 'localhost:5000/b:v1', '--concurrency', '0'], '0'],
     ['bottle pull', ['bottle', 'pull', 'wget', '--concurrency', '1.5'], '1.5'],
+    // Tags at once, and backup/restore: the same check and message, before any file is read.
+    ['tag', ['tag', 'localhost:1/a:v1', 'v2', '--concurrency', '0'], '0'],
+    [
+      'manifest push',
+      ['manifest', 'push', 'localhost:1/a:v1', 'none.json', '--concurrency', '0'],
+      '0',
+    ],
+    ['backup', ['backup', 'localhost:1/a:v1', '-o', 'b.tar', '--concurrency', '0'], '0'],
+    ['restore', ['restore', 'localhost:1/a', '--input', 'b.tar', '--concurrency', '-2'], '-2'],
   ])('%s refuses a bad value with exit 2 (%j)', async (_command, argv, shown) => {
     const { code, stdout, stderr } = await ferry(...argv);
     expect(code).toBe(ExitCode.Usage);
@@ -96,6 +105,19 @@ describe('--concurrency on the command line', () => {
     expect(stderr).toContain(
       `Error: --concurrency ${shown}: give a whole number of at least 1, like 5`,
     );
+  });
+
+  it('refuses --concurrency given twice (exit 2)', async () => {
+    const result = await ferry(
+      'pull',
+      'localhost:1/a:v1',
+      '--concurrency',
+      '2',
+      '--concurrency',
+      '3',
+    );
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.stderr).toContain('Error: --concurrency was given 2 times: give it once');
   });
 
   it.each(['push', 'pull', 'attach'])(

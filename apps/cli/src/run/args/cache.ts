@@ -1,0 +1,5 @@
+/** `ferry cache prune`: the type of what it parses. */
+import type { CacheDirArgs } from '../../options/cache.js';
+import type { FormatArgs } from '../../options/format.js';
+
+export type CachePruneArgs = FormatArgs & CacheDirArgs;
