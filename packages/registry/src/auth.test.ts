@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, MockAgent } from 'undici';
+import { isNotFound } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Authenticator, mergeScopes } from './auth.js';
 import { RegistryError } from './errors.js';
@@ -72,6 +73,18 @@ function client(options: ConstructorParameters<typeof Registry>[1] = {}) {
 }
 
 describe('bearer token flow', () => {
+  it('a token server’s 404 is a refusal, not "no such tag" (a caller would write the tag)', async () => {
+    tokenServer.handle = (_req, res) => json(res, 404, { errors: [{ code: 'NOT_FOUND' }] });
+    const registry = client();
+    const manifests = registry.repository('team/model').manifests;
+    const refused = await manifests.resolve('v1').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RegistryError);
+    expect((refused as RegistryError).code).toBe('ERR_TOKEN_EXCHANGE');
+    expect(isNotFound(refused)).toBe(false);
+    await expect(manifests.exists('v1')).rejects.toMatchObject({ code: 'ERR_TOKEN_EXCHANGE' });
+    await registry.close();
+  });
+
   it('exchanges a challenge for a token with the asked scope, then reuses it', async () => {
     const registry = client();
     const repository = registry.repository('team/model');

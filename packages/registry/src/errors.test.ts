@@ -119,6 +119,53 @@ describe('a registry’s 404 is the one not-found', () => {
   });
 });
 
+describe('only a registry saying "no such manifest, blob or tag" is a not-found', () => {
+  // homebrew push reads a not-found from resolve() as "the tag is free" and then writes it: a
+  // 404 from anything else (a token server, an upload session) must not read as one.
+  it('a token server’s 404 is not, whatever its realm path looks like', () => {
+    for (const realm of [
+      'https://auth.example/token?scope=repository:a/b:pull',
+      'https://auth.example/v2/a/b/manifests/v1',
+    ]) {
+      const refused = new RegistryError(
+        { status: 404, method: 'GET', url: realm },
+        RegistryErrorCode.TokenExchange,
+      );
+      expect(isNotFound(refused)).toBe(false);
+      expect(refused).not.toBeInstanceOf(NotFoundError);
+    }
+  });
+
+  it('an upload session’s 404 is not; a blob’s and a tag list’s are', () => {
+    const upload = new RegistryError({
+      status: 404,
+      method: 'PUT',
+      url: 'https://r.example/v2/a/blobs/uploads/123?digest=sha256:abc',
+    });
+    expect(isNotFound(upload)).toBe(false);
+    for (const found of [
+      'https://r.example/v2/a/blobs/sha256:abc',
+      'https://r.example/v2/a/tags/list',
+    ]) {
+      expect(isNotFound(new RegistryError({ status: 404, method: 'GET', url: found }))).toBe(true);
+    }
+  });
+});
+
+describe('a hostile URL (a redirect’s Location) cannot break RegistryError', () => {
+  it('a malformed percent escape leaves the field as sent instead of throwing', () => {
+    const error = new RegistryError({
+      status: 404,
+      method: 'GET',
+      url: 'https://r.example/v2/a%E0%A4%A/manifests/v%ZZ1',
+    });
+    expect(error).toBeInstanceOf(RegistryError);
+    expect(error.repository).toBe('a%E0%A4%A');
+    expect(error.reference).toBe('v%ZZ1');
+    expect(error.kind).toBe('manifest');
+  });
+});
+
 describe('RegistryError names what the request was about', () => {
   it.each([
     [

@@ -86,9 +86,17 @@ export class RegistryError extends FerryError {
     this.repository = resource.repository;
     this.kind = resource.kind;
     this.reference = resource.reference;
-    // A 404 is the same "not found" a layout raises: `instanceof NotFoundError` and
-    // `isNotFound` from @ferry/oci recognise it, so callers need not test both.
-    if (init.status === 404) Object.defineProperty(this, errorBrand('not-found'), { value: true });
+    // A registry's 404 for a manifest, blob or tag list is the same "not found" a layout raises:
+    // `instanceof NotFoundError` and `isNotFound` from @ferry/oci recognise it, so callers need
+    // not test both. Not any 404: callers read a not-found as "free to write" (homebrew push's
+    // existing-tag check), so a token server's 404 or a lost upload session must not pass for one.
+    if (
+      init.status === 404 &&
+      code === RegistryErrorCode.Response &&
+      (this.kind === 'manifest' || this.kind === 'blob' || this.kind === 'tags')
+    ) {
+      Object.defineProperty(this, errorBrand('not-found'), { value: true });
+    }
   }
 
   /** The registry's code for the first error (`MANIFEST_UNKNOWN`, `DENIED`, `TOOMANYREQUESTS`…). */
@@ -127,10 +135,22 @@ function resourceOf(url: string | URL): {
           : 'referrers';
   return {
     host: parsed.host,
-    ...(repository ? { repository: decodeURIComponent(repository) } : {}),
+    ...(repository ? { repository: decoded(repository) } : {}),
     kind,
-    ...(reference ? { reference: decodeURIComponent(reference) } : {}),
+    ...(reference ? { reference: decoded(reference) } : {}),
   };
+}
+
+/**
+ * A path segment decoded, or as sent when it does not decode: the URL may be a redirect's
+ * Location, which a hostile registry chooses, and an error must never fail to be made.
+ */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /**
