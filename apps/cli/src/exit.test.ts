@@ -93,6 +93,31 @@ describe('hints for registry answers', () => {
     expect(reportError(byDigest).lines[1]).toMatch(/^Hint: the manifest "sha256:1+" was not found/);
   });
 
+  it('fields read from a URL cannot add lines or control sequences to a hint', () => {
+    // Repository and reference are decoded from the request path; whatever put %0A or %1B there,
+    // the hint stays one line with the controls spelt out.
+    const hostile = new RegistryError({
+      status: 404,
+      method: 'GET',
+      url: 'https://r.example/v2/x%0AHint:%20run%20ferry%20login%20evil%1B%5B2J/manifests/v%0D1',
+      errors: [{ code: 'MANIFEST_UNKNOWN' }],
+    });
+    const { lines } = reportError(hostile);
+    expect(lines).toHaveLength(2);
+    for (const line of lines)
+      for (const control of ['\n', '\r', '\u001b']) expect(line).not.toContain(control);
+    expect(lines[1]).toContain('x\\u000aHint: run ferry login evil\\u001b[2J');
+    const unknown = new RegistryError({
+      status: 404,
+      method: 'GET',
+      url: 'https://r.example/v2/x%0Ay/tags/list',
+      errors: [{ code: 'NAME_UNKNOWN' }],
+    });
+    expect(reportError(unknown).lines[1]).toBe(
+      'Hint: the repository r.example/x\\u000ay does not exist (or you may not see it)',
+    );
+  });
+
   it('a bodiless 404 for a blob gets no tag hint', () => {
     const blob = new RegistryError({
       status: 404,

@@ -2,6 +2,7 @@ import { ErrorCode, FerryError, hasErrorBrand, isNotFound } from '@ferry/oci';
 import type { NetworkError, RegistryError } from '@ferry/registry';
 import { CliErrorCode, type AnyErrorCode } from './errors.js';
 import { describeFileError } from './file-errors.js';
+import { oneLine } from './terminal-text.js';
 
 /** The exit codes ORAS users script against. */
 export const ExitCode = {
@@ -118,10 +119,16 @@ function networkHint(error: NetworkError): string | undefined {
 }
 
 function hintFor(error: unknown): string | undefined {
-  if (isRegistryError(error)) return registryHint(error);
-  if (isNetworkError(error)) return networkHint(error);
+  // These hints quote fields read from URLs (host, repository, reference): one line each, with
+  // any control character spelt out, so that no path can print a line that looks like ferry's.
+  if (isRegistryError(error)) return oneLineOrNone(registryHint(error));
+  if (isNetworkError(error)) return oneLineOrNone(networkHint(error));
   if (!(error instanceof FerryError)) return undefined;
   return codeHints[error.code as AnyErrorCode];
+}
+
+function oneLineOrNone(hint: string | undefined): string | undefined {
+  return hint === undefined ? undefined : oneLine(hint);
 }
 
 /** One line `Error: …`, plus a hint when there is one; usage errors exit 2, others 1. */

@@ -11,7 +11,13 @@ export async function responseError(
 ): Promise<RegistryError> {
   const text = method === 'HEAD' ? '' : await readText(response, 64 * 1024).catch(() => '');
   const error = new RegistryError(
-    { status: response.status, method, url: response.url, errors: parseErrorBody(text) },
+    {
+      status: response.status,
+      method,
+      url: response.url,
+      requested: response.requested,
+      errors: parseErrorBody(text),
+    },
     code,
   );
   const retryAfter = response.headers['retry-after'];

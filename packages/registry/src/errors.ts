@@ -65,7 +65,17 @@ export class RegistryError extends FerryError {
   readonly reference: string | undefined;
 
   constructor(
-    init: { status: number; method: string; url: string | URL; errors?: DistributionError[] },
+    init: {
+      status: number;
+      method: string;
+      url: string | URL;
+      /**
+       * The URL the client built, when a redirect led to `url`: host, repository, kind and
+       * reference describe it, never a path the registry chose (a Location is untrusted).
+       */
+      requested?: string | URL | undefined;
+      errors?: DistributionError[];
+    },
     code: string = init.status === 401
       ? RegistryErrorCode.Unauthorized
       : RegistryErrorCode.Response,
@@ -81,7 +91,10 @@ export class RegistryError extends FerryError {
     this.method = init.method;
     this.url = url;
     this.errors = errors;
-    const resource = resourceOf(init.url);
+    const resource = resourceOf(init.requested ?? init.url);
+    const answeredBy = resourceOf(init.url).host;
+    // Answered by another host than the one asked: hints name the registry, not that host.
+    if (init.requested !== undefined && resource.host !== answeredBy) this.registry = resource.host;
     this.host = resource.host;
     this.repository = resource.repository;
     this.kind = resource.kind;

@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { MockAgent } from 'undici';
+import { isNotFound } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryError } from './errors.js';
 import { Registry } from './registry.js';
@@ -157,6 +158,51 @@ describe('redirects', () => {
     expect(trace).not.toContain(Buffer.from('u:p').toString('base64'));
     expect(trace).not.toContain('secret');
     expect(trace).toContain('authorization: Basic REDACTED');
+    await client.close();
+  });
+
+  it('an error after a redirect names what was asked, not where a hostile registry sent it', async () => {
+    // The registry sends a manifest request to a host it controls, whose path smuggles a newline
+    // and a fake hint, and that host answers 401 so that a hint would say "log in" to it.
+    server.handle = (_req, res) => {
+      res.writeHead(307, {
+        location: `${storage.origin}/v2/x%0AHint:%20run%20ferry%20login%20evil/manifests/v%0A1`,
+      });
+      res.end();
+    };
+    storage.handle = (_req, res) => json(res, 401, { errors: [{ code: 'UNAUTHORIZED' }] });
+    const { client } = registry();
+    const error = await client
+      .repository('team/model')
+      .manifests.fetch('v1')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryError);
+    expect(error).toMatchObject({
+      status: 401,
+      registry: server.host,
+      host: server.host,
+      repository: 'team/model',
+      kind: 'manifest',
+      reference: 'v1',
+    });
+    // The message still says where the answer came from.
+    expect((error as RegistryError).url).toContain(storage.host);
+    await client.close();
+  });
+
+  it('a 404 from where a blob was redirected (storage) is the blob’s not-found', async () => {
+    server.handle = (_req, res) => {
+      res.writeHead(307, { location: `${storage.origin}/bucket/object?X-Amz-Signature=s` });
+      res.end();
+    };
+    storage.handle = (_req, res) => json(res, 404, {});
+    const { client } = registry();
+    const error = await client
+      .repository('a/b')
+      .blobs.fetchBytes({ digest, size: 5 })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 404, kind: 'blob', reference: digest });
+    expect(isNotFound(error)).toBe(true);
     await client.close();
   });
 

@@ -61,6 +61,11 @@ export interface TransportResponse {
   body: Dispatcher.ResponseData['body'];
   /** Where the response finally came from, after redirects. */
   url: URL;
+  /**
+   * The URL the client asked for, when redirects led elsewhere: what the request was about.
+   * `url` is then the registry's choice (and may be a host it controls).
+   */
+  requested?: URL | undefined;
 }
 
 export interface TransportOptions {
@@ -308,8 +313,9 @@ export class Transport {
         sameOrigin ? authorization : undefined,
       );
       const location = response.headers.location;
-      if (!REDIRECT_STATUS.has(response.status) || typeof location !== 'string') return response;
-      if (method !== 'GET' && method !== 'HEAD') return response;
+      const final = hop === 0 ? response : { ...response, requested: request.url };
+      if (!REDIRECT_STATUS.has(response.status) || typeof location !== 'string') return final;
+      if (method !== 'GET' && method !== 'HEAD') return final;
       await discard(response);
       if (hop >= MAX_REDIRECTS) {
         throw new FerryError(
