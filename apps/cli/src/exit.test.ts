@@ -58,6 +58,24 @@ describe('hints for registry answers', () => {
     );
   });
 
+  it('a token server’s answer gets no hint about tags or repositories, whatever its realm path', () => {
+    // The realm comes from the registry's WWW-Authenticate: a path shaped like a manifest's and a
+    // body saying MANIFEST_UNKNOWN must not make ferry claim a tag is missing.
+    for (const registryCode of ['MANIFEST_UNKNOWN', 'NAME_UNKNOWN']) {
+      const error = new RegistryError(
+        {
+          status: 404,
+          method: 'GET',
+          url: 'https://auth.example/v2/victim/manifests/latest',
+          errors: [{ code: registryCode }],
+        },
+        RegistryErrorCode.TokenExchange,
+      );
+      error.registry = 'r.example';
+      expect(reportError(error).lines).toHaveLength(1);
+    }
+  });
+
   it('403 or DENIED → the credentials lack permission', () => {
     const error = new RegistryError({
       status: 403,

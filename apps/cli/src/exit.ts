@@ -1,5 +1,5 @@
 import { ErrorCode, FerryError, hasErrorBrand, isNotFound } from '@ferry/oci';
-import type { NetworkError, RegistryError } from '@ferry/registry';
+import type { NetworkError, RegistryError, RegistryErrorCode } from '@ferry/registry';
 import { CliErrorCode, type AnyErrorCode } from './errors.js';
 import { describeFileError } from './file-errors.js';
 import { oneLine } from './terminal-text.js';
@@ -46,6 +46,8 @@ const codeHints: Partial<Record<AnyErrorCode, string>> = {
     'ferry never downgrades https to http; ask the registry operator to fix the redirect',
 };
 
+const REGISTRY_RESPONSE: RegistryErrorCode = 'ERR_REGISTRY_RESPONSE';
+
 function registryHint(error: RegistryError): string | undefined {
   // A refusal by the token server names its URL; the user logs in to the registry.
   const host = error.registry ?? error.host ?? 'the registry';
@@ -53,6 +55,11 @@ function registryHint(error: RegistryError): string | undefined {
   if (error.status === 403 || error.registryCode === 'DENIED') {
     return `the credentials for ${host} lack permission for this operation`;
   }
+  if (error.registryCode === 'TOOMANYREQUESTS')
+    return 'the registry is rate-limiting you; wait and retry, or log in for a higher limit';
+  // Hints about tags and repositories only for the registry's own answer: a token server's URL
+  // (its realm, from the registry's WWW-Authenticate) may be shaped like anything.
+  if (error.code !== REGISTRY_RESPONSE) return undefined;
   // A HEAD's 404 has no body, so no registry code: the request says it was for a manifest.
   const missingManifest =
     error.registryCode === 'MANIFEST_UNKNOWN' ||
@@ -64,8 +71,6 @@ function registryHint(error: RegistryError): string | undefined {
   if (error.registryCode === 'NAME_UNKNOWN' && error.repository) {
     return `the repository ${host}/${error.repository} does not exist (or you may not see it)`;
   }
-  if (error.registryCode === 'TOOMANYREQUESTS')
-    return 'the registry is rate-limiting you; wait and retry, or log in for a higher limit';
   return undefined;
 }
 
