@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetchManifest } from '@ferry/artifact';
 import { Annotation, computeDigest, MediaType } from '@ferry/oci';
+import { RegistryError, RegistryErrorCode } from '@ferry/registry';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readBottleFiles } from './inputs.js';
 import { pushBottles, type PushBottlesOptions, type PushEvent } from './push.js';
@@ -94,6 +95,33 @@ describe('pushBottles into memory targets', () => {
     });
     expect(target.calls).toEqual([]);
     expect(target.digests()).toEqual(before);
+  });
+
+  it('a 404 that is not the registry saying "no such tag" stops the push: the tag is not free', async () => {
+    // A token server's 404 (its realm even shaped like a manifest URL) or a lost upload session's
+    // is no answer about the tag; taking it for one would overwrite the existing 1.0.
+    const first = await twoBottles();
+    await push([first.jsonPath]);
+    const target = registry.get(KEY);
+    const before = target.digests();
+    const refusals = [
+      new RegistryError(
+        { status: 404, method: 'GET', url: 'https://ghcr.io/v2/myorg/tap/foo/manifests/1.0' },
+        RegistryErrorCode.TokenExchange,
+      ),
+      new RegistryError({
+        status: 404,
+        method: 'PUT',
+        url: 'https://ghcr.io/v2/myorg/tap/foo/blobs/uploads/1',
+      }),
+    ];
+    for (const refusal of refusals) {
+      target.resolve = () => Promise.reject(refusal);
+      target.calls.length = 0;
+      await expect(push([first.jsonPath])).rejects.toBe(refusal);
+      expect(target.calls).toEqual([]);
+      expect(target.digests()).toEqual(before);
+    }
   });
 
   it('with warnOnError, skips the existing image with a warning and pushes nothing', async () => {
