@@ -164,6 +164,23 @@ describe('hints for registry answers', () => {
     expect(reportError(limited).lines[1]).toMatch(/^Hint: the registry is rate-limiting you/);
   });
 
+  it('an object that only carries the brands cannot make the report throw', () => {
+    // Brands are Symbol.for keys: any code in the process can set them. The report is the last
+    // thing a failing command does, so it must survive fields of the wrong type.
+    const spoof = Object.assign(new Error('spoofed'), {
+      [Symbol.for('ferry.error.registry-response')]: true,
+      [Symbol.for('ferry.error.network')]: true,
+      code: 'ERR_REGISTRY_RESPONSE',
+      status: 404,
+      registryCode: 'MANIFEST_UNKNOWN',
+      kind: 'manifest',
+      repository: 'a/b',
+      reference: 42,
+      reason: { toString: () => 'x' },
+    });
+    expect(reportError(spoof)).toEqual({ exitCode: ExitCode.Failure, lines: ['Error: spoofed'] });
+  });
+
   it('a plain FerryError shaped like a registry error (status, url) gets no registry hint', () => {
     const lookalike = Object.assign(new FerryError('ERR_REGISTRY_RESPONSE', 'GET …: 401'), {
       status: 401,

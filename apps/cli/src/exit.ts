@@ -132,6 +132,18 @@ function hintFor(error: unknown): string | undefined {
   return codeHints[error.code as AnyErrorCode];
 }
 
+/**
+ * The hint, or none if making it failed: errors are recognised by `Symbol.for` brands that any
+ * code in the process can set, and the report of a failure must not fail itself.
+ */
+function safeHint(error: unknown): string | undefined {
+  try {
+    return hintFor(error);
+  } catch {
+    return undefined;
+  }
+}
+
 function oneLineOrNone(hint: string | undefined): string | undefined {
   return hint === undefined ? undefined : oneLine(hint);
 }
@@ -165,7 +177,7 @@ export function reportError(error: unknown): Reported {
   }
   const message = error instanceof Error ? error.message : String(error);
   const lines = [`Error: ${message.split('\n')[0]}`];
-  const hint = hintFor(error);
+  const hint = safeHint(error);
   if (hint) lines.push(`Hint: ${hint}`);
   return { exitCode: ExitCode.Failure, lines };
 }
