@@ -152,6 +152,27 @@ describe('only a registry saying "no such manifest, blob or tag" is a not-found'
   });
 });
 
+describe('an error never prints the signature of a storage URL a blob was redirected to', () => {
+  // Docker Hub sends blobs to Cloudflare with `?verify=<expiry>-<signature>`; others use
+  // S3, CloudFront, Azure SAS, GCS or an api key. A 403 or 404 there names that URL.
+  it.each([
+    [
+      'verify',
+      'https://production.cloudflare.docker.com/registry-v2/data?verify=1700000000-QUJDc2lnbmVk',
+    ],
+    ['X-Amz-Signature', 'https://bucket.s3.amazonaws.com/blob?X-Amz-Signature=QUJDc2lnbmVk'],
+    ['sig', 'https://acct.blob.core.windows.net/c/blob?sv=2020&sig=QUJDc2lnbmVk'],
+    ['api_key', 'https://cdn.example/blob?api_key=QUJDc2lnbmVk'],
+    ['apikey', 'https://cdn.example/blob?apikey=QUJDc2lnbmVk'],
+    ['client_secret', 'https://auth.example/token?client_secret=QUJDc2lnbmVk'],
+  ])('%s', (_name, storageUrl) => {
+    const error = new RegistryError({ status: 403, method: 'GET', url: storageUrl });
+    expect(error.message).not.toContain('QUJDc2lnbmVk');
+    expect(error.url).not.toContain('QUJDc2lnbmVk');
+    expect(error.url).toContain('REDACTED');
+  });
+});
+
 describe('a hostile URL (a redirect’s Location) cannot break RegistryError', () => {
   it('a malformed percent escape leaves the field as sent instead of throwing', () => {
     const error = new RegistryError({

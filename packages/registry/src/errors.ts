@@ -233,8 +233,10 @@ export function parseErrorBody(text: string): DistributionError[] {
   }
 }
 
+// Docker Hub's blob CDN signs with `verify=<expiry>-<signature>`; the rest are S3, CloudFront,
+// Azure SAS, GCS, OAuth and api-key spellings.
 const SECRET_PARAMS =
-  /^(?:_state|token|access_token|refresh_token|password|x-amz-[a-z-]*|sig|signature|x-goog-signature|se|sp|sv|sr|skoid|sktid|skt|ske|sks|skv|key-pair-id|policy)$/i;
+  /^(?:_state|token|access_token|refresh_token|password|x-amz-[a-z-]*|sig|signature|x-goog-signature|se|sp|sv|sr|skoid|sktid|skt|ske|sks|skv|key-pair-id|policy|verify|client_secret|api[-_]?key)$/i;
 
 /**
  * A URL safe to print: no userinfo, and query parameters that carry secrets (upload state,
