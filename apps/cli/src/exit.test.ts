@@ -235,6 +235,21 @@ describe('hints for network failures, from the reason code', () => {
     ).toHaveLength(1);
   });
 
+  it('a download that broke off after the registry answered gets no connection hint', () => {
+    // Blob downloads give up after repeated breaks with the socket's reason (UND_ERR_SOCKET over
+    // https): the handshake had succeeded, so a client certificate or --plain-http is not it.
+    const cause = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    const brokeOff = new NetworkError({
+      method: 'GET',
+      url: 'https://r.example/v2/a/blobs/sha256:abc',
+      detail: 'the connection broke 6 times; gave up at byte 10 of 262144',
+      cause,
+      answered: true,
+    });
+    expect(brokeOff.reason).toBe('UND_ERR_SOCKET');
+    expect(reportError(brokeOff).lines).toHaveLength(1);
+  });
+
   it('ECONNREFUSED → is it running; ENOTFOUND → the name does not resolve', () => {
     expect(
       reportError(networkError('http://localhost:5999/v2/', 'ECONNREFUSED', 'x')).lines[1],

@@ -105,6 +105,8 @@ const NOT_TLS = new Set([
 ]);
 
 function networkHint(error: NetworkError): string | undefined {
+  // A body that broke off after the registry answered: the connection itself was fine.
+  if (error.answered) return undefined;
   const reason = error.reason ?? '';
   // A registry that requires a client certificate (TLS 1.3) hangs up right after the
   // handshake, or sends the `certificate required` alert.

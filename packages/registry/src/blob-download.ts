@@ -141,6 +141,7 @@ async function* chunks(
           url,
           detail: `the connection broke ${stats.resumes + 1} times; gave up at byte ${delivered} of ${descriptor.size}`,
           cause: error,
+          answered: true,
         });
       }
       stats.resumes++;

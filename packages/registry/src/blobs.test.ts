@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { computeDigest, DigestMismatchError, SizeMismatchError, type Digest } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NetworkError } from './errors.js';
 import { Registry } from './registry.js';
 import { uploadServer } from './testing/upload-server.js';
 import {
@@ -148,6 +149,10 @@ describe('blob downloads', () => {
     ).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_NETWORK' });
     expect((error as Error).message).toMatch(/broke 3 times; gave up at byte \d+ of 262144/);
+    // The server answered (the handshake, certificates and protocol were fine): what broke was the
+    // body, so nothing may read its reason as a refused or unverified connection.
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ answered: true, secure: true, reason: 'UND_ERR_SOCKET' });
   });
 });
 

@@ -183,8 +183,19 @@ export class NetworkError extends FerryError {
   /** Whether the request was over https (TLS reasons only apply then). */
   readonly secure: boolean;
   readonly reason: string | undefined;
+  /**
+   * The registry had answered and the connection broke while its body was read (a download that
+   * gave up after resuming): connecting, TLS and the protocol were fine, whatever `reason` says.
+   */
+  readonly answered: boolean;
 
-  constructor(init: { method: string; url: string | URL; detail: string; cause?: unknown }) {
+  constructor(init: {
+    method: string;
+    url: string | URL;
+    detail: string;
+    cause?: unknown;
+    answered?: boolean | undefined;
+  }) {
     const url = redactUrl(init.url);
     super(RegistryErrorCode.Network, `${init.method} ${url}: ${init.detail}`, {
       cause: init.cause,
@@ -200,6 +211,7 @@ export class NetworkError extends FerryError {
     this.host = host;
     this.secure = url.startsWith('https:');
     this.reason = networkReason(init.cause);
+    this.answered = init.answered === true;
   }
 }
 

@@ -365,6 +365,7 @@ class RangedDownload {
           url: this.#url,
           detail: `bytes ${range.start}-${range.end - 1} broke off ${failures + 1} times in a row; gave up at byte ${range.start + range.done}`,
           cause: broken,
+          answered: true,
         });
       }
       this.#result.resumes++;
