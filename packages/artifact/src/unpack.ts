@@ -75,13 +75,14 @@ function isDirectoryLayer(descriptor: Descriptor): boolean {
   return descriptor.annotations?.[Annotation.OrasContentUnpack] === 'true';
 }
 
+/** Random per process, so that temp names never clash with another ferry's; a counter within it. */
+const tempPrefix = randomBytes(6).toString('hex');
+let tempCount = 0;
+
 /** A hidden name beside `target`, unique, short enough for any file system. */
 function partialPath(target: string): string {
   const base = path.basename(target).slice(0, 100);
-  return path.join(
-    path.dirname(target),
-    `.${base}.ferry-${randomBytes(6).toString('hex')}.partial`,
-  );
+  return path.join(path.dirname(target), `.${base}.ferry-${tempPrefix}-${++tempCount}.partial`);
 }
 
 async function exists(target: string): Promise<boolean> {

@@ -11,7 +11,7 @@ import type { PullArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
 import { transferLimits } from '../options.js';
 import { UsageError } from '../exit.js';
-import { describe, descriptorJson, printResult, printStatus } from '../output.js';
+import { describe, descriptorJson, printResult, printStatusLines } from '../output.js';
 import { Progress } from '../progress.js';
 import { openCache } from './cache.js';
 import { unpackSubjects } from './pull-subject.js';
@@ -80,7 +80,11 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
   } finally {
     progress.stop();
   }
-  for (const file of files) printStatus(context, 'Downloaded', file.title, file.descriptor.digest);
+  printStatusLines(
+    context,
+    'Downloaded',
+    files.map((file) => ({ name: file.title, digest: file.descriptor.digest })),
+  );
   if (files.length === 0)
     context.io.stderr(
       'Warning: no file was pulled: the artifact has no titled layers (or none matched --include)\n',
