@@ -41,6 +41,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FERRY = join(ROOT, 'apps/cli/bin/ferry.js');
 /** As many small blobs at once as ferry moves by default (SMALL_BLOB_CONCURRENCY). */
 const SMALL_FLOOR_CONCURRENCY = '16';
+/** As many small blobs at once as ferry pulls by default (SMALL_PULL_CONCURRENCY). */
+const SMALL_PULL_FLOOR_CONCURRENCY = '32';
 const HARNESS = join(ROOT, 'e2e/dist/harness/index.js');
 const NODE = process.execPath;
 const TIME = '/usr/bin/time';
@@ -862,7 +864,7 @@ async function main() {
       async () => {
         const out = fresh('node-out');
         const busy = await settle();
-        const args = [registry.url, 'b/small-0', 'v1', out, SMALL_FLOOR_CONCURRENCY];
+        const args = [registry.url, 'b/small-0', 'v1', out, SMALL_PULL_FLOOR_CONCURRENCY];
         record(
           'small-pull',
           `pull ${smallLabel}`,
@@ -1173,7 +1175,7 @@ function report() {
     `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
     ...rows.map(line),
     '',
-    `${RUNS} run(s) per tool and case, medians; peak RSS is the largest of the runs; CPU = user + sys of the process (median), less sensitive to other load than wall time. raw = curl (push: POST + one monolithic PUT with the digest known; pull: GET the blob). node floor = bench/floors.mjs, the same work with bare undici (push: POST + one streamed PUT with the digest known; pull: GET + sha256 + positional writev + fsync + rename; small files: POST + PUT, or GET + verify + write + fsync + rename, ${SMALL_FLOOR_CONCURRENCY} at once). MB = 10^6 bytes.`,
+    `${RUNS} run(s) per tool and case, medians; peak RSS is the largest of the runs; CPU = user + sys of the process (median), less sensitive to other load than wall time. raw = curl (push: POST + one monolithic PUT with the digest known; pull: GET the blob). node floor = bench/floors.mjs, the same work with bare undici (push: POST + one streamed PUT with the digest known; pull: GET + sha256 + positional writev + fsync + rename; small files: POST + PUT, ${SMALL_FLOOR_CONCURRENCY} at once, or GET + verify + write + fsync + rename, ${SMALL_PULL_FLOOR_CONCURRENCY} at once). MB = 10^6 bytes.`,
   ];
 
   // Targets from the issue ("Performance: beat skopeo and ORAS on the same registry").

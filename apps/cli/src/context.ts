@@ -15,7 +15,7 @@ import {
   type RegistryOptions,
 } from '@ferry/registry';
 import type { Io } from './io.js';
-import { parseSize, SMALL_BLOB_CONCURRENCY, type CommonArgs } from './options.js';
+import { parseSize, SMALL_PULL_CONCURRENCY, type CommonArgs } from './options.js';
 import { UsageError } from './exit.js';
 import { givenIdentityToken } from './identity-token.js';
 import { connectionKey, connectionOptions } from './remote-flags.js';
@@ -228,7 +228,7 @@ export async function openRegistry(
       // Enough connections for whatever the command moves at once (see transferLimits).
       concurrency: Math.max(
         4,
-        Number((args as { concurrency?: number }).concurrency ?? SMALL_BLOB_CONCURRENCY),
+        Number((args as { concurrency?: number }).concurrency ?? SMALL_PULL_CONCURRENCY),
       ),
       staticBearerToken: undefined,
       debug: args.debug ? (line) => io.stderr(`[debug] ${line}\n`) : undefined,

@@ -9,7 +9,7 @@ import {
 import { FerryError, hostPlatform } from '@ferry/oci';
 import type { PullArgs } from '../commands/artifacts.js';
 import { openTarget, type Context } from '../context.js';
-import { transferLimits } from '../options.js';
+import { SMALL_PULL_CONCURRENCY, transferLimits } from '../options.js';
 import { UsageError } from '../exit.js';
 import { describe, descriptorJson, printResult, printStatusLines } from '../output.js';
 import { Progress } from '../progress.js';
@@ -70,7 +70,8 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
       keepOldFiles: args['keep-old-files'] === true,
       allowPathTraversal: args['allow-path-traversal'] === true,
       allowLargeExpansion: args['allow-large-expansion'] === true,
-      concurrency: limits.total,
+      // Small blobs: more at once than push moves (see SMALL_PULL_CONCURRENCY).
+      concurrency: args.concurrency === undefined ? SMALL_PULL_CONCURRENCY : limits.total,
       largeConcurrency: limits.concurrency,
     };
     files = await unpack(manifest, fetcher, { ...unpackOptions, onProgress });
