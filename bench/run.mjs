@@ -1257,7 +1257,8 @@ function report() {
     const p = med(id, peer);
     t.push([
       label,
-      `${fmt(f)} s vs ${fmt(p)} s = ${fmt(f / p)}× (node floor ${fmt(med(id, 'node'))} s)`,
+      `${fmt(f)} s vs ${fmt(p)} s = ${fmt(f / p)}×` +
+        (Number.isFinite(med(id, 'node')) ? ` (node floor ${fmt(med(id, 'node'))} s)` : ''),
       verdict(results.has(id) && Number.isFinite(p) ? f <= bound * p : undefined),
     ]);
   };

@@ -152,6 +152,18 @@ describe('write → fsync(file) → rename → fsync(dir) (issue 13 item 8)', ()
     expectDurable(join(out, 'a.txt'), small.byteLength);
     expectDurable(join(out, 'b.txt'), 4);
     expect(await readFile(join(out, 'b.txt'), 'utf8')).toBe('bee\n');
+    // Without the cache too, and still checked: bytes that do not match are refused.
+    events = [];
+    whole.length = 0;
+    const direct = join(dir, 'direct');
+    await unpack(manifest, source as unknown as Fetcher, { outputDir: direct });
+    expect(whole).toHaveLength(2);
+    expectDurable(join(direct, 'a.txt'), small.byteLength);
+    const lying = { ...source, fetchBytes: async () => Buffer.from('not the blob') };
+    await expect(
+      unpack(manifest, lying as unknown as Fetcher, { outputDir: join(dir, 'lying') }),
+    ).rejects.toThrow();
+    await expect(readFile(join(dir, 'lying', 'a.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('for the files and directories of a directory layer', async () => {
