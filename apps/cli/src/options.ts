@@ -173,9 +173,9 @@ export const DEFAULT_CONCURRENCY = 5;
 export const SMALL_BLOB_CONCURRENCY = 16;
 /**
  * A pull without --concurrency fetches this many small blobs at once: while some wait for the
- * registry, others are being written and fsync'ed. 1,000 × 4 KiB at 32 were 8% faster than at 16
- * in each of four interleaved rounds (BENCHMARKS.md, run G). Push keeps 16: its existence checks
- * and eager uploads are tuned to that many workers.
+ * registry, others are being written and fsync'ed. 1,000 × 4 KiB at 32 took 6–8% less time than
+ * at 16 (medians of two interleaved loops, faster in 7 rounds of 9; BENCHMARKS.md, run G). Push
+ * keeps 16: its existence checks and eager uploads are tuned to that many workers.
  */
 export const SMALL_PULL_CONCURRENCY = 32;
 
