@@ -11,9 +11,18 @@
 //                                                                 POST + PUT ?digest= per file
 //   node bench/floors.mjs small-pull <registry url> <repo> <tag> <out dir> <concurrency>
 //                                                                 GET manifest, GET + write each layer
+//   node bench/floors.mjs pull-durable <blob url> <out file>      GET, sha256, positional writev of
+//                                                                 ~4 MiB batches, fsync, rename
+//   node bench/floors.mjs small-pull-durable <registry url> <repo> <tag> <out dir> <concurrency>
+//                                                                 as small-pull, each file verified,
+//                                                                 written to a temp name, fsync'ed and
+//                                                                 renamed; the directory fsync'ed once
+//
+// The -durable modes are what ferry promises (a file appears at its final path only verified and
+// fsync'ed), so they are the floor ferry's pulls are measured against since issue 17.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -105,7 +114,92 @@ async function smallPull([base, repo, tag, out, concurrency]) {
   await agent.close();
 }
 
-const modes = { push, pull, 'small-push': smallPush, 'small-pull': smallPull };
+/**
+ * The least a Node.js pull can do and still keep ferry's promise: verify, write, fsync, rename.
+ * The body is read with a 1 MiB highWaterMark and hashed on the main thread; what arrived while a
+ * write was in flight goes down in one positional writev (~4 MiB batches, one write pending).
+ */
+async function pullDurable([url, out]) {
+  // As ferry does (bin/ferry.js): llhttp compiled once, by Liftoff only.
+  (await import('node:v8')).setFlagsFromString('--liftoff-only');
+  const agent = new Agent();
+  const response = await request(url, { dispatcher: agent, highWaterMark: 1024 * 1024 });
+  if (response.statusCode !== 200) throw new Error(`GET ${url}: ${response.statusCode}`);
+  const hash = createHash('sha256');
+  const temp = `${out}.partial`;
+  const handle = await open(temp, 'wx');
+  let position = 0;
+  let pending = [];
+  let pendingBytes = 0;
+  let writing = null;
+  const flush = () => {
+    const batch = pending;
+    const at = position;
+    position += pendingBytes;
+    pending = [];
+    pendingBytes = 0;
+    writing = handle.writev(batch, at).then(() => (writing = null));
+    return writing;
+  };
+  for await (const chunk of response.body) {
+    hash.update(chunk);
+    pending.push(chunk);
+    pendingBytes += chunk.byteLength;
+    if (pendingBytes >= 4 * 1024 * 1024) {
+      if (writing) await writing;
+      void flush();
+    }
+  }
+  if (writing) await writing;
+  if (pendingBytes > 0) await flush();
+  await handle.sync();
+  await handle.close();
+  await rename(temp, out);
+  await syncDirectory(join(out, '..'));
+  process.stdout.write(`sha256:${hash.digest('hex')}\n`);
+  await agent.close();
+}
+
+async function syncDirectory(dir) {
+  const handle = await open(dir, 'r');
+  await handle.sync();
+  await handle.close();
+}
+
+async function smallPullDurable([base, repo, tag, out, concurrency]) {
+  (await import('node:v8')).setFlagsFromString('--liftoff-only');
+  const agent = new Agent({ connections: Number(concurrency) });
+  const response = await request(`${base}/v2/${repo}/manifests/${tag}`, {
+    dispatcher: agent,
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
+  const manifest = await response.body.json();
+  await mkdir(out, { recursive: true });
+  await pool(Number(concurrency), manifest.layers, async (layer) => {
+    const blob = await request(`${base}/v2/${repo}/blobs/${layer.digest}`, { dispatcher: agent });
+    if (blob.statusCode !== 200) throw new Error(`GET ${layer.digest}: ${blob.statusCode}`);
+    const bytes = Buffer.from(await blob.body.arrayBuffer());
+    const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    if (actual !== layer.digest) throw new Error(`${layer.digest}: got ${actual}`);
+    const name = join(out, layer.digest.slice('sha256:'.length));
+    const handle = await open(`${name}.partial`, 'wx');
+    await handle.writeFile(bytes);
+    await handle.sync();
+    await handle.close();
+    await rename(`${name}.partial`, name);
+  });
+  await syncDirectory(out);
+  await agent.close();
+}
+
+const modes = {
+  push,
+  pull,
+  'small-push': smallPush,
+  'small-pull': smallPull,
+  'pull-durable': pullDurable,
+  'small-pull-durable': smallPullDurable,
+};
 if (!modes[mode]) {
   process.stderr.write(`usage: floors.mjs ${Object.keys(modes).join('|')} …\n`);
   process.exit(2);

@@ -14,7 +14,7 @@
 //   BENCH_QUIET_WAIT=15   … but for at most this many seconds per sample (0 disables the wait)
 //   BENCH_JSON=file       also write every sample as JSON
 //   BENCH_ONLY=a,b        run only these cases (ids: push-new, push-present, pull, small, model,
-//                         startup, big, throttled)
+//                         startup, big, throttled, half — the 512 MiB push and pull of issue 17)
 //   BENCH_THROTTLE_MB_S=32  the per-connection cap of the throttled case (MB/s)
 //
 // Plain ESM JavaScript, no build step: it runs the built CLI (apps/cli/bin/ferry.js) and the e2e
@@ -41,6 +41,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FERRY = join(ROOT, 'apps/cli/bin/ferry.js');
 /** As many small blobs at once as ferry moves by default (SMALL_BLOB_CONCURRENCY). */
 const SMALL_FLOOR_CONCURRENCY = '16';
+/** As many small blobs at once as ferry pulls by default (SMALL_PULL_CONCURRENCY). */
+const SMALL_PULL_FLOOR_CONCURRENCY = '32';
 const HARNESS = join(ROOT, 'e2e/dist/harness/index.js');
 const NODE = process.execPath;
 const TIME = '/usr/bin/time';
@@ -71,6 +73,7 @@ const SIZES = QUICK
       shards: 10,
       shardSize: 8 * MiB,
       huge: 256 * MiB,
+      half: 32 * MiB,
     }
   : {
       big: GiB,
@@ -79,6 +82,7 @@ const SIZES = QUICK
       shards: 10,
       shardSize: 100 * MiB,
       huge: 4 * GiB,
+      half: 512 * MiB,
     };
 
 const human = (bytes) =>
@@ -529,6 +533,14 @@ async function main() {
         record('push-new', `push ${big} (new)`, SIZES.big, 'raw', { seconds, rssMiB: NaN }, busy);
       },
       async (i) => {
+        if (!ORAS_GO) return;
+        const busy = await settle();
+        const s = await measure(ORAS_GO, ['push', `${host}/o/new-${i}:v1`, 'big.bin'], {
+          cwd: data,
+        });
+        record('push-new', `push ${big} (new)`, SIZES.big, 'orasgo', s, busy);
+      },
+      async (i) => {
         // The same monolithic upload from node with undici: its memory is the floor for ferry's.
         const busy = await settle();
         const args = ['push', registry.url, `n/new-${i}`, join(data, 'big.bin'), bigDigest];
@@ -567,6 +579,22 @@ async function main() {
             `oci:${layout('big')}:v1`,
             `docker://${host}/s/new-${i}:v1`,
           ]),
+          busy,
+        );
+      },
+      async (i) => {
+        // oras-go keeps no digest cache: it always hashes the file, then asks the registry.
+        if (!ORAS_GO) return;
+        const busy = await settle();
+        const s = await measure(ORAS_GO, ['push', `${host}/o/new-${i}:v1`, 'big.bin'], {
+          cwd: data,
+        });
+        record(
+          'push-present-cold',
+          `push ${big} (present, no digest cache)`,
+          SIZES.big,
+          'orasgo',
+          s,
           busy,
         );
       },
@@ -652,13 +680,90 @@ async function main() {
       async () => {
         const out = fresh('node-out');
         const busy = await settle();
-        const s = await nodeFloor(['pull', `${registry.url}/v2/b/new-0/blobs/${bigDigest}`, out]);
+        // The floor keeps ferry's promise too: verified, fsync'ed, renamed (issue 17).
+        const s = await nodeFloor([
+          'pull-durable',
+          `${registry.url}/v2/b/new-0/blobs/${bigDigest}`,
+          out,
+        ]);
         if (s.stdout.trim() !== bigDigest) throw new Error(`node floor pulled ${s.stdout}`);
         record('pull', `pull ${big}`, SIZES.big, 'node', s, busy);
         await checkPulled(out, SIZES.big);
         await clearScratch();
       },
     ]);
+  }
+
+  // ---- issue 17: 512 MiB push (new) and pull, with every tool's peak RSS ----
+  if (enabled('half')) {
+    const halfLabel = `file ${human(SIZES.half)}`;
+    log(`\n== push and pull ${halfLabel} (peak RSS of each tool) ==`);
+    await writeRandom(join(data, 'half.bin'), SIZES.half);
+    await ferry(['push', '--oci-layout', `${layout('half')}:v1`, 'half.bin'], {
+      cwd: data,
+      rss: false,
+    });
+    await iterate([
+      async (i) => {
+        const busy = await settle();
+        const s = await ferry(['push', `${host}/b/half-${i}:v1`, 'half.bin'], {
+          cwd: data,
+          env: pushCache(`half-${i}`),
+        });
+        record('half-push', `push ${halfLabel} (new)`, SIZES.half, 'ferry', s, busy);
+      },
+      async (i) => {
+        const busy = await settle();
+        const s = await skopeo([
+          ...skopeoDest,
+          `oci:${layout('half')}:v1`,
+          `docker://${host}/s/half-${i}:v1`,
+        ]);
+        record('half-push', `push ${halfLabel} (new)`, SIZES.half, 'skopeo', s, busy);
+      },
+      async (i) => {
+        if (!ORAS_GO) return;
+        const busy = await settle();
+        const s = await measure(ORAS_GO, ['push', `${host}/o/half-${i}:v1`, 'half.bin'], {
+          cwd: data,
+        });
+        record('half-push', `push ${halfLabel} (new)`, SIZES.half, 'orasgo', s, busy);
+      },
+    ]);
+    await iterate([
+      async () => {
+        const out = fresh('ferry-out');
+        const busy = await settle();
+        const s = await ferry([
+          'pull',
+          `${host}/b/half-0:v1`,
+          '-o',
+          out,
+          '--cache-dir',
+          fresh('ferry-cache'),
+        ]);
+        record('half-pull', `pull ${halfLabel}`, SIZES.half, 'ferry', s, busy);
+        await checkPulled(join(out, 'half.bin'), SIZES.half);
+        await clearScratch();
+      },
+      async () => {
+        const out = fresh('skopeo-out');
+        const busy = await settle();
+        const s = await skopeo([...skopeoSrc, `docker://${host}/s/half-0:v1`, `oci:${out}:v1`]);
+        record('half-pull', `pull ${halfLabel}`, SIZES.half, 'skopeo', s, busy);
+        await clearScratch();
+      },
+      async () => {
+        if (!ORAS_GO) return;
+        const out = fresh('orasgo-out');
+        const busy = await settle();
+        const s = await measure(ORAS_GO, ['pull', `${host}/o/half-0:v1`, out]);
+        record('half-pull', `pull ${halfLabel}`, SIZES.half, 'orasgo', s, busy);
+        await checkPulled(join(out, 'half.bin'), SIZES.half);
+        await clearScratch();
+      },
+    ]);
+    await rm(join(data, 'half.bin'), { force: true });
   }
 
   // ---- 1,000 small files ----
@@ -759,13 +864,13 @@ async function main() {
       async () => {
         const out = fresh('node-out');
         const busy = await settle();
-        const args = [registry.url, 'b/small-0', 'v1', out, SMALL_FLOOR_CONCURRENCY];
+        const args = [registry.url, 'b/small-0', 'v1', out, SMALL_PULL_FLOOR_CONCURRENCY];
         record(
           'small-pull',
           `pull ${smallLabel}`,
           smallBytes,
           'node',
-          await nodeFloor(['small-pull', ...args]),
+          await nodeFloor(['small-pull-durable', ...args]),
           busy,
         );
         const got = dirBytes(out);
@@ -1070,7 +1175,7 @@ function report() {
     `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
     ...rows.map(line),
     '',
-    `${RUNS} run(s) per tool and case, medians; peak RSS is the largest of the runs; CPU = user + sys of the process (median), less sensitive to other load than wall time. raw = curl (push: POST + one monolithic PUT with the digest known; pull: GET the blob). node floor = bench/floors.mjs, the same work with bare undici (push: POST + one streamed PUT with the digest known; pull: GET + sha256 + write; small files: POST + PUT, or GET + write, ${SMALL_FLOOR_CONCURRENCY} at once). MB = 10^6 bytes.`,
+    `${RUNS} run(s) per tool and case, medians; peak RSS is the largest of the runs; CPU = user + sys of the process (median), less sensitive to other load than wall time. raw = curl (push: POST + one monolithic PUT with the digest known; pull: GET the blob). node floor = bench/floors.mjs, the same work with bare undici (push: POST + one streamed PUT with the digest known; pull: GET + sha256 + positional writev + fsync + rename; small files: POST + PUT, ${SMALL_FLOOR_CONCURRENCY} at once, or GET + verify + write + fsync + rename, ${SMALL_PULL_FLOOR_CONCURRENCY} at once). MB = 10^6 bytes.`,
   ];
 
   // Targets from the issue ("Performance: beat skopeo and ORAS on the same registry").
@@ -1146,6 +1251,38 @@ function report() {
     `${fmt(st * 1000, 0)} ms (node -e 0: ${fmt(med('startup', 'raw') * 1000, 0)} ms)`,
     verdict(results.has('startup') ? st <= 0.15 : undefined),
   ]);
+  // Issue 17's table: ferry against the peers, fsync on for all.
+  const ratioRow = (label, id, peer, bound) => {
+    const f = med(id, 'ferry');
+    const p = med(id, peer);
+    t.push([
+      label,
+      `${fmt(f)} s vs ${fmt(p)} s = ${fmt(f / p)}×` +
+        (Number.isFinite(med(id, 'node')) ? ` (node floor ${fmt(med(id, 'node'))} s)` : ''),
+      verdict(results.has(id) && Number.isFinite(p) ? f <= bound * p : undefined),
+    ]);
+  };
+  ratioRow(`push ${human(SIZES.half)} new ≤ 1.0× skopeo (issue 17)`, 'half-push', 'skopeo', 1);
+  ratioRow(`push ${human(SIZES.big)} new ≤ 1.0× skopeo (issue 17)`, 'push-new', 'skopeo', 1);
+  ratioRow(
+    `push ${human(SIZES.big)} present, no digest cache ≤ 0.5× oras-go (issue 17)`,
+    'push-present-cold',
+    'orasgo',
+    0.5,
+  );
+  ratioRow(`pull ${human(SIZES.big)} ≤ 0.7× oras-go, with fsync (issue 17)`, 'pull', 'orasgo', 0.7);
+  ratioRow(
+    `pull ${SIZES.smallCount} small files ≤ 1.0× oras-go (issue 17)`,
+    'small-pull',
+    'orasgo',
+    1,
+  );
+  const halfRss = Math.max(maxRss('half-push'), maxRss('half-pull'));
+  t.push([
+    `peak RSS of the ${human(SIZES.half)} push and pull ≤ 80 MiB (issue 17)`,
+    `${fmt(halfRss, 0)} MiB`,
+    verdict(Number.isFinite(halfRss) ? halfRss <= 80 : undefined),
+  ]);
   const th = med('throttled', 'ferry');
   const thCurl = med('throttled', 'raw');
   t.push([
@@ -1171,7 +1308,7 @@ function report() {
 
   out.push('', 'Samples (s):');
   for (const r of results.values()) {
-    for (const tool of ['ferry', 'skopeo', 'raw', 'node']) {
+    for (const tool of ['ferry', 'skopeo', 'orasgo', 'raw', 'node']) {
       if (!r[tool].length) continue;
       out.push(
         `  ${r.label} — ${tool}: ${r[tool].map((s) => s.seconds.toFixed(3)).join(', ')}` +

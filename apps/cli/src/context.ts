@@ -17,7 +17,7 @@ import {
 } from '@ferry/registry';
 import type { Io } from './io.js';
 import {
-  SMALL_BLOB_CONCURRENCY,
+  SMALL_PULL_CONCURRENCY,
   type ParallelArgs,
   type TransferConcurrencyArgs,
 } from './options/concurrency.js';
@@ -256,7 +256,7 @@ export async function openRegistry(
       ...connection,
       userAgent: `ferry/${version}`,
       // Enough connections for whatever the command moves at once (see transferLimits).
-      concurrency: Math.max(4, args.concurrency ?? SMALL_BLOB_CONCURRENCY),
+      concurrency: Math.max(4, args.concurrency ?? SMALL_PULL_CONCURRENCY),
       staticBearerToken: undefined,
       debug: args.debug ? (line) => io.stderr(`[debug] ${line}\n`) : undefined,
       ...extra,

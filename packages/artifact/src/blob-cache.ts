@@ -146,7 +146,7 @@ export class BlobCache {
       // Nothing to resume in a small blob, and its cache file operations would cost more than
       // its transfer (a pull of 1,000 small files is bound by them): write it straight through,
       // in one call rather than through a write stream (the source verifies what it yields).
-      const bytes = await readAll(await source.fetch(descriptor, options), descriptor.size);
+      const bytes = await fetchWhole(source, descriptor, options);
       const handle = await open(destination, 'wx');
       try {
         await handle.writeFile(bytes);
@@ -374,6 +374,21 @@ export function cachingFetcher(
         : cache.fetch(target, descriptor, options),
     copyTo: (descriptor, path, options) => cache.copyTo(target, descriptor, path, options),
   };
+}
+
+/** A source that can hand over a small blob whole, verified (RegistryTarget). */
+interface WholeBlobSource {
+  fetchBytes?(descriptor: Descriptor, options?: FetchOptions): Promise<Buffer>;
+}
+
+/** A small blob, verified, in memory: whole from a source that can, else read from its stream. */
+export async function fetchWhole(
+  source: Fetcher & WholeBlobSource,
+  descriptor: Descriptor,
+  options: FetchOptions = {},
+): Promise<Buffer> {
+  if (typeof source.fetchBytes === 'function') return source.fetchBytes(descriptor, options);
+  return readAll(await source.fetch(descriptor, options), descriptor.size);
 }
 
 /** Copies a checked file to `destination` and syncs the copy; a short copy is removed and refused. */

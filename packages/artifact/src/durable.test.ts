@@ -127,6 +127,45 @@ describe('write → fsync(file) → rename → fsync(dir) (issue 13 item 8)', ()
     expect((await readFile(join(again, 'big.bin'))).equals(big)).toBe(true);
   });
 
+  it('for small files a registry hands over whole (fetchBytes), through the download cache', async () => {
+    const { manifest, fetcher } = await packed({ 'a.txt': small, 'b.txt': Buffer.from('bee\n') });
+    const whole: string[] = [];
+    const source = {
+      ...fetcher,
+      // The streaming fetch is for manifests only once small blobs come whole.
+      fetch: async (descriptor: Descriptor) => {
+        if (descriptor.mediaType !== manifest.mediaType && descriptor.size < 1024) {
+          throw new Error(`streamed ${descriptor.digest}`);
+        }
+        return fetcher.fetch(descriptor);
+      },
+      fetchBytes: async (descriptor: Descriptor) => {
+        whole.push(descriptor.digest);
+        return Buffer.from(await readFile(join(dir, 'source', titleOf(descriptor))));
+      },
+    };
+    const titleOf = (d: Descriptor) => d.annotations?.['org.opencontainers.image.title'] ?? '';
+    const cache = new BlobCache(join(dir, 'cache'));
+    const out = join(dir, 'out');
+    await unpack(manifest, cachedTarget(source as unknown as Target, cache), { outputDir: out });
+    expect(whole.sort()).toEqual(manifest.layers.map((l) => l.digest).sort());
+    expectDurable(join(out, 'a.txt'), small.byteLength);
+    expectDurable(join(out, 'b.txt'), 4);
+    expect(await readFile(join(out, 'b.txt'), 'utf8')).toBe('bee\n');
+    // Without the cache too, and still checked: bytes that do not match are refused.
+    events = [];
+    whole.length = 0;
+    const direct = join(dir, 'direct');
+    await unpack(manifest, source as unknown as Fetcher, { outputDir: direct });
+    expect(whole).toHaveLength(2);
+    expectDurable(join(direct, 'a.txt'), small.byteLength);
+    const lying = { ...source, fetchBytes: async () => Buffer.from('not the blob') };
+    await expect(
+      unpack(manifest, lying as unknown as Fetcher, { outputDir: join(dir, 'lying') }),
+    ).rejects.toThrow();
+    await expect(readFile(join(dir, 'lying', 'a.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('for the files and directories of a directory layer', async () => {
     const { manifest, fetcher } = await packed({ tree: { 'a.txt': 'aaa', 'b.txt': 'bb' } });
     const out = join(dir, 'out');

@@ -76,6 +76,21 @@ export class RegistryTarget implements Target {
     });
   }
 
+  /**
+   * A small blob whole and verified, without a stream per blob (see
+   * `BlobStore.fetchBytes`): what the download cache and unpack use for files under 256 KiB.
+   */
+  async fetchBytes(descriptor: Descriptor, options: FetchOptions = {}): Promise<Buffer> {
+    if (isManifest(descriptor)) {
+      return readAll(await this.fetch(descriptor, options), MANIFEST_SIZE_LIMIT);
+    }
+    return this.repository.blobs.fetchBytes(descriptor, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+      limit: descriptor.size,
+    });
+  }
+
   /** True when {@link downloadToFile} would fetch `descriptor` in parallel ranges. */
   downloadsInParallel(descriptor: Descriptor): boolean {
     return (

@@ -77,13 +77,14 @@ function isDirectoryLayer(descriptor: Descriptor): boolean {
   return descriptor.annotations?.[Annotation.OrasContentUnpack] === 'true';
 }
 
+/** Random per process, so that temp names never clash with another ferry's; a counter within it. */
+const tempPrefix = randomBytes(6).toString('hex');
+let tempCount = 0;
+
 /** A hidden name beside `target`, unique, short enough for any file system. */
 function partialPath(target: string): string {
   const base = path.basename(target).slice(0, 100);
-  return path.join(
-    path.dirname(target),
-    `.${base}.ferry-${randomBytes(6).toString('hex')}.partial`,
-  );
+  return path.join(path.dirname(target), `.${base}.ferry-${tempPrefix}-${++tempCount}.partial`);
 }
 
 async function exists(target: string): Promise<boolean> {
@@ -144,22 +145,8 @@ const SMALL_FILE = 256 * 1024;
  */
 async function unpackSmallFile(plan: Plan, fetcher: Fetcher, options: UnpackOptions) {
   const { digest, size } = plan.descriptor;
-  const source = await fetcher.fetch(plan.descriptor, { signal: options.signal });
-  // As pipeline() does below: a fetcher that ignores the signal must still stop.
-  if (options.signal) addAbortSignal(options.signal, source);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      total += chunk.byteLength;
-      if (total > size) break;
-    }
-  } finally {
-    source.destroy();
-  }
-  if (total !== size) throw new SizeMismatchError(size, total, plan.title);
-  const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
+  const bytes = await fetchSmall(plan, fetcher, options);
+  if (bytes.byteLength !== size) throw new SizeMismatchError(size, bytes.byteLength, plan.title);
   verifyDigest(bytes, digest, plan.title);
   options.onProgress?.(plan.title, size);
   const temp = partialPath(plan.target);
@@ -176,6 +163,33 @@ async function unpackSmallFile(plan: Plan, fetcher: Fetcher, options: UnpackOpti
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** A small file's bytes: whole from a registry that hands them over so (RegistryTarget), else read from the stream. */
+async function fetchSmall(
+  plan: Plan,
+  fetcher: Fetcher & { fetchBytes?(d: Descriptor, o?: { signal?: AbortSignal }): Promise<Buffer> },
+  options: UnpackOptions,
+): Promise<Buffer> {
+  if (typeof fetcher.fetchBytes === 'function') {
+    return fetcher.fetchBytes(plan.descriptor, { signal: options.signal });
+  }
+  const { size } = plan.descriptor;
+  const source = await fetcher.fetch(plan.descriptor, { signal: options.signal });
+  // As pipeline() does below: a fetcher that ignores the signal must still stop.
+  if (options.signal) addAbortSignal(options.signal, source);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.byteLength;
+      if (total > size) break;
+    }
+  } finally {
+    source.destroy();
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
 }
 
 async function unpackFile(plan: Plan, fetcher: Fetcher, options: UnpackOptions): Promise<void> {

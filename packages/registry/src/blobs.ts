@@ -1,6 +1,11 @@
 import type { Readable } from 'node:stream';
 import { Digester, FerryError, parseDigest, type Descriptor, type Digest } from '@ferry/oci';
-import { downloadBlob, type BlobDownload, type FetchBlobOptions } from './blob-download.js';
+import {
+  downloadBlob,
+  downloadBlobBytes,
+  type BlobDownload,
+  type FetchBlobOptions,
+} from './blob-download.js';
 import {
   pushBlob,
   type BlobSource,
@@ -106,10 +111,17 @@ export class BlobStore {
     );
   }
 
-  /** Fetches a small blob (a config) whole, verified. Refuses anything over `limit` bytes. */
+  /**
+   * Fetches a small blob (a config, a small file) whole, verified. Refuses anything over `limit`
+   * bytes (default 4 MiB).
+   */
   async fetchBytes(
     descriptor: Pick<Descriptor, 'digest' | 'size'>,
-    options: { signal?: AbortSignal; limit?: number } = {},
+    options: {
+      signal?: AbortSignal | undefined;
+      limit?: number;
+      onProgress?: ((bytes: number) => void) | undefined;
+    } = {},
   ): Promise<Buffer> {
     const limit = options.limit ?? 4 * 1024 * 1024;
     if (descriptor.size > limit) {
@@ -118,10 +130,13 @@ export class BlobStore {
         `blob ${descriptor.digest} is ${descriptor.size} bytes, over the ${limit}-byte limit for reading it whole`,
       );
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.fetch(descriptor, { signal: options.signal }))
-      chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return downloadBlobBytes(
+      this.#context.transport,
+      this.#url(descriptor.digest),
+      this.#pull(),
+      descriptor,
+      options,
+    );
   }
 
   /**

@@ -3,7 +3,12 @@ import { FerryError } from '@ferry/oci';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, reportError, UsageError } from '../exit.js';
 import { runCaptured } from '../run-captured.js';
-import { DEFAULT_CONCURRENCY, SMALL_BLOB_CONCURRENCY, transferLimits } from './concurrency.js';
+import {
+  DEFAULT_CONCURRENCY,
+  SMALL_BLOB_CONCURRENCY,
+  SMALL_PULL_CONCURRENCY,
+  transferLimits,
+} from './concurrency.js';
 
 const ferry = runCaptured;
 
@@ -22,6 +27,8 @@ describe('transfer concurrency defaults', () => {
     expect(DEFAULT_CONCURRENCY).toBe(5);
     expect(SMALL_BLOB_CONCURRENCY).toBe(16);
     expect(SMALL_BLOB_CONCURRENCY).toBeGreaterThan(DEFAULT_CONCURRENCY);
+    // Pull writes and fsyncs while others wait for the registry: twice as many.
+    expect(SMALL_PULL_CONCURRENCY).toBe(32);
     expect(LARGE_TRANSFER_MIN_SIZE).toBe(1024 * 1024);
   });
 });
@@ -129,7 +136,7 @@ describe('--concurrency on the command line', () => {
       const text = stdout.replace(/\s+/g, ' ');
       expect(text).toContain('--concurrency Blobs transferred at once');
       expect(text).toContain(
-        `[default: ${DEFAULT_CONCURRENCY}, and up to ${SMALL_BLOB_CONCURRENCY} for blobs under 1 MiB]`,
+        `[default: ${DEFAULT_CONCURRENCY}; blobs under 1 MiB: up to ${SMALL_BLOB_CONCURRENCY} on push, ${SMALL_PULL_CONCURRENCY} on pull]`,
       );
     },
   );

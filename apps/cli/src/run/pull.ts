@@ -10,9 +10,9 @@ import {
 import { FerryError, hostPlatform } from '@ferry/oci';
 import type { PullArgs } from './args/pull.js';
 import { openTarget, type Context } from '../context.js';
-import { transferLimits } from '../options/concurrency.js';
+import { SMALL_PULL_CONCURRENCY, transferLimits } from '../options/concurrency.js';
 import { UsageError } from '../exit.js';
-import { describe, descriptorJson, printResult, printStatus } from '../output.js';
+import { describe, descriptorJson, printResult, printStatusLines } from '../output.js';
 import { Progress } from '../progress.js';
 import { openCache } from './cache.js';
 import { unpackSubjects } from './pull-subject.js';
@@ -71,7 +71,8 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
       keepOldFiles: args['keep-old-files'] === true,
       allowPathTraversal: args['allow-path-traversal'] === true,
       allowLargeExpansion: args['allow-large-expansion'] === true,
-      concurrency: limits.total,
+      // Small blobs: more at once than push moves (see SMALL_PULL_CONCURRENCY).
+      concurrency: args.concurrency === undefined ? SMALL_PULL_CONCURRENCY : limits.total,
       largeConcurrency: limits.concurrency,
     };
     files = await unpack(manifest, fetcher, { ...unpackOptions, onProgress });
@@ -81,7 +82,11 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
   } finally {
     progress.stop();
   }
-  for (const file of files) printStatus(context, 'Downloaded', file.title, file.descriptor.digest);
+  printStatusLines(
+    context,
+    'Downloaded',
+    files.map((file) => ({ name: file.title, digest: file.descriptor.digest })),
+  );
   if (files.length === 0)
     context.io.stderr(
       'Warning: no file was pulled: the artifact has no titled layers (or none matched --include)\n',
