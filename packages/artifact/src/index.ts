@@ -16,10 +16,12 @@ export type {
   ReadOnlyGraphTarget,
   ReadOnlyStorage,
   ReadOnlyTarget,
+  ReferenceFetcher,
   ReferrerLister,
   TaggedPusher,
   TagLister,
   WritableTarget,
+  FetchedManifest,
   FetchOptions,
   Fetcher,
   FileDownload,
@@ -43,6 +45,7 @@ export {
   canCopyTo,
   canDelete,
   canDownloadToFile,
+  canFetchReference,
   canMount,
   canPushTagged,
   canPushWhileHashing,
@@ -64,7 +67,7 @@ export {
 export { archiveLayout, extractLayoutArchive } from './layout-archive.js';
 
 // Reading content from any target: a manifest verified against its descriptor, bounded reads.
-export { fetchManifest, readAll, type FetchedManifest } from './content.js';
+export { fetchManifest, fetchManifestByReference, readAll } from './content.js';
 
 // Copying graphs between targets, and choosing a platform's manifest from an index.
 export {

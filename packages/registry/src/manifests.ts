@@ -2,6 +2,7 @@ import {
   computeDigest,
   DigestMismatchError,
   isDigest,
+  isNotFound,
   MANIFEST_SIZE_LIMIT,
   ManifestMediaTypes,
   ManifestTooLargeError,
@@ -10,7 +11,6 @@ import {
   type ParsedManifest,
 } from '@ferry/oci';
 import { readVerified } from './blobs.js';
-import { RegistryError } from './errors.js';
 import { discard, responseError, type Transport } from './transport.js';
 
 export interface ManifestStoreContext {
@@ -199,7 +199,7 @@ export class ManifestStore {
       await this.resolve(reference, signal);
       return true;
     } catch (error) {
-      if (error instanceof RegistryError && error.status === 404) return false;
+      if (isNotFound(error)) return false;
       throw error;
     }
   }
