@@ -195,7 +195,7 @@ export async function tarDirectory(
   // Opened here, not lazily by the stream, so that a failure knows the file is ours to remove.
   const output = (await open(destination, 'wx')).createWriteStream();
   const piped = pipeline(
-    packer as unknown as Readable,
+    packer,
     tarHash,
     createGzip({ level: options.level ?? 6 }),
     new GzipHeaderNormalizer(),
@@ -398,7 +398,7 @@ export async function extractTarGzip(
     ...(options.expectedTarDigest
       ? [new DigestTransform({ expectedDigest: options.expectedTarDigest, subject: 'the tar' })]
       : []),
-    extractor as unknown as Writable,
+    extractor,
   ];
   try {
     await pipeline(stages, options.signal ? { signal: options.signal } : {});
