@@ -97,7 +97,11 @@ export { DigestCache, type FileHasher } from './digest-cache.js';
 export { selectLayers, unpack, type UnpackedFile, type UnpackOptions } from './unpack.js';
 export { globMatcher } from './glob.js';
 export { assertNoSymlinkEscape, resolveTitlePath, UNSAFE_ARCHIVE, UNSAFE_PATH } from './paths.js';
-export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar.js';
+export {
+  applyDirectoryMetadata,
+  extractTarGzip,
+  type DirectoryMetadata,
+} from './tar-extract.js';
 export { ERR_EXPANSION_TOO_LARGE } from './tar-limits.js';
 export { durable } from './durable.js';
 

@@ -26,7 +26,7 @@ import type { FileHasher } from './digest-cache.js';
 import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { readOptions } from './read-options.js';
 import { UNSAFE_PATH, defaultTitle, validateTitle } from './paths.js';
-import { tarDirectory, unsupportedFile } from './tar.js';
+import { tarDirectory, unsupportedFile } from './tar-create.js';
 import { ArtifactErrorCode } from './errors.js';
 
 /** oras-go's artifactType for a v1.1 artifact without a config, when none is given. */

@@ -23,7 +23,8 @@ import { canCopyTo } from './capabilities.js';
 import { durable } from './durable.js';
 import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { assertNoSymlinkEscape, resolveTitlePath } from './paths.js';
-import { applyDirectoryMetadata, expansionLimit, extractTarGzip } from './tar.js';
+import { applyDirectoryMetadata, extractTarGzip } from './tar-extract.js';
+import { expansionLimit } from './tar-limits.js';
 import type { Fetcher } from './target.js';
 import { ArtifactErrorCode } from './errors.js';
 
