@@ -82,7 +82,6 @@ export {
 // Files → artifact: pack, the ORAS "unknown" media types, and the hashing pack relies on.
 export {
   digestFile,
-  encodeManifest,
   MediaTypeUnknownArtifact,
   MediaTypeUnknownConfig,
   pack,
@@ -91,17 +90,14 @@ export {
   type PackedBlob,
   type PackOptions,
 } from './pack.js';
+export { encodeManifest } from './manifest-encoding.js';
 export { DigestCache, type FileHasher } from './digest-cache.js';
 
 // Artifact → files: unpack with its path guards, tar extraction for layers other packages read.
 export { selectLayers, unpack, type UnpackedFile, type UnpackOptions } from './unpack.js';
 export { globMatcher } from './glob.js';
 export { assertNoSymlinkEscape, resolveTitlePath, UNSAFE_ARCHIVE, UNSAFE_PATH } from './paths.js';
-export {
-  applyDirectoryMetadata,
-  extractTarGzip,
-  type DirectoryMetadata,
-} from './tar-extract.js';
+export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar-extract.js';
 export { ERR_EXPANSION_TOO_LARGE } from './tar-limits.js';
 export { durable } from './durable.js';
 
