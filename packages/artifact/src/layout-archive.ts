@@ -82,6 +82,8 @@ async function entry(
 ): Promise<void> {
   let sink: Writable | undefined;
   const done = new Promise<void>((resolve, reject) => {
+    // A streamx Writable: it writes, drains and ends as node's does, but its types lack node's
+    // `writable…` members and make `end()` take an argument.
     sink = pack.entry({ mtime: new Date(0), uid: 0, gid: 0, ...header }, (error) =>
       error ? reject(error) : resolve(),
     ) as unknown as Writable;

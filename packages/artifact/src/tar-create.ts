@@ -101,6 +101,8 @@ type EntryHeader = Partial<Header> & { name: string };
 function addEntry(packer: Pack, header: EntryHeader): { sink: Writable; done: Promise<void> } {
   let sink: Writable | undefined;
   const done = new Promise<void>((resolve, reject) => {
+    // A streamx Writable: it writes, drains and ends as node's does, but its types lack node's
+    // `writable…` members and make `end()` take an argument.
     sink = packer.entry(header, (error) =>
       error ? reject(error) : resolve(),
     ) as unknown as Writable;
