@@ -20,12 +20,9 @@ interface ErrnoLike {
 }
 
 export function isErrnoError(error: unknown): error is Error & ErrnoLike {
-  return (
-    error instanceof Error &&
-    typeof (error as Partial<ErrnoLike>).code === 'string' &&
-    /^E[A-Z]+$/.test((error as unknown as ErrnoLike).code) &&
-    typeof (error as Partial<ErrnoLike>).syscall === 'string'
-  );
+  if (!(error instanceof Error)) return false;
+  const { code, syscall } = error as Partial<ErrnoLike>;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof syscall === 'string';
 }
 
 const reading = new Set(['open', 'read', 'scandir', 'stat', 'lstat', 'opendir']);

@@ -28,13 +28,14 @@ import {
   type Descriptor,
 } from '@ferry/oci';
 import { CacheLock, type LockTimings } from './cache-lock.js';
+import { canDownloadToFile } from './capabilities.js';
 import { copyOut, ensureCacheDir, openEntry, openPartial } from './cache-files.js';
 
 export { ERR_CACHE_UNSAFE } from './cache-files.js';
 import { isManifest, readAll } from './content.js';
 import { durable } from './durable.js';
 import { handleWriter, readPrefix } from './handle-io.js';
-import type { FetchOptions, Fetcher, Target } from './target.js';
+import type { FetchOptions, Fetcher, FileCopier, Target } from './target.js';
 import { ArtifactErrorCode } from './errors.js';
 
 /** Where the cache lives: FERRY_CACHE, else $XDG_CACHE_HOME/ferry, else ~/.cache/ferry. */
@@ -248,7 +249,7 @@ export class BlobCache {
     const partial = this.#path(descriptor.digest, '.partial');
     // Large blobs over several connections at once, where the source can: it keeps its own
     // per-range progress beside the partial file, and verifies and fsyncs it.
-    if (!fresh && source.downloadToFile) {
+    if (!fresh && canDownloadToFile(source)) {
       // Whatever was planted at the partial path is replaced by a regular file first.
       await (await openPartial(partial, false)).close();
       const ranged = await source.downloadToFile(descriptor, partial, options);
@@ -359,14 +360,10 @@ export class BlobCache {
 }
 
 /**
- * A fetcher that sends the blobs of a remote target through the cache; manifests (small, and
- * resolved by tag) and local targets go straight through.
+ * A fetcher that sends the blobs of a remote target through the cache, and can copy them out of
+ * it to files; manifests (small, and resolved by tag) go straight through.
  */
-export function cachingFetcher(
-  target: Fetcher & { resumable?: boolean },
-  cache: BlobCache,
-): Fetcher {
-  if (!target.resumable) return target;
+export function cachingFetcher(target: Fetcher, cache: BlobCache): Fetcher & FileCopier {
   return {
     fetch: (descriptor, options) =>
       isManifest(descriptor)
@@ -417,7 +414,10 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-/** The same target with its blob fetches going through the cache (remote targets only). */
+/**
+ * The same target with its blob fetches going through the cache, and a {@link FileCopier}
+ * (remote targets only; local ones go straight through).
+ */
 export function cachedTarget<T extends Target>(target: T, cache: BlobCache): T {
   if (!target.resumable) return target;
   const { fetch, copyTo } = cachingFetcher(target, cache);

@@ -8,6 +8,7 @@ import type {
   FileCopier,
   FileDownloader,
   Mounter,
+  ReferenceFetcher,
   StreamingPusher,
   TaggedPusher,
 } from './target.js';
@@ -49,4 +50,9 @@ export function canDownloadToFile<T extends object>(target: T): target is T & Fi
 /** Can look a blob up by digest alone. */
 export function canStatBlob<T extends object>(target: T): target is T & BlobStater {
   return has(target, 'statBlob');
+}
+
+/** Can fetch a manifest by tag in one request. */
+export function canFetchReference<T extends object>(target: T): target is T & ReferenceFetcher {
+  return has(target, 'fetchReference');
 }

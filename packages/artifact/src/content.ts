@@ -10,7 +10,8 @@ import {
   type Descriptor,
   type ParsedManifest,
 } from '@ferry/oci';
-import type { Fetcher, OperationOptions } from './target.js';
+import { canFetchReference } from './capabilities.js';
+import type { FetchedManifest, Fetcher, OperationOptions, Resolver } from './target.js';
 import { ArtifactErrorCode } from './errors.js';
 
 /** True for descriptors of manifests and indexes (nodes of a graph), false for blobs (leaves). */
@@ -39,12 +40,6 @@ export async function readAll(stream: Readable, limit: number): Promise<Buffer> 
   return Buffer.concat(chunks, size);
 }
 
-export interface FetchedManifest {
-  descriptor: Descriptor;
-  bytes: Buffer;
-  parsed: ParsedManifest;
-}
-
 /** Fetches a manifest's exact bytes from any target, verified against its descriptor and validated. */
 export async function fetchManifest(
   fetcher: Fetcher,
@@ -57,6 +52,19 @@ export async function fetchManifest(
   const bytes = await readAll(await fetcher.fetch(descriptor, options), MANIFEST_SIZE_LIMIT);
   verifyDigest(bytes, descriptor.digest, `manifest ${descriptor.digest}`);
   return { descriptor, bytes, parsed: parseManifest(bytes, descriptor.mediaType) };
+}
+
+/**
+ * The manifest a tag or digest names: in one request where the target can
+ * ({@link canFetchReference}: a registry), else a resolve and a verified fetch.
+ */
+export async function fetchManifestByReference(
+  target: Fetcher & Resolver,
+  reference: string,
+  options: OperationOptions = {},
+): Promise<FetchedManifest> {
+  if (canFetchReference(target)) return target.fetchReference(reference, options);
+  return fetchManifest(target, await target.resolve(reference, options), options);
 }
 
 /** The children of a manifest: config and layers (and subject is not a child), or an index's entries. */

@@ -8,7 +8,7 @@ import { ArtifactErrorCode } from './errors.js';
 import { OciLayoutTarget } from './oci-layout.js';
 import { UNSAFE_ARCHIVE, UNSAFE_PATH } from './paths.js';
 import { ERR_EXPANSION_TOO_LARGE } from './tar-limits.js';
-import { UNSUPPORTED_FILE } from './tar.js';
+import { UNSUPPORTED_FILE } from './tar-create.js';
 import { ERR_CACHE_UNSAFE } from './cache-files.js';
 import { ERR_LAYOUT_INVALID } from './oci-layout-index.js';
 

@@ -16,10 +16,12 @@ export type {
   ReadOnlyGraphTarget,
   ReadOnlyStorage,
   ReadOnlyTarget,
+  ReferenceFetcher,
   ReferrerLister,
   TaggedPusher,
   TagLister,
   WritableTarget,
+  FetchedManifest,
   FetchOptions,
   Fetcher,
   FileDownload,
@@ -43,6 +45,7 @@ export {
   canCopyTo,
   canDelete,
   canDownloadToFile,
+  canFetchReference,
   canMount,
   canPushTagged,
   canPushWhileHashing,
@@ -64,7 +67,7 @@ export {
 export { archiveLayout, extractLayoutArchive } from './layout-archive.js';
 
 // Reading content from any target: a manifest verified against its descriptor, bounded reads.
-export { fetchManifest, readAll, type FetchedManifest } from './content.js';
+export { fetchManifest, fetchManifestByReference, readAll } from './content.js';
 
 // Copying graphs between targets, and choosing a platform's manifest from an index.
 export {
@@ -79,7 +82,6 @@ export {
 // Files → artifact: pack, the ORAS "unknown" media types, and the hashing pack relies on.
 export {
   digestFile,
-  encodeManifest,
   MediaTypeUnknownArtifact,
   MediaTypeUnknownConfig,
   pack,
@@ -88,13 +90,14 @@ export {
   type PackedBlob,
   type PackOptions,
 } from './pack.js';
+export { encodeManifest } from './manifest-encoding.js';
 export { DigestCache, type FileHasher } from './digest-cache.js';
 
 // Artifact → files: unpack with its path guards, tar extraction for layers other packages read.
 export { selectLayers, unpack, type UnpackedFile, type UnpackOptions } from './unpack.js';
 export { globMatcher } from './glob.js';
 export { assertNoSymlinkEscape, resolveTitlePath, UNSAFE_ARCHIVE, UNSAFE_PATH } from './paths.js';
-export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar.js';
+export { applyDirectoryMetadata, extractTarGzip, type DirectoryMetadata } from './tar-extract.js';
 export { ERR_EXPANSION_TOO_LARGE } from './tar-limits.js';
 export { durable } from './durable.js';
 

@@ -9,9 +9,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { FerryError, isDigest } from '@ferry/oci';
-import { extract as tarExtract, pack as tarPack } from 'tar-stream';
+import { extract as tarExtract, pack as tarPack, type ExtractEvents } from 'tar-stream';
+
+/** An entry's contents as tar-stream gives them (a streamx Readable). */
+type EntryStream = ExtractEvents['entry'][1];
 import { ArtifactErrorCode } from './errors.js';
 
 const LAYOUT_NAME =
@@ -79,6 +82,8 @@ async function entry(
 ): Promise<void> {
   let sink: Writable | undefined;
   const done = new Promise<void>((resolve, reject) => {
+    // A streamx Writable: it writes, drains and ends as node's does, but its types lack node's
+    // `writable…` members and make `end()` take an argument.
     sink = pack.entry({ mtime: new Date(0), uid: 0, gid: 0, ...header }, (error) =>
       error ? reject(error) : resolve(),
     ) as unknown as Writable;
@@ -102,7 +107,7 @@ export async function extractLayoutArchive(path: string, dir: string): Promise<v
   const extractor = tarExtract();
   let sawIndex = false;
   let inFlight: Promise<unknown> = Promise.resolve();
-  const add = async (name: string, type: string | null | undefined, body: Readable) => {
+  const add = async (name: string, type: string | null | undefined, body: EntryStream) => {
     if (type === 'directory' && DIRECTORY_NAME.test(name)) {
       body.resume();
       return;
@@ -121,13 +126,13 @@ export async function extractLayoutArchive(path: string, dir: string): Promise<v
     await pipeline(body, createWriteStream(target, { flags: 'wx' }));
   };
   extractor.on('entry', (header, stream, next) => {
-    inFlight = add(header.name, header.type, stream as unknown as Readable).then(
+    inFlight = add(header.name, header.type, stream).then(
       () => next(),
       (error: unknown) => next(error as Error),
     );
   });
   try {
-    await pipeline(createReadStream(path), extractor as unknown as Writable);
+    await pipeline(createReadStream(path), extractor);
   } catch (error) {
     await inFlight.catch(() => {});
     if (error instanceof FerryError) throw error;

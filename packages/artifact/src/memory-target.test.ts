@@ -3,12 +3,13 @@ import { computeDigest, EmptyJson, EMPTY_JSON_BYTES, MediaType, type Descriptor 
 import { describe, expect, it } from 'vitest';
 import {
   canDelete,
+  canFetchReference,
   canMount,
   canPushTagged,
   canPushWhileHashing,
   canStatBlob,
 } from './capabilities.js';
-import { readAll } from './content.js';
+import { fetchManifestByReference, readAll } from './content.js';
 import { copy } from './copy.js';
 import { MemoryTarget } from './memory-target.js';
 import type { ReadOnlyGraphTarget } from './target.js';
@@ -211,6 +212,56 @@ describe('MemoryTarget: capabilities', () => {
     expect(canMount(target)).toBe(false);
     expect(canPushTagged(target)).toBe(false);
     expect(canPushWhileHashing(target)).toBe(false);
+    expect(canFetchReference(target)).toBe(false);
+  });
+
+  it('fetchManifestByReference resolves and then fetches where the target cannot in one step', async () => {
+    const store = new MemoryTarget('store');
+    const manifest = await pushManifest(store, [await store.add('by tag')]);
+    await store.tag(manifest, 'v1');
+    const calls: string[] = [];
+    const recording = new (class extends MemoryTarget {
+      override resolve(reference: string) {
+        calls.push(`resolve ${reference}`);
+        return store.resolve(reference);
+      }
+      override fetch(descriptor: Descriptor) {
+        calls.push(`fetch ${descriptor.digest}`);
+        return store.fetch(descriptor);
+      }
+    })('recording');
+    const fetched = await fetchManifestByReference(recording, 'v1');
+    expect(calls).toEqual(['resolve v1', `fetch ${manifest.digest}`]);
+    expect(fetched.descriptor).toEqual(manifest);
+    expect(computeDigest(fetched.bytes)).toBe(manifest.digest);
+    await expect(fetchManifestByReference(store, 'nope')).rejects.toMatchObject({
+      code: 'ERR_NOT_FOUND',
+    });
+  });
+
+  it('fetchManifestByReference asks a target that can fetch by reference, and nothing else', async () => {
+    const store = new MemoryTarget('store');
+    const manifest = await pushManifest(store, [await store.add('one step')]);
+    await store.tag(manifest, 'v1');
+    const calls: string[] = [];
+    const oneStep = {
+      name: 'one-step',
+      resolve: (reference: string) => {
+        calls.push(`resolve ${reference}`);
+        return store.resolve(reference);
+      },
+      fetch: (descriptor: Descriptor) => {
+        calls.push(`fetch ${descriptor.digest}`);
+        return store.fetch(descriptor);
+      },
+      fetchReference: async (reference: string) => {
+        calls.push(`fetchReference ${reference}`);
+        return fetchManifestByReference(store, reference);
+      },
+    };
+    const fetched = await fetchManifestByReference(oneStep, 'v1');
+    expect(calls).toEqual(['fetchReference v1']);
+    expect(fetched.descriptor).toEqual(manifest);
   });
 
   it('copy() reads a source that offers only the read-only graph capabilities', async () => {

@@ -8,6 +8,7 @@ import { computeDigest, DigestMismatchError, type Descriptor } from '@ferry/oci'
 import { Registry } from '@ferry/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobCache, cachedTarget } from './blob-cache.js';
+import { canCopyTo } from './capabilities.js';
 import { readAll } from './content.js';
 import { cacheParallelDownloads } from './large-blob-cache.js';
 import { RegistryTarget, type RegistryTargetOptions } from './registry-target.js';
@@ -85,7 +86,7 @@ function open(options: RegistryTargetOptions = {}): RegistryTarget {
 }
 
 async function place(target: Target, descriptor: Descriptor, path: string): Promise<void> {
-  if (!target.copyTo) throw new Error('expected a caching target');
+  if (!canCopyTo(target)) throw new Error('expected a caching target');
   await target.copyTo(descriptor, path);
 }
 

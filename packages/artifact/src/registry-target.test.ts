@@ -1,11 +1,24 @@
 // RegistryTarget against a loopback registry (testing/fake-registry.ts): the requests each
 // operation sends, what it makes of the answers, and the referrers fallback of registries
 // without the referrers API (registry:2 before 3.0).
-import { computeDigest, EmptyJson, EMPTY_JSON_BYTES, MediaType, type Descriptor } from '@ferry/oci';
+import {
+  computeDigest,
+  EmptyJson,
+  EMPTY_JSON_BYTES,
+  isNotFound,
+  MediaType,
+  type Descriptor,
+} from '@ferry/oci';
 import { Registry, referrersTag } from '@ferry/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { canDelete, canMount, canPushTagged, canStatBlob } from './capabilities.js';
-import { readAll } from './content.js';
+import {
+  canDelete,
+  canFetchReference,
+  canMount,
+  canPushTagged,
+  canStatBlob,
+} from './capabilities.js';
+import { fetchManifestByReference, readAll } from './content.js';
 import { MemoryTarget } from './memory-target.js';
 import { RegistryTarget } from './registry-target.js';
 import { startFakeRegistry, type FakeRegistry } from './testing/fake-registry.js';
@@ -166,6 +179,26 @@ describe('RegistryTarget: manifests and tags', () => {
     expect(await t.exists(manifest)).toBe(true);
   });
 
+  it('fetches a manifest by tag in one GET, verified, through fetchManifestByReference', async () => {
+    const t = target();
+    const manifest = await seed(t);
+    await t.tag(manifest, 'v1');
+    const before = server.requests.length;
+    const fetched = await fetchManifestByReference(t, 'v1');
+    // One request where resolve-then-fetch would send a HEAD and a GET.
+    expect(requestsSince(before)).toEqual(['GET /manifests/v1']);
+    expect(fetched.descriptor).toEqual(manifest);
+    expect(computeDigest(fetched.bytes)).toBe(manifest.digest);
+    expect(fetched.parsed.kind).toBe('manifest');
+  });
+
+  it('fetchReference of a missing tag rejects with the shared not-found', async () => {
+    const t = target();
+    const failure: unknown = await t.fetchReference('nope').catch((error: unknown) => error);
+    expect(isNotFound(failure)).toBe(true);
+    expect(failure).toMatchObject({ status: 404, method: 'GET' });
+  });
+
   it('maps a missing tag: resolve rejects with the 404 of its HEAD, exists is false', async () => {
     const t = target();
     // A HEAD has no body to carry MANIFEST_UNKNOWN: the status is what callers test.
@@ -258,12 +291,13 @@ describe('RegistryTarget: referrers', () => {
 });
 
 describe('RegistryTarget: capabilities', () => {
-  it('can mount, push by tag, delete and stat blobs; resumes downloads', () => {
+  it('can mount, push by tag, delete, stat blobs and fetch by tag; resumes downloads', () => {
     const t = target();
     expect(canMount(t)).toBe(true);
     expect(canPushTagged(t)).toBe(true);
     expect(canDelete(t)).toBe(true);
     expect(canStatBlob(t)).toBe(true);
+    expect(canFetchReference(t)).toBe(true);
     expect(t.resumable).toBe(true);
     expect(t.name).toBe(`${server.host}/a/b`);
   });

@@ -10,12 +10,14 @@ import {
 import { isManifest, readAll } from './content.js';
 import type {
   Content,
+  FetchedManifest,
   FetchOptions,
   FileDownload,
   Named,
   OperationOptions,
   PushOptions,
   ReferrersOptions,
+  ReferenceFetcher,
   StreamingOutcome,
   Target,
 } from './target.js';
@@ -34,7 +36,7 @@ export interface RegistryTargetOptions {
 }
 
 /** A repository of a registry as a {@link Target}: blobs and manifests by descriptor, tags, referrers. */
-export class RegistryTarget implements Target {
+export class RegistryTarget implements Target, ReferenceFetcher {
   /** Downloads from a registry can start at an offset (HTTP Range). */
   readonly resumable = true;
   readonly registry: Registry;
@@ -175,6 +177,14 @@ export class RegistryTarget implements Target {
     // A registry that sends no usable Content-Length has not told us the size.
     if (!found || found.size < 0) return undefined;
     return { mediaType: MediaType.OctetStream, digest, size: found.size };
+  }
+
+  /** One `GET /manifests/<reference>`: the bytes, checked against the digest the registry sends. */
+  async fetchReference(
+    reference: string,
+    options: OperationOptions = {},
+  ): Promise<FetchedManifest> {
+    return this.repository.manifests.fetch(reference, options.signal);
   }
 
   async resolve(reference: string, options: OperationOptions = {}): Promise<Descriptor> {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { extractTarGzip, tarDirectory } from './tar.js';
+import { tarDirectory } from './tar-create.js';
+import { extractTarGzip } from './tar-extract.js';
 
 /** When set, open() calls it and waits for what it returns before opening anything. */
 const opening = vi.hoisted(() => ({

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyDirectoryMetadata, extractTarGzip, tarDirectory } from './tar.js';
+import { tarDirectory } from './tar-create.js';
+import { applyDirectoryMetadata, extractTarGzip } from './tar-extract.js';
 
 let dir: string;
 

@@ -4,7 +4,7 @@
  * `push` and `pull` work the same against either.
  */
 import type { Readable } from 'node:stream';
-import type { Descriptor, Digest, Digester } from '@ferry/oci';
+import type { Descriptor, Digest, Digester, ParsedManifest } from '@ferry/oci';
 
 export interface OperationOptions {
   signal?: AbortSignal | undefined;
@@ -48,10 +48,11 @@ export interface Named {
 }
 
 /**
- * Reads content by descriptor. The stream errors unless the bytes match size and digest. A
- * fetcher may also write content straight to files (see {@link canCopyTo}, {@link canDownloadToFile}).
+ * Reads content by descriptor. The stream errors unless the bytes match size and digest. Some
+ * fetchers can also write content straight to files: {@link FileCopier} and
+ * {@link FileDownloader}, asked with {@link canCopyTo} and {@link canDownloadToFile}.
  */
-export interface Fetcher extends Partial<FileCopier>, Partial<FileDownloader> {
+export interface Fetcher {
   fetch(descriptor: Descriptor, options?: FetchOptions): Promise<Readable>;
 }
 
@@ -143,6 +144,23 @@ export interface TaggedPusher {
     tag: string,
     options?: PushOptions,
   ): Promise<void>;
+}
+
+/** A manifest's exact bytes, verified against its digest, and what they parse to. */
+export interface FetchedManifest {
+  descriptor: Descriptor;
+  bytes: Buffer;
+  parsed: ParsedManifest;
+}
+
+/**
+ * Fetches the manifest a tag or digest names in one request (a registry's
+ * `GET /manifests/<reference>`; oras-go `registry.ReferenceFetcher`) where other targets resolve
+ * and then fetch. The bytes are verified against the digest asked for, or the one the target
+ * declares.
+ */
+export interface ReferenceFetcher {
+  fetchReference(reference: string, options?: OperationOptions): Promise<FetchedManifest>;
 }
 
 /** Deletes a manifest or blob (oras-go `content.Deleter`). */

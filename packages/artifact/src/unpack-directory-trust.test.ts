@@ -20,7 +20,8 @@ import {
 } from '@ferry/oci';
 import { pack as tarPack, type Header } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXPANSION_FLOOR, expansionLimit, extractTarGzip } from './tar.js';
+import { extractTarGzip } from './tar-extract.js';
+import { EXPANSION_FLOOR, expansionLimit } from './tar-limits.js';
 import type { Fetcher } from './target.js';
 import { unpack } from './unpack.js';
 

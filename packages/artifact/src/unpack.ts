@@ -19,10 +19,12 @@ import {
   type ImageManifest,
   ErrorCode,
 } from '@ferry/oci';
+import { canCopyTo } from './capabilities.js';
 import { durable } from './durable.js';
 import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { assertNoSymlinkEscape, resolveTitlePath } from './paths.js';
-import { applyDirectoryMetadata, expansionLimit, extractTarGzip } from './tar.js';
+import { applyDirectoryMetadata, extractTarGzip } from './tar-extract.js';
+import { expansionLimit } from './tar-limits.js';
 import type { Fetcher } from './target.js';
 import { ArtifactErrorCode } from './errors.js';
 
@@ -193,12 +195,12 @@ async function fetchSmall(
 }
 
 async function unpackFile(plan: Plan, fetcher: Fetcher, options: UnpackOptions): Promise<void> {
-  if (plan.descriptor.size <= SMALL_FILE && !fetcher.copyTo) {
+  if (plan.descriptor.size <= SMALL_FILE && !canCopyTo(fetcher)) {
     return unpackSmallFile(plan, fetcher, options);
   }
   const temp = partialPath(plan.target);
   const { signal } = options;
-  if (fetcher.copyTo) {
+  if (canCopyTo(fetcher)) {
     // The fetcher verified the content already (a cache): a kernel copy, no second hash pass.
     try {
       // copyTo syncs what it wrote.

@@ -40,6 +40,15 @@ export interface BottleDestination {
 // github_packages.rb URL_REGEX, widened to any host: `<scheme>://<host>/v2/<org>/<repo>`.
 const ROOT_URL = /^(https?):\/\/([^/]+)\/v2\/([\w-]+)\/([\w-]+)\/?$/;
 
+/** A bottle `root_url`'s registry host and `<org>/<repo>`, or undefined when it is not one. */
+function parseRootUrl(url: string): { host: string; org: string; repo: string } | undefined {
+  const match = ROOT_URL.exec(url);
+  if (!match) return undefined;
+  // Every group of ROOT_URL takes part in a match: the defaults are for the type checker.
+  const [, , host = '', org = '', repo = ''] = match;
+  return { host, org, repo };
+}
+
 function invalid(message: string): FerryError {
   return new FerryError(HomebrewErrorCode.InvalidBottle, message);
 }
@@ -61,7 +70,7 @@ export function bottleDestination(
   let vendor: string;
   let sourceRepository: string | undefined;
   let rootUrl = file.rootUrl;
-  const fromRoot = file.rootUrl ? ROOT_URL.exec(file.rootUrl) : undefined;
+  const fromRoot = file.rootUrl ? parseRootUrl(file.rootUrl) : undefined;
   if (file.rootUrl && !fromRoot) {
     throw invalid(
       `${file.tarballPath}: root_url ${JSON.stringify(file.rootUrl)} (from its bottle JSON or --root-url) is not <scheme>://<host>/v2/<org>/<repo>; fix it or pass --namespace`,
@@ -74,16 +83,10 @@ export function bottleDestination(
     const parts = given.split('/');
     vendor = parts[0] ?? given;
     sourceRepository = parts.length === 2 ? githubRepository(parts[0]!, parts[1]!) : undefined;
-    host ??= fromRoot?.[2] ?? DEFAULT_REGISTRY;
+    host ??= fromRoot?.host ?? DEFAULT_REGISTRY;
     rootUrl = `https://${host}/v2/${namespace}`;
   } else if (fromRoot) {
-    const [, , rootHost, org, repo] = fromRoot as unknown as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const { host: rootHost, org, repo } = fromRoot;
     host ??= rootHost;
     namespace = `${org.toLowerCase()}/${repo.replace(/^homebrew-/, '')}`;
     vendor = org;

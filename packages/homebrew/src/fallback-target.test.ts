@@ -1,7 +1,13 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { Target } from '@ferry/artifact';
-import { FerryError, NotFoundError, type Descriptor } from '@ferry/oci';
+import {
+  canFetchReference,
+  fetchManifestByReference,
+  MemoryTarget,
+  type FetchedManifest,
+  type Target,
+} from '@ferry/artifact';
+import { FerryError, MediaType, NotFoundError, type Descriptor } from '@ferry/oci';
 import { RegistryError } from '@ferry/registry';
 import { FallbackTarget } from './fallback-target.js';
 
@@ -140,6 +146,42 @@ describe('FallbackTarget', () => {
     await target.resolve('1');
     await target.resolve('2');
     expect(lacking.calls).toEqual(['resolve', 'resolve']);
+  });
+
+  it('fetches by reference at each place in turn: one step where a place can, else resolve and fetch', async () => {
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }),
+    );
+    const empty = new MemoryTarget('mirror');
+    const ghcr = new MemoryTarget('ghcr');
+    const stored = await ghcr.add(index, MediaType.OciIndex);
+    await ghcr.tag(stored, '3.40.1');
+    const asked: string[] = [];
+    // A registry: one GET by tag (RegistryTarget.fetchReference), never a resolve.
+    const registry = Object.assign(fake('registry', new Error('resolve, fetch: not asked')), {
+      fetchReference: (reference: string): Promise<FetchedManifest> => {
+        asked.push(reference);
+        return fetchManifestByReference(ghcr, reference);
+      },
+    });
+    const target = new FallbackTarget([
+      { target: empty, via: 'HOMEBREW_ARTIFACT_DOMAIN' },
+      { target: registry, via: 'ghcr.io' },
+    ]);
+    expect(canFetchReference(target)).toBe(true);
+    const fetched = await fetchManifestByReference(target, '3.40.1');
+    expect(fetched.descriptor).toEqual(stored);
+    expect(fetched.bytes).toEqual(index);
+    expect(asked).toEqual(['3.40.1']);
+    expect(registry.calls).toEqual([]);
+
+    // Places without the capability resolve and fetch; a miss everywhere is the shared not-found.
+    const layouts = new FallbackTarget([
+      { target: empty, via: 'a' },
+      { target: ghcr, via: 'b' },
+    ]);
+    expect((await layouts.fetchReference('3.40.1')).descriptor).toEqual(stored);
+    await expect(layouts.fetchReference('9.9')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('refuses writes', async () => {

@@ -7,16 +7,17 @@
  * neither is the caller giving up. Writes are refused: mirrors and fallbacks are for reading.
  */
 import type { Readable } from 'node:stream';
-import type {
-  FetchedManifest,
-  FetchOptions,
-  OperationOptions,
-  ReferrersOptions,
-  Target,
+import {
+  fetchManifestByReference,
+  type FetchedManifest,
+  type FetchOptions,
+  type OperationOptions,
+  type ReferenceFetcher,
+  type ReferrersOptions,
+  type Target,
 } from '@ferry/artifact';
 import { ErrorCode, FerryError, isNotFound, type Descriptor } from '@ferry/oci';
 import { HomebrewErrorCode } from './errors.js';
-import { fetchTagged } from './resolve.js';
 
 export interface FallbackSource {
   target: Target;
@@ -24,7 +25,7 @@ export interface FallbackSource {
   via: string;
 }
 
-export class FallbackTarget implements Target {
+export class FallbackTarget implements Target, ReferenceFetcher {
   readonly name: string;
   readonly resumable: boolean;
   readonly #sources: FallbackSource[];
@@ -68,9 +69,12 @@ export class FallbackTarget implements Target {
     throw lastError;
   }
 
-  /** One GET by tag at each place in turn (resolve.ts `fetchTagged`). */
-  fetchTagged(tag: string, options?: OperationOptions): Promise<FetchedManifest> {
-    return this.#each((target) => fetchTagged(target, tag, options), options?.signal);
+  /** The manifest by tag at each place in turn: one GET at a registry. */
+  fetchReference(reference: string, options?: OperationOptions): Promise<FetchedManifest> {
+    return this.#each(
+      (target) => fetchManifestByReference(target, reference, options),
+      options?.signal,
+    );
   }
 
   resolve(reference: string, options?: OperationOptions): Promise<Descriptor> {

@@ -6,7 +6,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { DigestMismatchError, DigestTransform, ErrorCode, FerryError } from '@ferry/oci';
@@ -85,7 +84,7 @@ export async function scanTarball(path: string, wantReceipt: boolean): Promise<S
     gz,
     createGunzip(),
     tar,
-    extractor as unknown as Writable,
+    extractor,
   );
   return { digest: gz.digest().slice(7), size: gz.size, diffId: tar.digest().slice(7), receipt };
 }

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import {
   applyDirectoryMetadata,
+  canCopyTo,
   durable,
   extractTarGzip,
   limit,
@@ -170,7 +171,7 @@ async function pullOne(
       };
       // A cache in front of the registry has verified the bytes: a kernel copy is enough.
       // Either way the file is synced before its rename, and the directory after it.
-      if (target.copyTo) await target.copyTo(layer, temporary, fetchOptions);
+      if (canCopyTo(target)) await target.copyTo(layer, temporary, fetchOptions);
       else {
         await pipeline(await target.fetch(layer, fetchOptions), createWriteStream(temporary));
         await durable.syncPath(temporary);

@@ -6,7 +6,7 @@
  * never names a half-pushed image.
  */
 import { createReadStream } from 'node:fs';
-import { fetchManifest, type Target } from '@ferry/artifact';
+import { fetchManifest, type Content, type Target } from '@ferry/artifact';
 import { FerryError, isNotFound, MediaType, type Descriptor, type ImageIndex } from '@ferry/oci';
 import { buildBottleImage, pushImageTag, type BuiltBottleImage } from './build.js';
 import {
@@ -145,19 +145,16 @@ function warn(options: PushBottlesOptions, repository: string, message: string):
 }
 
 async function upload(plan: Plan, built: BuiltBottleImage, options: PushBottlesOptions) {
-  const target = plan.target as Target;
+  const { target } = plan;
+  if (!target) throw new FerryError(HomebrewErrorCode.Internal, 'an upload lost its target');
   const { repository } = plan.destination;
   const short = repository.split('/').pop() ?? '';
   const report = (type: 'exists' | 'uploaded', descriptor: Descriptor, what: string) =>
     options.onEvent?.({ type, repository, descriptor, what });
-  const put = async (
-    descriptor: Descriptor,
-    content: Uint8Array | (() => NodeJS.ReadableStream),
-    what: string,
-  ) => {
+  const put = async (descriptor: Descriptor, content: Content, what: string) => {
     if (await target.exists(descriptor, { signal: options.signal }))
       return report('exists', descriptor, what);
-    await target.push(descriptor, content as never, { signal: options.signal });
+    await target.push(descriptor, content, { signal: options.signal });
     report('uploaded', descriptor, what);
   };
   for (const [index, bottle] of built.bottles.entries()) {

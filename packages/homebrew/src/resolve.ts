@@ -7,9 +7,8 @@
  */
 import {
   fetchManifest,
-  RegistryTarget,
+  fetchManifestByReference,
   type FetchedManifest,
-  type OperationOptions,
   type Target,
 } from '@ferry/artifact';
 import {
@@ -57,7 +56,8 @@ export async function fetchBottleIndex(
   imageTag: string,
   signal?: AbortSignal,
 ): Promise<BottleImage> {
-  const indexManifest = await fetchTagged(target, imageTag, { signal });
+  // One GET by tag where the target can (a registry, a FallbackTarget over registries).
+  const indexManifest = await fetchManifestByReference(target, imageTag, { signal });
   if (indexManifest.parsed.kind !== 'index') {
     throw new FerryError(
       HomebrewErrorCode.InvalidBottle,
@@ -65,30 +65,6 @@ export async function fetchBottleIndex(
     );
   }
   return { repository, imageTag, index: indexManifest.parsed.index, indexManifest };
-}
-
-/** A target that can GET a manifest by tag in one request (see {@link fetchTagged}). */
-export interface TaggedManifestFetcher {
-  fetchTagged(tag: string, options?: OperationOptions): Promise<FetchedManifest>;
-}
-
-/**
- * The manifest under `tag` in one `GET /manifests/<tag>` where the target allows (a registry, or
- * a {@link TaggedManifestFetcher}); else a resolve and a fetch. The bytes are verified against the
- * digest the registry declares.
- */
-export async function fetchTagged(
-  target: Target,
-  tag: string,
-  options: OperationOptions = {},
-): Promise<FetchedManifest> {
-  const fetcher = (target as Partial<TaggedManifestFetcher>).fetchTagged;
-  if (typeof fetcher === 'function') return fetcher.call(target, tag, options);
-  if (target instanceof RegistryTarget) {
-    return target.repository.manifests.fetch(tag, options.signal);
-  }
-  const descriptor = await target.resolve(tag, options);
-  return fetchManifest(target, descriptor, options);
 }
 
 export interface ChosenBottle {

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Transform, type Readable, type Writable } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import {
@@ -20,7 +20,10 @@ import {
   type Fetcher,
 } from '@ferry/artifact';
 import { DigestTransform, ErrorCode, FerryError, quote, type Descriptor } from '@ferry/oci';
-import { extract as tarExtract, type Header } from 'tar-stream';
+import { extract as tarExtract, type ExtractEvents, type Header } from 'tar-stream';
+
+/** An entry's contents as tar-stream gives them (a streamx Readable). */
+type EntryStream = ExtractEvents['entry'][1];
 import type { Packing } from './media-types.js';
 import { ModelErrorCode } from './errors.js';
 
@@ -54,7 +57,9 @@ export function isUnder(entry: string, layerPath: string): boolean {
 function decompressor(packing: Packing, layer: string): Writable[] {
   if (packing === 'tar') return [];
   if (packing === 'tar+gzip') return [zlib.createGunzip()];
-  const zstd = (zlib as unknown as { createZstdDecompress?: () => Writable }).createZstdDecompress;
+  // Node.js 22.15 added zstd; the @types/node this builds against (20) does not declare it.
+  const zstd = (zlib as typeof zlib & { createZstdDecompress?: () => Writable })
+    .createZstdDecompress;
   if (packing === 'tar+zstd' && zstd) return [zstd()];
   throw new FerryError(
     ModelErrorCode.UnsupportedLayer,
@@ -82,7 +87,7 @@ export async function unpackTarLayer(
   const seen = new Set<string>();
   const extractor = tarExtract();
   let inFlight: Promise<unknown> = Promise.resolve();
-  const add = async (header: Header, stream: Readable & { resume(): unknown }) => {
+  const add = async (header: Header, stream: EntryStream) => {
     const entry = entryPath(header.name);
     if (!isUnder(entry, layerPath)) {
       throw unsafe(header.name, `lies outside the layer's path ${quote(layerPath)}`);
@@ -106,7 +111,7 @@ export async function unpackTarLayer(
     const temp = partial(target);
     pending.push({ temp, target, entry });
     const handle = await open(temp, 'wx', header.mode && header.mode & 0o111 ? 0o755 : 0o644);
-    if ((stream as Readable & { destroyed: boolean }).destroyed) {
+    if (stream.destroyed) {
       // pipeline() on a stream destroyed meanwhile (an abort) would wait forever.
       await handle.close();
       throw unsafe(header.name, 'the archive stopped before its contents');
@@ -121,7 +126,7 @@ export async function unpackTarLayer(
     }
   };
   extractor.on('entry', (header, stream, next) => {
-    inFlight = add(header, stream as unknown as Readable & { resume(): unknown }).then(
+    inFlight = add(header, stream).then(
       () => next(),
       (error: unknown) => next(error as Error),
     );
@@ -146,7 +151,7 @@ export async function unpackTarLayer(
       : [];
     try {
       await pipeline(
-        [source, verify, ...progress, ...stages, extractor as unknown as Writable],
+        [source, verify, ...progress, ...stages, extractor],
         options.signal ? { signal: options.signal } : {},
       );
     } finally {

@@ -89,16 +89,18 @@ export {
 
 // References: registry/repository[:tag][@digest], Docker Hub's names, and the length limits.
 export {
-  DOCKER_HUB_HOST,
-  DOCKER_HUB_REGISTRY,
   isReference,
-  isValidTag,
-  MAX_NAME_LENGTH,
   MAX_REFERENCE_LENGTH,
-  MAX_TAG_LENGTH,
   parseReference,
   parseRepository,
   Reference,
   type ParseReferenceOptions,
-  type ReferenceParts,
 } from './reference.js';
+export {
+  DOCKER_HUB_HOST,
+  DOCKER_HUB_REGISTRY,
+  isValidTag,
+  MAX_NAME_LENGTH,
+  MAX_TAG_LENGTH,
+  type ReferenceParts,
+} from './reference-parts.js';

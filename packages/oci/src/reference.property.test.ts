@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, FerryError } from './errors.js';
-import { MAX_NAME_LENGTH, Reference, parseReference } from './reference.js';
+import { MAX_NAME_LENGTH } from './reference-parts.js';
+import { Reference, parseReference } from './reference.js';
 
 const RUNS = { numRuns: 2000 };
 

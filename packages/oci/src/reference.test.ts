@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, FerryError, InvalidDigestError, InvalidReferenceError } from './errors.js';
-import {
-  DOCKER_HUB_HOST,
-  Reference,
-  isReference,
-  isValidTag,
-  parseReference,
-  parseRepository,
-} from './reference.js';
+import { DOCKER_HUB_HOST, isValidTag } from './reference-parts.js';
+import { Reference, isReference, parseReference, parseRepository } from './reference.js';
 
 const HEX64 = 'a1b2c3d4e5f60718'.repeat(4);
 const HEX128 = HEX64 + HEX64;

@@ -12,17 +12,19 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { SizeMismatchError, type Digest } from '@ferry/oci';
 import {
-  cancelUpload,
-  countedBody,
   isRestartable,
   pushBlob,
-  putFinal,
-  uploadLocation,
   type PushBlobOptions,
   type PushBlobResult,
+} from './blob-upload.js';
+import {
+  cancelUpload,
+  countedBody,
+  putFinal,
+  uploadLocation,
   type Session,
   type UploadContext,
-} from './blob-upload.js';
+} from './upload-session.js';
 import { discard, responseError } from './transport.js';
 
 export interface StreamingUploadOptions extends PushBlobOptions {

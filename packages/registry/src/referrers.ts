@@ -8,6 +8,7 @@
  */
 import {
   FerryError,
+  isNotFound,
   MANIFEST_SIZE_LIMIT,
   MediaType,
   parseDigest,
@@ -17,7 +18,7 @@ import {
   type ParsedManifest,
 } from '@ferry/oci';
 import { readVerified } from './blobs.js';
-import { redactUrl, RegistryError, RegistryErrorCode } from './errors.js';
+import { redactUrl, RegistryErrorCode } from './errors.js';
 import type { ManifestStore } from './manifests.js';
 import { discard, responseError, type Transport } from './transport.js';
 
@@ -119,7 +120,7 @@ async function fetchFallbackIndex(
     const { parsed } = await context.manifests.fetch(referrersTag(subjectDigest), signal);
     return parsed.kind === 'index' ? parsed.index : undefined;
   } catch (error) {
-    if (error instanceof RegistryError && error.status === 404) return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }

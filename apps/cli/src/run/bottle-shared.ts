@@ -42,7 +42,7 @@ export function bottleSource(
             context.args['plain-http'] ? { ...extra, plainHttp: true } : extra,
             named ? role : 'from',
           );
-          const target = new RegistryTarget(client, name, { parallel }) as Target;
+          const target: Target = new RegistryTarget(client, name, { parallel });
           return { target, via };
         }),
       );

@@ -4,7 +4,7 @@
  * unpack reports only once it is done; so copyTo is wrapped to report the bytes as they arrive,
  * and unpack's one report after it is ignored.
  */
-import type { Fetcher, Target } from '@ferry/artifact';
+import { canCopyTo, type Fetcher, type FileCopier, type Target } from '@ferry/artifact';
 import type { Descriptor } from '@ferry/oci';
 import { describe } from '../output.js';
 import type { Progress } from '../progress.js';
@@ -29,27 +29,24 @@ export function pullProgress(
     if (left <= 0) progress.finishNamed(digest);
   };
   if (!progress.enabled) return { fetcher: target, onProgress: () => {} };
-  const copyTo = target.copyTo?.bind(target);
-  const fetcher: Fetcher = {
-    fetch: (descriptor, options) => target.fetch(descriptor, options),
-    ...(copyTo
-      ? {
-          copyTo: (descriptor, path, options) => {
-            throughCopy.add(descriptor.digest);
-            return copyTo(descriptor, path, {
-              ...options,
-              onProgress: (bytes) => {
-                options?.onProgress?.(bytes);
-                advance(descriptor, bytes);
-              },
-            });
-          },
-        }
-      : {}),
-  };
-  const onProgress = (title: string, bytes: number) => {
+  const reportStreamed = (title: string, bytes: number) => {
     const descriptor = byTitle.get(title);
     if (descriptor && !throughCopy.has(descriptor.digest)) advance(descriptor, bytes);
   };
-  return { fetcher, onProgress };
+  const fetch: Fetcher['fetch'] = (descriptor, options) => target.fetch(descriptor, options);
+  if (!canCopyTo(target)) return { fetcher: { fetch }, onProgress: reportStreamed };
+  const copying: Fetcher & FileCopier = {
+    fetch,
+    copyTo: (descriptor, path, options) => {
+      throughCopy.add(descriptor.digest);
+      return target.copyTo(descriptor, path, {
+        ...options,
+        onProgress: (bytes) => {
+          options?.onProgress?.(bytes);
+          advance(descriptor, bytes);
+        },
+      });
+    },
+  };
+  return { fetcher: copying, onProgress: reportStreamed };
 }

@@ -1,0 +1,71 @@
+// The capability guards: they find a capability where it is (a class, a plain object, the proxy
+// cachedTarget returns) and nowhere else, and the small interfaces do not declare it optionally.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Registry } from '@ferry/registry';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlobCache, cachedTarget } from './blob-cache.js';
+import { canCopyTo, canDownloadToFile, canFetchReference } from './capabilities.js';
+import { MemoryTarget } from './memory-target.js';
+import { RegistryTarget } from './registry-target.js';
+import type { Fetcher } from './target.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-capabilities-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('capability guards', () => {
+  it('a Fetcher declares fetch only: copies and downloads to files are capabilities', () => {
+    const fetcher: Fetcher = { fetch: () => Promise.resolve(Readable.from([])) };
+    // @ts-expect-error copyTo is FileCopier's, asked with canCopyTo
+    expect(fetcher.copyTo).toBeUndefined();
+    // @ts-expect-error downloadToFile is FileDownloader's, asked with canDownloadToFile
+    expect(fetcher.downloadToFile).toBeUndefined();
+    expect(canCopyTo(fetcher)).toBe(false);
+    expect(canDownloadToFile(fetcher)).toBe(false);
+    expect(canFetchReference(fetcher)).toBe(false);
+  });
+
+  it('a member of that name that is not a function is not the capability', () => {
+    expect(canCopyTo({ copyTo: 'yes' })).toBe(false);
+    expect(canFetchReference({ fetchReference: true })).toBe(false);
+  });
+
+  it('a registry downloads to files and fetches by tag; a memory target does neither', async () => {
+    const registry = new Registry('127.0.0.1:9', { plainHttp: true });
+    try {
+      const remote = new RegistryTarget(registry, 'a/b');
+      expect(canDownloadToFile(remote)).toBe(true);
+      expect(canFetchReference(remote)).toBe(true);
+      expect(canCopyTo(remote)).toBe(false);
+    } finally {
+      await registry.close();
+    }
+    const local = new MemoryTarget();
+    expect(canDownloadToFile(local)).toBe(false);
+    expect(canFetchReference(local)).toBe(false);
+  });
+
+  it('cachedTarget gives a remote target a copy out of the cache, and leaves a local one as it is', async () => {
+    // A memory target that says it is remote (resumable), as a registry does.
+    const remote = new (class extends MemoryTarget {
+      readonly resumable = true;
+    })('origin');
+    const descriptor = await remote.add('cached bytes');
+    const cache = new BlobCache(join(dir, 'cache'));
+    const cached = cachedTarget(remote, cache);
+    if (!canCopyTo(cached)) throw new Error('expected cachedTarget to add copyTo');
+    await cached.copyTo(descriptor, join(dir, 'out.txt'));
+    expect(await readFile(join(dir, 'out.txt'), 'utf8')).toBe('cached bytes');
+
+    const local = new MemoryTarget();
+    expect(cachedTarget(local, cache)).toBe(local);
+    expect(canCopyTo(cachedTarget(local, cache))).toBe(false);
+  });
+});
