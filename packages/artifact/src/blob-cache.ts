@@ -28,7 +28,7 @@ import {
   type Descriptor,
 } from '@ferry/oci';
 import { CacheLock, type LockTimings } from './cache-lock.js';
-import { canDownloadToFile } from './capabilities.js';
+import { canDownloadToFile, canFetchBytes } from './capabilities.js';
 import { copyOut, ensureCacheDir, openEntry, openPartial } from './cache-files.js';
 
 export { ERR_CACHE_UNSAFE } from './cache-files.js';
@@ -373,18 +373,13 @@ export function cachingFetcher(target: Fetcher, cache: BlobCache): Fetcher & Fil
   };
 }
 
-/** A source that can hand over a small blob whole, verified (RegistryTarget). */
-interface WholeBlobSource {
-  fetchBytes?(descriptor: Descriptor, options?: FetchOptions): Promise<Buffer>;
-}
-
 /** A small blob, verified, in memory: whole from a source that can, else read from its stream. */
 export async function fetchWhole(
-  source: Fetcher & WholeBlobSource,
+  source: Fetcher,
   descriptor: Descriptor,
   options: FetchOptions = {},
 ): Promise<Buffer> {
-  if (typeof source.fetchBytes === 'function') return source.fetchBytes(descriptor, options);
+  if (canFetchBytes(source)) return source.fetchBytes(descriptor, options);
   return readAll(await source.fetch(descriptor, options), descriptor.size);
 }
 

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { Registry } from '@ferry/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobCache, cachedTarget } from './blob-cache.js';
-import { canCopyTo, canDownloadToFile, canFetchReference } from './capabilities.js';
+import { canCopyTo, canDownloadToFile, canFetchBytes, canFetchReference } from './capabilities.js';
 import { MemoryTarget } from './memory-target.js';
 import { RegistryTarget } from './registry-target.js';
 import type { Fetcher } from './target.js';
@@ -30,6 +30,9 @@ describe('capability guards', () => {
     expect(canCopyTo(fetcher)).toBe(false);
     expect(canDownloadToFile(fetcher)).toBe(false);
     expect(canFetchReference(fetcher)).toBe(false);
+    // @ts-expect-error fetchBytes is BytesFetcher's, asked with canFetchBytes
+    expect(fetcher.fetchBytes).toBeUndefined();
+    expect(canFetchBytes(fetcher)).toBe(false);
   });
 
   it('a member of that name that is not a function is not the capability', () => {
@@ -43,6 +46,7 @@ describe('capability guards', () => {
       const remote = new RegistryTarget(registry, 'a/b');
       expect(canDownloadToFile(remote)).toBe(true);
       expect(canFetchReference(remote)).toBe(true);
+      expect(canFetchBytes(remote)).toBe(true);
       expect(canCopyTo(remote)).toBe(false);
     } finally {
       await registry.close();
@@ -50,6 +54,7 @@ describe('capability guards', () => {
     const local = new MemoryTarget();
     expect(canDownloadToFile(local)).toBe(false);
     expect(canFetchReference(local)).toBe(false);
+    expect(canFetchBytes(local)).toBe(false);
   });
 
   it('cachedTarget gives a remote target a copy out of the cache, and leaves a local one as it is', async () => {

@@ -4,6 +4,7 @@
  */
 import type {
   BlobStater,
+  BytesFetcher,
   Deleter,
   FileCopier,
   FileDownloader,
@@ -55,4 +56,9 @@ export function canStatBlob<T extends object>(target: T): target is T & BlobStat
 /** Can fetch a manifest by tag in one request. */
 export function canFetchReference<T extends object>(target: T): target is T & ReferenceFetcher {
   return has(target, 'fetchReference');
+}
+
+/** Can hand over a small blob whole, verified, without a stream (a registry). */
+export function canFetchBytes<T extends object>(target: T): target is T & BytesFetcher {
+  return has(target, 'fetchBytes');
 }

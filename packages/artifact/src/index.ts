@@ -6,6 +6,7 @@
 // Targets: the interfaces every store implements, and the two stores.
 export type {
   BlobStater,
+  BytesFetcher,
   Content,
   Deleter,
   ExistenceChecker,
@@ -45,6 +46,7 @@ export {
   canCopyTo,
   canDelete,
   canDownloadToFile,
+  canFetchBytes,
   canFetchReference,
   canMount,
   canPushTagged,

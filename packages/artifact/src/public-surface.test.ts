@@ -6,6 +6,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const VALUES = [
+  'canFetchBytes',
   'pushPacked',
   'pushHasher',
   'pushFiles',
@@ -60,6 +61,7 @@ const VALUES = [
 ];
 
 const TYPES = [
+  'BytesFetcher',
   'PushPackedOptions',
   'PushPackedEvent',
   'PushHasherOptions',

@@ -177,6 +177,14 @@ export interface FileCopier {
 }
 
 /**
+ * Hands over a small blob whole, verified against its descriptor, without a stream per blob
+ * (a registry answers one GET): cheaper than `fetch` for the many-small-files case.
+ */
+export interface BytesFetcher {
+  fetchBytes(descriptor: Descriptor, options?: FetchOptions): Promise<Buffer>;
+}
+
+/**
  * Downloads a large blob into the partial file `path` over several connections at once,
  * resuming what an earlier run left there, and resolves once the file is verified and fsync'ed.
  * Resolves undefined when it will not (a small blob, parallel downloads off, a server that

@@ -19,7 +19,7 @@ import {
   type ImageManifest,
   ErrorCode,
 } from '@ferry/oci';
-import { canCopyTo } from './capabilities.js';
+import { canCopyTo, canFetchBytes } from './capabilities.js';
 import { durable } from './durable.js';
 import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { assertNoSymlinkEscape, resolveTitlePath } from './paths.js';
@@ -168,12 +168,8 @@ async function unpackSmallFile(plan: Plan, fetcher: Fetcher, options: UnpackOpti
 }
 
 /** A small file's bytes: whole from a registry that hands them over so (RegistryTarget), else read from the stream. */
-async function fetchSmall(
-  plan: Plan,
-  fetcher: Fetcher & { fetchBytes?(d: Descriptor, o?: { signal?: AbortSignal }): Promise<Buffer> },
-  options: UnpackOptions,
-): Promise<Buffer> {
-  if (typeof fetcher.fetchBytes === 'function') {
+async function fetchSmall(plan: Plan, fetcher: Fetcher, options: UnpackOptions): Promise<Buffer> {
+  if (canFetchBytes(fetcher)) {
     return fetcher.fetchBytes(plan.descriptor, { signal: options.signal });
   }
   const { size } = plan.descriptor;
