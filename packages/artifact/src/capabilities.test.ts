@@ -10,7 +10,7 @@ import { BlobCache, cachedTarget } from './blob-cache.js';
 import { canCopyTo, canDownloadToFile, canFetchBytes, canFetchReference } from './capabilities.js';
 import { MemoryTarget } from './memory-target.js';
 import { RegistryTarget } from './registry-target.js';
-import type { Fetcher } from './target.js';
+import type { Fetcher, Target } from './target.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -33,6 +33,20 @@ describe('capability guards', () => {
     // @ts-expect-error fetchBytes is BytesFetcher's, asked with canFetchBytes
     expect(fetcher.fetchBytes).toBeUndefined();
     expect(canFetchBytes(fetcher)).toBe(false);
+  });
+
+  it('a Target declares no optional capability: mount, delete, pushTagged… are asked with a guard', () => {
+    const target: Target = new MemoryTarget();
+    // @ts-expect-error mount is Mounter's, asked with canMount
+    expect(target.mount).toBeUndefined();
+    // @ts-expect-error pushTagged is TaggedPusher's, asked with canPushTagged
+    expect(target.pushTagged).toBeUndefined();
+    // @ts-expect-error pushWhileHashing is StreamingPusher's, asked with canPushWhileHashing
+    expect(target.pushWhileHashing).toBeUndefined();
+    // @ts-expect-error delete is Deleter's, asked with canDelete (MemoryTarget has it)
+    expect(typeof target.delete).toBe('function');
+    // @ts-expect-error statBlob is BlobStater's, asked with canStatBlob (MemoryTarget has it)
+    expect(typeof target.statBlob).toBe('function');
   });
 
   it('a member of that name that is not a function is not the capability', () => {

@@ -5,7 +5,7 @@ import { computeDigest, EmptyJson, EMPTY_JSON_BYTES, MediaType, type Descriptor 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copy, type CopyEvent } from './copy.js';
 import { OciLayoutTarget } from './oci-layout.js';
-import type { Content, PushOptions, Target } from './target.js';
+import type { Content, Mounter, PushOptions, Target } from './target.js';
 
 let work: string;
 beforeEach(async () => {
@@ -64,7 +64,7 @@ async function seed(source: Target) {
 }
 
 /** A target that forwards to `inner` (bound, so its private fields work) except for `overrides`. */
-function wrap(inner: Target, overrides: Partial<Target>): Target {
+function wrap(inner: Target, overrides: Partial<Target & Mounter>): Target {
   return {
     name: inner.name,
     fetch: inner.fetch.bind(inner),

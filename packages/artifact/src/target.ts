@@ -212,16 +212,7 @@ export interface BlobStater {
  * has, and (optional) those only some have. Functions should ask for less (see ReadOnlyTarget,
  * WritableTarget) and test optional members with the `can…` guards.
  */
-export interface Target
-  extends
-    ReadOnlyGraphTarget,
-    WritableTarget,
-    TagLister,
-    Partial<StreamingPusher>,
-    Partial<Mounter>,
-    Partial<TaggedPusher>,
-    Partial<Deleter>,
-    Partial<BlobStater> {
+export interface Target extends ReadOnlyGraphTarget, WritableTarget, TagLister {
   /** True when `fetch` honours `resume` (remote targets; a local layout needs no cache). */
   readonly resumable?: boolean;
 }

@@ -1,7 +1,7 @@
 /** What `manifest index create` and `update` share: writing the index out, or pushing it. */
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { BuiltIndex } from '@ferry/artifact';
+import { canPushTagged, type BuiltIndex } from '@ferry/artifact';
 import { isDigest } from '@ferry/oci';
 import type { Context, TargetRef } from '../context.js';
 import { descriptorJson, printResult, printStatus } from '../output.js';
@@ -60,7 +60,7 @@ export async function deliverIndex(
     return;
   }
   const first = ref.reference && !isDigest(ref.reference) ? ref.reference : undefined;
-  if (first && ref.target.pushTagged) {
+  if (first && canPushTagged(ref.target)) {
     await ref.target.pushTagged(descriptor, bytes, first);
   } else {
     await ref.target.push(descriptor, bytes);

@@ -1,5 +1,5 @@
 import { FerryError, isDigest, type Descriptor } from '@ferry/oci';
-import type { Target } from '@ferry/artifact';
+import { canDelete, type Target } from '@ferry/artifact';
 import type { ManifestDeleteArgs } from './args/manifest-push.js';
 import { openTarget, type Context } from '../context.js';
 import { descriptorJson, printResult } from '../output.js';
@@ -47,8 +47,9 @@ function question(display: string, descriptor: Descriptor, tags: string[], unche
 export async function run(context: Context, args: ManifestDeleteArgs): Promise<void> {
   const ref = await openTarget(args.reference, context);
   const descriptor = await resolveRoot(ref, undefined, context);
-  if (!ref.target.delete)
-    throw new FerryError(CliErrorCode.Unsupported, `${ref.target.name} does not support deleting`);
+  const { target } = ref;
+  if (!canDelete(target))
+    throw new FerryError(CliErrorCode.Unsupported, `${target.name} does not support deleting`);
   if (!args.force) {
     // A registry deletes the manifest, not a tag: say which other tags disappear with it.
     const { tags, unchecked } = await tagsPointingAt(ref.target, descriptor);
@@ -59,7 +60,7 @@ export async function run(context: Context, args: ManifestDeleteArgs): Promise<v
       return;
     }
   }
-  await ref.target.delete(descriptor);
+  await target.delete(descriptor);
   if (args.descriptor && context.args.format !== 'json') {
     printDescriptor(context, descriptor, args.pretty);
     return;
