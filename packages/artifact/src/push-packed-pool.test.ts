@@ -4,15 +4,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmptyJson, MediaType } from '@ferry/oci';
+import { EmptyJson, MediaType, type Descriptor } from '@ferry/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import type { PackedArtifact } from './pack.js';
+import type { Content, PushOptions } from './target.js';
 import {
   blobDigests,
   BlockingTarget,
   flush,
   packFiles,
+  RecordingTarget,
   recordPush,
   sha256,
   short,
@@ -247,5 +249,52 @@ describe('pushPacked: small blobs beside large ones (total)', () => {
     await drive(target, uploading, () => expect(target.inFlight.size).toBeLessThanOrEqual(4));
     expect(target.maxInFlight).toBe(4);
     expectComplete(target, packed, contents, lines);
+  });
+});
+
+/** Holds every blob push until its signal aborts; the one named `bad` fails once others wait. */
+class FailFastTarget extends RecordingTarget {
+  readonly started: string[] = [];
+  readonly aborted: string[] = [];
+  #waiting = 0;
+  constructor(readonly bad: string) {
+    super();
+  }
+
+  override async push(descriptor: Descriptor, content: Content, options?: PushOptions) {
+    if (descriptor.mediaType === MediaType.OciManifest)
+      return super.push(descriptor, content, options);
+    this.started.push(descriptor.digest);
+    if (descriptor.digest === this.bad) {
+      // Fail only once the other workers have their pushes in flight.
+      while (this.#waiting < 3) await flush();
+      throw new Error('upload refused by the registry');
+    }
+    this.#waiting++;
+    const signal = options?.signal;
+    await new Promise<void>((resolve, reject) => {
+      // Never released: without the fail-fast stop the push hangs here and the test times out.
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener('abort', () => {
+        this.aborted.push(descriptor.digest);
+        reject(signal.reason);
+      });
+    });
+  }
+}
+
+describe('pushPacked stops the other uploads when one fails', () => {
+  it('aborts the pushes in flight, starts no more, writes no manifest, and reports the first failure', async () => {
+    const { packed } = await packFiles(dir, 'fail-fast', Array(12).fill(SMALL));
+    const digests = blobDigests(packed);
+    const target = new FailFastTarget(digests[1]!);
+    const { done } = recordPush(target, packed, { concurrency: 3, total: 4 });
+    await expect(done).rejects.toThrow('upload refused by the registry');
+    await flush();
+    // Four workers: the bad blob and three others began; the three were stopped, none began later.
+    expect(target.started).toHaveLength(4);
+    expect(target.aborted.sort()).toEqual(target.started.filter((d) => d !== digests[1]).sort());
+    expect(target.pushCalls.filter((d) => !(digests as string[]).includes(d))).toEqual([]);
+    expect(await target.tags()).toEqual([]);
   });
 });

@@ -58,7 +58,11 @@ export async function pushPacked(
   packed: PackedArtifact,
   options: PushPackedOptions = {},
 ): Promise<Descriptor> {
-  const { signal, eager } = options;
+  const { eager } = options;
+  // The first blob that fails ends the push: the others stop instead of sending bytes to a
+  // manifest that will never be written.
+  const failed = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
   const emit = options.onEvent ?? (() => {});
   const concurrency = options.concurrency ?? 3;
   const blobs: PackedBlob[] = [packed.config, ...packed.layers];
@@ -67,7 +71,7 @@ export async function pushPacked(
   const checks = new ExistenceChecks();
   let next = 0;
   const worker = async () => {
-    for (let blob = unique[next++]; blob; blob = unique[next++]) {
+    for (let blob = unique[next++]; blob && !signal.aborted; blob = unique[next++]) {
       const { descriptor } = blob;
       const early = eager?.started(descriptor.digest);
       if (early) {
@@ -84,6 +88,7 @@ export async function pushPacked(
         }
       }
       const upload = async () => {
+        signal.throwIfAborted();
         emit({ type: 'start', descriptor });
         await target.push(descriptor, blob.open, {
           signal,
@@ -97,7 +102,16 @@ export async function pushPacked(
   // One worker per small-blob slot; a large blob also takes one of `concurrency` large slots.
   const total = Math.max(concurrency, options.total ?? concurrency);
   const large = limit(concurrency);
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(total, unique.length)) }, worker));
+  const stopOthers = (error: unknown) => {
+    failed.abort(error);
+    throw error;
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(total, unique.length)) }, () =>
+      worker().catch(stopOthers),
+    ),
+  );
+  options.signal?.throwIfAborted();
   // Any other early upload (two files with the same bytes) must end before the manifest goes.
   await eager?.settle();
   const [first, ...rest] = options.tags ?? [];
