@@ -1,12 +1,27 @@
 // `ferry model` against registry:2: a Hugging Face-shaped directory pushed as CNCF ModelPack
 // (every media type, annotation and config field checked over plain HTTP), pulled back
 // byte-identical, pulled by kind; reproducible digests; Hugging Face cache snapshots.
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestOf, jsonOf, statusNames, treeOf, useCliFixture } from './support/cli-fixture.js';
 import { hfDirectory, safetensors } from './support/model-files.js';
 import { getJson } from './support/model-writer.js';
+
+/**
+ * Waits until every file under `dir` has times more than 2 s old: the digest cache's "racy
+ * clean" rule hashes but does not remember a file changed just before it was hashed, so a push
+ * right after the files were written leaves no digests.json (on a fast machine).
+ */
+async function settleTree(dir: string): Promise<void> {
+  let newest = 0;
+  for (const entry of await readdir(dir, { recursive: true })) {
+    const { mtimeMs, ctimeMs } = await lstat(join(dir, entry));
+    newest = Math.max(newest, mtimeMs, ctimeMs);
+  }
+  const wait = newest + 2_200 - Date.now();
+  if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+}
 
 const fx = useCliFixture('anonymous');
 
@@ -39,6 +54,7 @@ describe('ferry model push / pull / inspect (ModelPack)', () => {
   it('publishes a Hugging Face directory as ModelPack, pulls it back byte-identical, and by kind', async () => {
     const model = join(fx.dir, 'tiny-llama');
     await hfDirectory(model);
+    await settleTree(model);
     const ref = fx.repo('tiny-llama');
     const pushed = await fx.ok(
       [
