@@ -195,6 +195,32 @@ describe('parallel ranged downloads', () => {
     expect(storage.reduce((sum, r) => sum + r.bytesOut, 0)).toBe(SIZE);
   }, 90_000);
 
+  it('moves a large pulled blob to the output unless --keep-in-cache keeps a copy', async () => {
+    const cache = join(fx.dir, 'keep-cache');
+    const hex = sha256(content);
+    /** Complete entries only: 64 hex digits, no suffix. */
+    const entriesIn = async () =>
+      (await readdir(join(cache, 'blobs', 'sha256')).catch(() => [] as string[])).filter((name) =>
+        /^[0-9a-f]{64}$/.test(name),
+      );
+    const blobGets = () => requestsTo(fx.proxy, 'GET', BLOB).filter((r) => r.status !== 401);
+
+    await fx.ok(['pull', ref, '-o', 'moved', '--cache-dir', cache, '--parallel', '4']);
+    expect(sha256(await readFile(join(fx.dir, 'moved', 'model.bin')))).toBe(hex);
+    // ext4/tmpfs have no reflinks: the one copy on disk is the pulled file.
+    expect(await entriesIn()).toEqual([]);
+    expect(await readdir(join(cache, 'blobs', 'sha256'))).toEqual([]);
+
+    await fx.ok(['pull', ref, '-o', 'kept', '--cache-dir', cache, '--keep-in-cache']);
+    expect(sha256(await readFile(join(fx.dir, 'kept', 'model.bin')))).toBe(hex);
+    expect(await entriesIn()).toEqual([hex]);
+
+    const asked = blobGets().length;
+    await fx.ok(['pull', ref, '-o', 'again', '--cache-dir', cache]);
+    expect(sha256(await readFile(join(fx.dir, 'again', 'model.bin')))).toBe(hex);
+    expect(blobGets().length).toBe(asked);
+  }, 120_000);
+
   it('cp and blob fetch fetch the large blob in ranges too (through the download cache)', async () => {
     const digest = `sha256:${sha256(content)}`;
     await fx.ok(['blob', 'fetch', `${repo}@${digest}`, '-o', 'out/blob.bin', '--parallel', '4']);

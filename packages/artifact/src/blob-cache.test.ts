@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { computeDigest, Digester, DigestMismatchError, type Descriptor } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BlobCache, cachedTarget, defaultCacheDir } from './blob-cache.js';
+import { BlobCache, defaultCacheDir } from './blob-cache.js';
+import { cachedTarget } from './cache-adapters.js';
 import type { FetchOptions, Target } from './target.js';
 
 let dir: string;

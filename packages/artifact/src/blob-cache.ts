@@ -8,8 +8,10 @@
  * ever bytes whose digest was checked, synced before it was renamed into place. One process at a
  * time (the holder of `<hex>.lock`, see cache-lock.ts) writes a blob's partial file; the others
  * wait for it and then use its result. Files placed from the cache are copies (reflinks where the
- * file system has them), never links, and are verified after they are written. Nothing planted
- * in the cache is followed: entries are opened with O_NOFOLLOW and must be plain regular files.
+ * file system has them), never links, and are verified after they are written — except that a
+ * large blob just downloaded for a file may be moved there instead of being stored twice (see
+ * {@link CacheKeep}); a process that waited for it then downloads it itself. Nothing planted in
+ * the cache is followed: entries are opened with O_NOFOLLOW and must be plain regular files.
  */
 import { createReadStream } from 'node:fs';
 import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
@@ -29,13 +31,20 @@ import {
 } from '@ferry/oci';
 import { CacheLock, type LockTimings } from './cache-lock.js';
 import { canDownloadToFile, canFetchBytes } from './capabilities.js';
-import { copyOut, ensureCacheDir, openEntry, openPartial } from './cache-files.js';
+import {
+  copyOut,
+  ensureCacheDir,
+  moveOut,
+  openEntry,
+  openPartial,
+  reflink,
+} from './cache-files.js';
 
 export { ERR_CACHE_UNSAFE } from './cache-files.js';
-import { isManifest, readAll } from './content.js';
+import { readAll } from './content.js';
 import { durable } from './durable.js';
 import { handleWriter, readPrefix } from './handle-io.js';
-import type { FetchOptions, Fetcher, FileCopier, Target } from './target.js';
+import type { FetchOptions, Fetcher } from './target.js';
 import { ArtifactErrorCode } from './errors.js';
 
 /** Where the cache lives: FERRY_CACHE, else $XDG_CACHE_HOME/ferry, else ~/.cache/ferry. */
@@ -57,18 +66,45 @@ export interface CacheStats {
   fetchedBytes: number;
 }
 
-export type BlobCacheOptions = LockTimings;
+/**
+ * From this size a blob just downloaded for a file is moved there rather than copied, unless
+ * the cache is told to keep everything: a second copy would cost a second write of the whole
+ * blob and as much disk again as the pulled file (a 1 GiB pull: ~1.2 s of 5, run G/H).
+ */
+export const CACHE_MOVE_MIN_SIZE = 64 * 1024 * 1024;
+
+/** What the cache keeps of a blob it downloads to place at a file. */
+export type CacheKeep =
+  /** Its own copy of every blob (a second write of each large one where there are no reflinks). */
+  | 'always'
+  /**
+   * Its own copy of blobs under {@link CACHE_MOVE_MIN_SIZE}, and of larger ones where the file
+   * system shares the bytes of a copy (a reflink: free). Without reflinks a large blob is moved
+   * to the file: the next pull of it downloads it again.
+   */
+  | 'when-cheap';
+
+export interface BlobCacheOptions extends LockTimings {
+  /** Default `'when-cheap'`. */
+  keep?: CacheKeep | undefined;
+  /** Where `'when-cheap'` starts moving: default {@link CACHE_MOVE_MIN_SIZE} (tests set less). */
+  moveMinSize?: number | undefined;
+}
 
 export class BlobCache {
   readonly dir: string;
   readonly stats: CacheStats = { hits: 0, resumedBytes: 0, fetchedBytes: 0 };
   readonly #lock: CacheLock;
+  readonly #keep: CacheKeep;
+  readonly #moveMinSize: number;
   /** Directories checked (or made) this run, by digest algorithm. */
   readonly #checkedDirs = new Map<string, Promise<void>>();
 
   constructor(dir: string = defaultCacheDir(), options: BlobCacheOptions = {}) {
     this.dir = dir;
     this.#lock = new CacheLock(options);
+    this.#keep = options.keep ?? 'when-cheap';
+    this.#moveMinSize = options.moveMinSize ?? CACHE_MOVE_MIN_SIZE;
   }
 
   /** Makes and checks `blobs/<alg>` once per run (see {@link ensureCacheDir}). */
@@ -194,6 +230,8 @@ export class BlobCache {
 
   /** Downloads in progress in this process, so that two pulls of one blob share one. */
   readonly #inflight = new Map<string, Promise<boolean>>();
+  /** How many calls in this process wait for each download in progress (they need the entry). */
+  readonly #waiters = new Map<string, number>();
 
   /**
    * Downloads the blob into the cache, unless another download (in this process or another)
@@ -207,7 +245,14 @@ export class BlobCache {
   ): Promise<boolean> {
     const shared = this.#inflight.get(descriptor.digest);
     if (shared) {
-      await shared;
+      this.#waiters.set(descriptor.digest, (this.#waiters.get(descriptor.digest) ?? 0) + 1);
+      try {
+        await shared;
+      } finally {
+        const left = (this.#waiters.get(descriptor.digest) ?? 1) - 1;
+        if (left > 0) this.#waiters.set(descriptor.digest, left);
+        else this.#waiters.delete(descriptor.digest);
+      }
       return false;
     }
     const download = this.#downloadLocked(source, descriptor, options, destination).finally(() =>
@@ -256,18 +301,8 @@ export class BlobCache {
       if (ranged) {
         this.stats.resumedBytes += ranged.resumedBytes;
         this.stats.fetchedBytes += ranged.fetchedBytes;
-        const placed =
-          destination === undefined
-            ? undefined
-            : await placeCopy(partial, destination, descriptor.size).then(
-                () => undefined,
-                (error: unknown) => ({ error }),
-              );
-        await durable.rename(partial, this.#path(descriptor.digest));
-        await durable.syncDirectory(join(partial, '..'));
-        // The checked blob is kept in the cache even when placing it failed.
-        if (placed) throw placed.error;
-        return;
+        // The ranged download synced the partial file it checked.
+        return this.#commit(partial, descriptor, destination, Promise.resolve());
       }
     }
     const handle = await openPartial(partial, fresh);
@@ -315,30 +350,69 @@ export class BlobCache {
       if (mismatch) await rm(partial, { force: true });
       throw error;
     }
-    // Placed before the partial file becomes the entry: the copy comes from checked bytes that
-    // no other ferry process touches while this one holds the lock. The copy (a page-cache copy
-    // where there are no reflinks) overlaps the partial file's fsync (a disk flush).
-    const placing =
-      destination === undefined
-        ? undefined
-        : placeCopy(partial, destination, descriptor.size).then(
-            () => undefined,
-            (error: unknown) => ({ error }),
-          );
-    let syncError: { error: unknown } | undefined;
-    try {
-      await durable.syncFile(handle, partial);
-    } catch (error) {
-      syncError = { error };
-    } finally {
-      await handle.close();
+    const synced = durable.syncFile(handle, partial).finally(() => handle.close());
+    return this.#commit(partial, descriptor, destination, synced);
+  }
+
+  /**
+   * Makes the checked `partial` file the cache entry and places the blob at `destination` if one
+   * is given: a copy (a reflink where the file system has them), or — for a large blob no one else
+   * in this process is waiting for, when the cache does not keep everything and reflinks are
+   * missing — the partial file itself, moved. `synced` settles when the partial file's bytes are
+   * on the disk.
+   */
+  async #commit(
+    partial: string,
+    descriptor: Descriptor,
+    destination: string | undefined,
+    synced: Promise<void>,
+  ): Promise<void> {
+    // Awaited below on every path; a failure must not count as unhandled before that.
+    synced.catch(() => {});
+    let placing: Promise<void> | undefined;
+    if (destination !== undefined && this.#movable(descriptor)) {
+      // A reflink costs nothing and keeps the entry; only without one is the blob moved.
+      let cloned: boolean;
+      try {
+        cloned = await reflink(partial, destination);
+        if (!cloned) {
+          await synced;
+          if (await moveOut(partial, destination)) return;
+        }
+      } catch (error) {
+        // The checked blob is kept in the cache even when placing it failed.
+        await synced;
+        await this.#enter(partial, descriptor);
+        throw error;
+      }
+      if (cloned) placing = checkPlaced(destination, descriptor.size);
     }
-    const placed = await placing;
-    if (syncError) throw syncError.error;
+    // Placed before the partial file becomes the entry: the copy comes from checked bytes that no
+    // other ferry process touches while this one holds the lock. The copy (a page-cache copy where
+    // there are no reflinks) overlaps the partial file's fsync (a disk flush).
+    if (destination !== undefined && !placing) {
+      placing = placeCopy(partial, destination, descriptor.size);
+    }
+    const [sync, placed] = await Promise.allSettled([synced, placing]);
+    if (sync.status === 'rejected') throw sync.reason;
+    await this.#enter(partial, descriptor);
+    // The checked blob is kept in the cache even when placing it failed.
+    if (placed.status === 'rejected') throw placed.reason;
+  }
+
+  /** Makes the checked, synced partial file the blob's complete entry, durably. */
+  async #enter(partial: string, descriptor: Descriptor): Promise<void> {
     await durable.rename(partial, this.#path(descriptor.digest));
     await durable.syncDirectory(join(partial, '..'));
-    // The checked blob is kept in the cache even when placing it failed.
-    if (placed) throw placed.error;
+  }
+
+  /** Whether a blob just downloaded for a file may go there instead of into the cache. */
+  #movable(descriptor: Descriptor): boolean {
+    return (
+      this.#keep === 'when-cheap' &&
+      descriptor.size >= this.#moveMinSize &&
+      !this.#waiters.has(descriptor.digest)
+    );
   }
 
   /** Empties the cache; returns what was removed. */
@@ -359,20 +433,6 @@ export class BlobCache {
   }
 }
 
-/**
- * A fetcher that sends the blobs of a remote target through the cache, and can copy them out of
- * it to files; manifests (small, and resolved by tag) go straight through.
- */
-export function cachingFetcher(target: Fetcher, cache: BlobCache): Fetcher & FileCopier {
-  return {
-    fetch: (descriptor, options) =>
-      isManifest(descriptor)
-        ? target.fetch(descriptor, options)
-        : cache.fetch(target, descriptor, options),
-    copyTo: (descriptor, path, options) => cache.copyTo(target, descriptor, path, options),
-  };
-}
-
 /** A small blob, verified, in memory: whole from a source that can, else read from its stream. */
 export async function fetchWhole(
   source: Fetcher,
@@ -386,6 +446,11 @@ export async function fetchWhole(
 /** Copies a checked file to `destination` and syncs the copy; a short copy is removed and refused. */
 async function placeCopy(from: string, destination: string, size: number): Promise<void> {
   await copyOut(from, destination);
+  await checkPlaced(destination, size);
+}
+
+/** Syncs a copy of a checked file; a short copy is removed and refused. */
+async function checkPlaced(destination: string, size: number): Promise<void> {
   const copied = (await stat(destination)).size;
   if (copied !== size) {
     await rm(destination, { force: true });
@@ -407,24 +472,4 @@ async function sizeOf(path: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The same target with its blob fetches going through the cache, and a {@link FileCopier}
- * (remote targets only; local ones go straight through).
- */
-export function cachedTarget<T extends Target>(target: T, cache: BlobCache): T {
-  if (!target.resumable) return target;
-  const { fetch, copyTo } = cachingFetcher(target, cache);
-  // A proxy keeps `instanceof` and binds methods to the original, whose private fields they use.
-  return new Proxy(target, {
-    get(original, property) {
-      if (property === 'fetch') return fetch;
-      if (property === 'copyTo') return copyTo;
-      const value: unknown = Reflect.get(original, property, original);
-      return typeof value === 'function'
-        ? (value as (...args: unknown[]) => unknown).bind(original)
-        : value;
-    },
-  });
 }

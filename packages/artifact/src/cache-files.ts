@@ -4,7 +4,17 @@
  * regular files; a partial file must also have a single link before ferry appends to it.
  */
 import { constants } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, open, rm, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  open,
+  rm,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '@ferry/oci';
 import { defaultFileMode } from './durable.js';
@@ -104,4 +114,50 @@ export async function copyOut(from: string, to: string): Promise<void> {
   await copyFile(from, to, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
   // copyFile gives the copy the cache file's mode (0600); a pulled file gets the umask's.
   await chmod(to, defaultFileMode());
+}
+
+/** What copyFile and link say when a file system cannot share bytes or names across two paths. */
+const UNSHARABLE = [
+  'ENOTSUP',
+  'EOPNOTSUPP',
+  'EXDEV',
+  'EINVAL',
+  'ENOSYS',
+  'ENOTTY',
+  'EPERM',
+  'EMLINK',
+];
+
+/**
+ * A reflink of `from` at `to` (which must not exist), in the mode of a new file: true when made,
+ * false when the file system cannot share the bytes (ext4, tmpfs, another file system), in
+ * which case nothing is left at `to`.
+ */
+export async function reflink(from: string, to: string): Promise<boolean> {
+  try {
+    await copyFile(from, to, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
+  } catch (error) {
+    if (!isErrno(error, ...UNSHARABLE)) throw error;
+    return false;
+  }
+  await chmod(to, defaultFileMode());
+  return true;
+}
+
+/**
+ * Moves the synced file `from` to `to` (which must not exist: link() refuses to replace, which
+ * rename() cannot), in the mode of a new file. False, with `from` left where it was, when the two
+ * are on different file systems or the file system has no hard links: the caller copies instead.
+ */
+export async function moveOut(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+  } catch (error) {
+    if (!isErrno(error, ...UNSHARABLE)) throw error;
+    return false;
+  }
+  // From here on `to` is the only name: a user's file, not a cache file.
+  await unlink(from);
+  await chmod(to, defaultFileMode());
+  return true;
 }

@@ -118,13 +118,14 @@ export {
 // The download cache: verified, resumable, shared between targets.
 export {
   BlobCache,
-  cachedTarget,
+  CACHE_MOVE_MIN_SIZE,
   defaultCacheDir,
   ERR_CACHE_UNSAFE,
   type BlobCacheOptions,
+  type CacheKeep,
   type CacheStats,
 } from './blob-cache.js';
-export { cacheParallelDownloads } from './large-blob-cache.js';
+export { cachedTarget, cacheParallelDownloads } from './cache-adapters.js';
 
 // Bounded concurrency, and the size from which a transfer counts as large for it.
 export { LARGE_TRANSFER_MIN_SIZE, limit } from './limit.js';

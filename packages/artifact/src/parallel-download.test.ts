@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { computeDigest, DigestMismatchError, type Descriptor } from '@ferry/oci';
 import { Registry } from '@ferry/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BlobCache, cachedTarget } from './blob-cache.js';
+import { BlobCache } from './blob-cache.js';
 import { canCopyTo } from './capabilities.js';
 import { readAll } from './content.js';
-import { cacheParallelDownloads } from './large-blob-cache.js';
+import { cachedTarget, cacheParallelDownloads } from './cache-adapters.js';
 import { RegistryTarget, type RegistryTargetOptions } from './registry-target.js';
 import type { Target } from './target.js';
 
@@ -107,6 +107,18 @@ describe('parallel ranged downloads through the cache', () => {
     expect(await readdir(join(dir, 'cache', 'blobs', 'sha256'))).toEqual([
       largeDescriptor.digest.slice(7),
     ]);
+  });
+
+  it('moves a large blob fetched in ranges to the file when the cache does not keep it', async () => {
+    const cache = new BlobCache(join(dir, 'cache'), { moveMinSize: 16 * MiB });
+    const target = cachedTarget(open({ parallel: 4 }), cache);
+    const destination = join(dir, 'out.bin');
+    await place(target, largeDescriptor, destination);
+
+    expect(Buffer.compare(await readFile(destination), large)).toBe(0);
+    expect((await stat(destination)).nlink).toBe(1);
+    // No entry, no partial file, no per-range progress file: the one copy is the user's.
+    expect(await readdir(join(dir, 'cache', 'blobs', 'sha256'))).toEqual([]);
   });
 
   it('on a digest mismatch fails and leaves nothing at the final path or in the cache', async () => {

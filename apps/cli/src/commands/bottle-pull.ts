@@ -1,5 +1,5 @@
 /** `ferry bottle pull <formulas..>`: bottles for a platform, verified as Homebrew verifies them. */
-import { cacheDirOption } from '../options/cache.js';
+import { cacheDirOption, keepInCacheOption } from '../options/cache.js';
 import { blobConcurrencyOption, parallelOption } from '../options/concurrency.js';
 import { formatOptions } from '../options/format.js';
 import { outputDirectoryOption } from '../options/output.js';
@@ -27,6 +27,7 @@ export const bottlePullCommand = defineCommand({
     outputDirectoryOption('Directory for the bottle files'),
     bottleUnpackFlags,
     cacheDirOption(CACHE_DIR),
+    keepInCacheOption,
   ],
   examples: [
     [

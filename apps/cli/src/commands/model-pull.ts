@@ -1,5 +1,5 @@
 /** `ferry model pull <reference>`: a model of any known packaging into a directory. */
-import { cacheDirOption } from '../options/cache.js';
+import { cacheDirOption, keepInCacheOption } from '../options/cache.js';
 import { transferConcurrencyOption } from '../options/concurrency.js';
 import { formatOptions } from '../options/format.js';
 import { keepOldFilesOption, outputDirectoryOption } from '../options/output.js';
@@ -24,6 +24,7 @@ export const modelPullCommand = defineCommand({
     keepOldFilesOption,
     platformOption(PULL_PLATFORM),
     cacheDirOption(CACHE_DIR),
+    keepInCacheOption,
   ],
   examples: [
     ['$0 model pull localhost:5000/models/tiny-llama:v1 -o ./tiny-llama', 'Every file'],

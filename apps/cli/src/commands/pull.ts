@@ -1,5 +1,5 @@
 /** `ferry pull <reference>`: ORAS's pull. */
-import { cacheDirOption } from '../options/cache.js';
+import { cacheDirOption, keepInCacheOption } from '../options/cache.js';
 import { parallelOption, transferConcurrencyOption } from '../options/concurrency.js';
 import { formatOptions } from '../options/format.js';
 import { keepOldFilesOption, outputDirectoryOption } from '../options/output.js';
@@ -30,6 +30,7 @@ export const pullCommand = defineCommand({
     pullSafetyFlags,
     platformOption(PULL_PLATFORM),
     cacheDirOption(CACHE_DIR),
+    keepInCacheOption,
     pullSubjectFlags,
   ],
   examples: [

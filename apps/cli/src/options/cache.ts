@@ -13,3 +13,13 @@ export function cacheDirOption(describe: string) {
   });
 }
 export type CacheDirArgs = ArgsOf<ReturnType<typeof cacheDirOption>>;
+
+/** --keep-in-cache: commands that place pulled files choose what the cache keeps of large blobs. */
+export const keepInCacheOption = optionGroup({
+  'keep-in-cache': {
+    type: 'boolean',
+    describe:
+      'Also keep large blobs (64 MiB and up) in the download cache where a copy costs a second write (no reflinks); by default they are moved to the output',
+  },
+});
+export type KeepInCacheArgs = ArgsOf<typeof keepInCacheOption>;

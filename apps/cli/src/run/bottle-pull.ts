@@ -19,7 +19,9 @@ export async function run(context: Context, args: BottlePullArgs): Promise<void>
   await checkOutputDirectory('-o', args.output);
   if (args.extract) await checkOutputDirectory('--extract', args.extract);
   const source = bottleSource(context, args);
-  const cache = await openCache(context, args['cache-dir']);
+  const cache = await openCache(context, args['cache-dir'], {
+    keepLarge: args['keep-in-cache'] === true,
+  });
   const progress = Progress.forTerminal(args.tty);
   const text: string[] = [];
   try {

@@ -14,7 +14,9 @@ export async function run(context: Context, args: ModelPullArgs): Promise<void> 
   const limits = transferLimits(args.concurrency);
   const only = parseKinds(args.only);
   const opened = await openTarget(args.reference, context);
-  const cache = await openCache(context, args['cache-dir']);
+  const cache = await openCache(context, args['cache-dir'], {
+    keepLarge: args['keep-in-cache'] === true,
+  });
   // Blobs come through the download cache: resumable across runs, free when already cached.
   const ref = { ...opened, target: cache ? cachedTarget(opened.target, cache) : opened.target };
   let root = await resolveRoot(ref, args.platform, context);

@@ -23,7 +23,9 @@ import { refuseContentOnJsonStdout, resolveRoot, where, writeOutput } from './sh
 export async function run(context: Context, args: PullArgs): Promise<void> {
   const limits = transferLimits(args.concurrency);
   const opened = await openTarget(args.reference, context);
-  const cache = await openCache(context, args['cache-dir']);
+  const cache = await openCache(context, args['cache-dir'], {
+    keepLarge: args['keep-in-cache'] === true,
+  });
   // Blobs come through the download cache: resumable across runs, free when already cached.
   const ref = { ...opened, target: cache ? cachedTarget(opened.target, cache) : opened.target };
   let root = await resolveRoot(ref, args.platform, context);

@@ -1,6 +1,6 @@
 /** `ferry bottle pull|info|push|mirror`: arguments, own flags and the types they parse. */
 import type { BlobConcurrencyArgs, ParallelArgs } from '../../options/concurrency.js';
-import type { CacheDirArgs } from '../../options/cache.js';
+import type { CacheDirArgs, KeepInCacheArgs } from '../../options/cache.js';
 import type { FormatArgs } from '../../options/format.js';
 import { type ArgsOf, optionGroup, positionalGroup } from '../../options/group.js';
 import type { OutputDirectoryArgs } from '../../options/output.js';
@@ -117,7 +117,8 @@ export type BottlePullArgs = Remote &
   ArgsOf<typeof bottlePullFlags> &
   OutputDirectoryArgs &
   ArgsOf<typeof bottleUnpackFlags> &
-  CacheDirArgs;
+  CacheDirArgs &
+  KeepInCacheArgs;
 
 export type BottleInfoArgs = Remote &
   ArgsOf<typeof formulaArgument> &

@@ -1,5 +1,5 @@
 /** `ferry model push|pull|inspect`: arguments, own flags and the types they parse. */
-import type { CacheDirArgs } from '../../options/cache.js';
+import type { CacheDirArgs, KeepInCacheArgs } from '../../options/cache.js';
 import type { TransferConcurrencyArgs } from '../../options/concurrency.js';
 import type { FormatArgs } from '../../options/format.js';
 import { type ArgsOf, optionGroup, positionalGroup } from '../../options/group.js';
@@ -95,6 +95,7 @@ export type ModelPullArgs = Remote &
   ArgsOf<typeof modelPullIncludeFlags> &
   KeepOldFilesArgs &
   PlatformArgs &
-  CacheDirArgs;
+  CacheDirArgs &
+  KeepInCacheArgs;
 
 export type ModelInspectArgs = Remote & ArgsOf<typeof referenceArgument> & PlatformArgs;

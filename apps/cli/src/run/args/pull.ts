@@ -1,5 +1,5 @@
 /** `ferry pull`: its own flags and arguments, and the type of everything it parses. */
-import type { CacheDirArgs } from '../../options/cache.js';
+import type { CacheDirArgs, KeepInCacheArgs } from '../../options/cache.js';
 import type { ParallelArgs, TransferConcurrencyArgs } from '../../options/concurrency.js';
 import type { FormatArgs } from '../../options/format.js';
 import { type ArgsOf, optionGroup, positionalGroup } from '../../options/group.js';
@@ -51,4 +51,5 @@ export type PullArgs = RemoteArgs &
   ArgsOf<typeof pullSafetyFlags> &
   PlatformArgs &
   CacheDirArgs &
+  KeepInCacheArgs &
   ArgsOf<typeof pullSubjectFlags>;
