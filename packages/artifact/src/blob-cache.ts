@@ -13,8 +13,7 @@
  * {@link CacheKeep}); a process that waited for it then downloads it itself. Nothing planted in
  * the cache is followed: entries are opened with O_NOFOLLOW and must be plain regular files.
  */
-import { createReadStream } from 'node:fs';
-import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { rm, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
@@ -23,25 +22,24 @@ import {
   Digester,
   DigestMismatchError,
   DigestTransform,
-  digestStream,
   FerryError,
   parseDigest,
   SizeMismatchError,
   type Descriptor,
 } from '@ferry/oci';
 import { CacheLock, type LockTimings } from './cache-lock.js';
-import { canDownloadToFile, canFetchBytes } from './capabilities.js';
+import { canDownloadToFile } from './capabilities.js';
 import {
-  copyOut,
   ensureCacheDir,
   moveOut,
   openEntry,
   openPartial,
   reflink,
+  removeTree,
 } from './cache-files.js';
+import { checkPlaced, copyChecked, placeCopy, writeWhole } from './cache-placement.js';
 
 export { ERR_CACHE_UNSAFE } from './cache-files.js';
-import { readAll } from './content.js';
 import { durable } from './durable.js';
 import { handleWriter, readPrefix } from './handle-io.js';
 import type { FetchOptions, Fetcher } from './target.js';
@@ -183,15 +181,7 @@ export class BlobCache {
       // Nothing to resume in a small blob, and its cache file operations would cost more than
       // its transfer (a pull of 1,000 small files is bound by them): write it straight through,
       // in one call rather than through a write stream (the source verifies what it yields).
-      const bytes = await fetchWhole(source, descriptor, options);
-      const handle = await open(destination, 'wx');
-      try {
-        await handle.writeFile(bytes);
-        await durable.syncFile(handle, destination);
-      } finally {
-        await handle.close();
-      }
-      return;
+      return writeWhole(source, descriptor, destination, options);
     }
     await this.#ensureDir(descriptor.digest);
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -211,18 +201,11 @@ export class BlobCache {
     if (!handle) return false;
     await handle.close();
     const complete = this.#path(descriptor.digest);
-    await copyOut(complete, destination);
-    // The copy is checked, not the entry: whatever happened to the cache between the open and the
-    // copy (another process, an edit), the destination holds checked bytes or nothing.
-    const { digest, size } = await digestStream(
-      createReadStream(destination, { highWaterMark: 1024 * 1024 }),
-    );
-    if (digest !== descriptor.digest || size !== descriptor.size) {
-      await rm(destination, { force: true });
+    if (!(await copyChecked(complete, destination, descriptor))) {
+      // Whatever happened to the entry since it was opened, it is not the blob.
       await rm(complete, { force: true });
       return false;
     }
-    await durable.syncPath(destination);
     this.stats.hits += descriptor.size;
     options.onProgress?.(descriptor.size);
     return true;
@@ -416,47 +399,9 @@ export class BlobCache {
   }
 
   /** Empties the cache; returns what was removed. */
-  async prune(): Promise<{ files: number; bytes: number }> {
-    let files = 0;
-    let bytes = 0;
-    const root = join(this.dir, 'blobs');
-    for (const entry of await readdir(root, { recursive: true, withFileTypes: true }).catch(
-      () => [],
-    )) {
-      if (!entry.isFile()) continue;
-      const path = join(entry.parentPath, entry.name);
-      bytes += (await sizeOf(path)) ?? 0;
-      files++;
-    }
-    await rm(root, { recursive: true, force: true });
-    return { files, bytes };
+  prune(): Promise<{ files: number; bytes: number }> {
+    return removeTree(join(this.dir, 'blobs'));
   }
-}
-
-/** A small blob, verified, in memory: whole from a source that can, else read from its stream. */
-export async function fetchWhole(
-  source: Fetcher,
-  descriptor: Descriptor,
-  options: FetchOptions = {},
-): Promise<Buffer> {
-  if (canFetchBytes(source)) return source.fetchBytes(descriptor, options);
-  return readAll(await source.fetch(descriptor, options), descriptor.size);
-}
-
-/** Copies a checked file to `destination` and syncs the copy; a short copy is removed and refused. */
-async function placeCopy(from: string, destination: string, size: number): Promise<void> {
-  await copyOut(from, destination);
-  await checkPlaced(destination, size);
-}
-
-/** Syncs a copy of a checked file; a short copy is removed and refused. */
-async function checkPlaced(destination: string, size: number): Promise<void> {
-  const copied = (await stat(destination)).size;
-  if (copied !== size) {
-    await rm(destination, { force: true });
-    throw new SizeMismatchError(size, copied, destination);
-  }
-  await durable.syncPath(destination);
 }
 
 function cacheGone(descriptor: Descriptor): FerryError {
@@ -464,12 +409,4 @@ function cacheGone(descriptor: Descriptor): FerryError {
     ArtifactErrorCode.CacheChanged,
     `${descriptor.digest} kept disappearing from the download cache while it was being placed; retry, or pull with another --cache-dir`,
   );
-}
-
-async function sizeOf(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return undefined;
-  }
 }

@@ -11,7 +11,9 @@ import {
   lstat,
   mkdir,
   open,
+  readdir,
   rm,
+  stat,
   unlink,
   type FileHandle,
 } from 'node:fs/promises';
@@ -160,4 +162,22 @@ export async function moveOut(from: string, to: string): Promise<boolean> {
   await unlink(from);
   await chmod(to, defaultFileMode());
   return true;
+}
+
+/** Removes `root` and everything under it; returns how many files and bytes that was. */
+export async function removeTree(root: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true }).catch(
+    () => [],
+  )) {
+    if (!entry.isFile()) continue;
+    bytes += await stat(join(entry.parentPath, entry.name)).then(
+      (stats) => stats.size,
+      () => 0,
+    );
+    files++;
+  }
+  await rm(root, { recursive: true, force: true });
+  return { files, bytes };
 }
