@@ -16,7 +16,8 @@ import {
   type Descriptor,
 } from '@ferry/oci';
 import { NetworkError, redactUrl, RegistryErrorCode } from './errors.js';
-import { abandon, discard, isRetryableError, responseError, type Transport } from './transport.js';
+import { isBodyCutShort, isRetryableError } from './retry-policy.js';
+import { abandon, discard, responseError, type Transport } from './transport.js';
 
 export interface FetchBlobOptions {
   signal?: AbortSignal | undefined;
@@ -252,13 +253,4 @@ function checkContentRange(
       `GET ${redactUrl(url)}: asked for bytes ${offset}- but got Content-Range ${JSON.stringify(header ?? null)}`,
     );
   }
-}
-
-function isBodyCutShort(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return (
-    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ||
-    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
-    code === 'UND_ERR_ABORTED'
-  );
 }

@@ -18,7 +18,8 @@ import {
 import { RegistryError, RegistryErrorCode } from './errors.js';
 import { readSmall, SMALL_BODY } from './small-body.js';
 import { rechunk } from './upload-helpers.js';
-import { discard, isRetryableError, RETRYABLE_STATUS, responseError } from './transport.js';
+import { isRetryableError, RETRYABLE_STATUS } from './retry-policy.js';
+import { discard, responseError } from './transport.js';
 import {
   cancelUpload,
   countedBody,

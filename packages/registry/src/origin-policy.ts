@@ -1,6 +1,6 @@
 /**
- * What may cross an origin. Credentials belong to the origin they were given for; on a redirect
- * to another origin only headers that cannot carry one go along.
+ * What may cross an origin. Credentials and the user's own headers belong to the origin they were
+ * given for; on a redirect to another origin only headers that cannot carry one go along.
  */
 
 /**
@@ -31,4 +31,43 @@ export function crossOriginHeaders(
     if (CROSS_ORIGIN_HEADERS.has(name.toLowerCase())) kept[name] = value;
   }
   return kept;
+}
+
+/**
+ * Whether `url` is `home`, the origin the credentials were given for (unset: every origin is).
+ * `plainHttp(host)` tells whether a host may be reached over plain http as itself.
+ */
+export function ownsCredentials(
+  url: URL,
+  home: URL | undefined,
+  plainHttp: (host: string) => boolean,
+): boolean {
+  if (!home) return true;
+  if (url.host !== home.host) return false;
+  if (url.protocol === home.protocol) return true;
+  // A loopback registry that speaks plain http is still the same registry (the token
+  // transport never probes, so it goes by the fallback rule rather than by what it found).
+  return home.protocol === 'https:' && url.protocol === 'http:' && plainHttp(url.host);
+}
+
+/** The user's own headers (`-H`), lower-cased, as request headers. */
+export function userHeaders(
+  given: Readonly<Record<string, readonly string[]>>,
+): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(given)) headers[name.toLowerCase()] = [...values];
+  return headers;
+}
+
+/** `headers` for a debug trace: the user's own values hidden, as any may be a credential. */
+export function redactUserHeaders(
+  headers: Record<string, string | string[]>,
+  given: Readonly<Record<string, readonly string[]>> | undefined,
+): Record<string, string | string[]> {
+  if (!given) return headers;
+  const traced = { ...headers };
+  for (const name of Object.keys(given)) {
+    if (traced[name.toLowerCase()] !== undefined) traced[name.toLowerCase()] = 'REDACTED';
+  }
+  return traced;
 }

@@ -6,13 +6,8 @@ import { listPaged, type PageOptions } from './paging.js';
 import { Repository } from './repository.js';
 import { resolvingConnector, type ResolveRule } from './resolve.js';
 import { EnvHttpProxyAgent } from './undici-agent.js';
-import {
-  DEFAULT_RETRY_POLICY,
-  discard,
-  responseError,
-  Transport,
-  type RetryPolicy,
-} from './transport.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
+import { discard, responseError, Transport } from './transport.js';
 
 export interface RegistryOptions {
   /** The HTTP layer (undici); by default an agent that honours HTTP(S)_PROXY and NO_PROXY. */

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryError } from './errors.js';
 import { Registry } from './registry.js';
 import { json, recordingSleep, startLoopback, type LoopbackServer } from './testing/loopback.js';
-import { formatHeaders, parseRetryAfter } from './transport.js';
+import { formatHeaders } from './transport.js';
 
 let server: LoopbackServer;
 let storage: LoopbackServer;
@@ -260,15 +260,6 @@ describe('redirects', () => {
 });
 
 describe('helpers', () => {
-  it('parses Retry-After as seconds or an HTTP date', () => {
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(parseRetryAfter('120', now)).toBe(120_000);
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30_000);
-    expect(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now)).toBe(0);
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
-    expect(parseRetryAfter(undefined, now)).toBeUndefined();
-  });
-
   it('redacts credentials in traced headers', () => {
     expect(
       formatHeaders({ authorization: 'Bearer abc.def', 'user-agent': 'ferry/1', cookie: 'x=1' }),

@@ -7,36 +7,36 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FerryError } from '@ferry/oci';
 import type { Dispatcher } from 'undici';
 import { request as dispatch } from './undici-agent.js';
 import type { Authenticator } from './auth.js';
+import { sendAuthenticated } from './authenticated-send.js';
 import { discard } from './body.js';
-import { parseWwwAuthenticate } from './challenge.js';
-import { NetworkError, redactUrl, RegistryErrorCode } from './errors.js';
-import { crossOriginHeaders } from './origin-policy.js';
+import { redactUrl } from './errors.js';
+import { ownsCredentials, redactUserHeaders, userHeaders } from './origin-policy.js';
+import { followRedirects } from './redirects.js';
+import {
+  abortedError,
+  describeError,
+  throwIfAborted,
+  waitOrAbort,
+  wrapNetworkError,
+} from './request-errors.js';
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  isRetryableError,
+  RETRYABLE_STATUS,
+  type RetryPolicy,
+} from './retry-policy.js';
 import { formatHeaders, isNotTlsError } from './trace-format.js';
+
+export type { RetryPolicy } from './retry-policy.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
 /** Bytes, or a factory that opens the body anew for each attempt (so retries can resend it). */
 export type RequestBody = Uint8Array | string | (() => Readable);
-
-export interface RetryPolicy {
-  /** Attempts after the first. */
-  retries: number;
-  minDelayMs: number;
-  maxDelayMs: number;
-  /** A `Retry-After` longer than this is cut to it. */
-  maxRetryAfterMs: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  retries: 5,
-  minDelayMs: 250,
-  maxDelayMs: 15_000,
-  maxRetryAfterMs: 60_000,
-};
 
 export interface TransportRequest {
   method: HttpMethod;
@@ -96,25 +96,6 @@ export interface TransportOptions {
    */
   originHeaders?: Readonly<Record<string, readonly string[]>> | undefined;
 }
-
-export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
-const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 10;
-const RETRYABLE_ERRORS = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);
 
 export class Transport {
   readonly dispatcher: Dispatcher;
@@ -237,102 +218,26 @@ export class Transport {
       request.anonymous !== true && this.#ownsCredentials(request.url)
         ? this.#options.authenticator
         : undefined;
-    const host = request.url.host;
-    const scopes = request.scopes ?? [];
-    const first = auth ? await auth.authorization(host, scopes, request.signal) : undefined;
-    const response = await this.#followRedirects(request, first);
-    if (response.status !== 401 || !auth || response.url.origin !== request.url.origin) {
-      return response;
-    }
-
-    const challenges = parseWwwAuthenticate(response.headers['www-authenticate']);
-    const retryWith = await auth.onChallenge(
-      { host, secure: request.url.protocol === 'https:', challenges, scopes, rejected: first },
-      request.signal,
+    return sendAuthenticated(request, auth, (sent, authorization) =>
+      followRedirects(sent, authorization, (hop, hopAuthorization) =>
+        this.#exchange(hop, hopAuthorization),
+      ),
     );
-    // Nothing better to offer: hand the 401 (and its error body) to the caller.
-    if (retryWith === undefined) return response;
-    await discard(response);
-    return this.#followRedirects(request, retryWith);
   }
 
   /** Whether `url` is the origin this transport's credentials were given for. */
   #ownsCredentials(url: URL): boolean {
-    const home = this.#options.credentialOrigin;
-    if (!home) return true;
-    if (url.host !== home.host) return false;
-    if (url.protocol === home.protocol) return true;
-    // A loopback registry that speaks plain http is still the same registry (the token
-    // transport never probes, so it goes by the fallback rule rather than by what it found).
-    return (
-      home.protocol === 'https:' &&
-      url.protocol === 'http:' &&
-      (this.#plainHosts.has(url.host) || this.#options.plainHttpFallback?.has(url.host) === true)
+    return ownsCredentials(
+      url,
+      this.#options.credentialOrigin,
+      (host) => this.#plainHosts.has(host) || this.#options.plainHttpFallback?.has(host) === true,
     );
-  }
-
-  /** `headers` for the debug trace: the user's own values hidden, as any may be a credential. */
-  #traced(headers: Record<string, string | string[]>): Record<string, string | string[]> {
-    const given = this.#options.originHeaders;
-    if (!given) return headers;
-    const traced = { ...headers };
-    for (const name of Object.keys(given)) {
-      if (traced[name.toLowerCase()] !== undefined) traced[name.toLowerCase()] = 'REDACTED';
-    }
-    return traced;
   }
 
   /** The user's headers for a request to `url`: none unless it is the registry's origin. */
   #originHeaders(url: URL): Record<string, string[]> {
     const given = this.#options.originHeaders;
-    if (!given || !this.#ownsCredentials(url)) return {};
-    const headers: Record<string, string[]> = {};
-    for (const [name, values] of Object.entries(given)) headers[name.toLowerCase()] = [...values];
-    return headers;
-  }
-
-  async #followRedirects(
-    request: TransportRequest,
-    authorization: string | undefined,
-  ): Promise<TransportResponse> {
-    let url = request.url;
-    let method = request.method;
-    for (let hop = 0; ; hop++) {
-      // One rule for every request, whatever field carries the secret: nothing that could be a
-      // credential crosses an origin. A blob redirected to storage elsewhere (S3, a CDN) gets no
-      // Authorization header, which is also what pre-signed URLs expect; a token realm that
-      // redirects elsewhere does not get the Basic header the token request carried.
-      const sameOrigin = url.origin === request.url.origin;
-      const response = await this.#exchange(
-        {
-          ...request,
-          method,
-          url,
-          headers: sameOrigin ? request.headers : crossOriginHeaders(request.headers),
-        },
-        sameOrigin ? authorization : undefined,
-      );
-      const location = response.headers.location;
-      const final = hop === 0 ? response : { ...response, requested: request.url };
-      if (!REDIRECT_STATUS.has(response.status) || typeof location !== 'string') return final;
-      if (method !== 'GET' && method !== 'HEAD') return final;
-      await discard(response);
-      if (hop >= MAX_REDIRECTS) {
-        throw new FerryError(
-          RegistryErrorCode.TooManyRedirects,
-          `${method} ${redactUrl(request.url)}: more than ${MAX_REDIRECTS} redirects`,
-        );
-      }
-      const next = new URL(location, url);
-      if (url.protocol === 'https:' && next.protocol !== 'https:') {
-        throw new FerryError(
-          RegistryErrorCode.InsecureRedirect,
-          `${method} ${redactUrl(url)}: refusing a redirect from https to ${redactUrl(next)}`,
-        );
-      }
-      url = next;
-      if (response.status === 303) method = 'GET';
-    }
+    return given && this.#ownsCredentials(url) ? userHeaders(given) : {};
   }
 
   async #exchange(
@@ -348,7 +253,8 @@ export class Transport {
     const body = typeof request.body === 'function' ? request.body() : request.body;
     const started = Date.now();
     this.#trace(
-      () => `> ${request.method} ${redactUrl(request.url)} ${formatHeaders(this.#traced(headers))}`,
+      () =>
+        `> ${request.method} ${redactUrl(request.url)} ${formatHeaders(redactUserHeaders(headers, this.#options.originHeaders))}`,
     );
     const response = await dispatch(this.dispatcher, {
       origin: request.url.origin,
@@ -383,11 +289,7 @@ export class Transport {
     reason: string,
   ): Promise<void> {
     const policy = this.#retry;
-    const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** attempt);
-    // Full jitter spreads many clients' retries apart; Retry-After is a floor the server asked for.
-    let delay = policy.minDelayMs / 2 + Math.random() * (ceiling - policy.minDelayMs / 2);
-    const asked = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
-    if (asked !== undefined) delay = Math.max(delay, Math.min(asked, policy.maxRetryAfterMs));
+    const delay = backoffDelay(policy, attempt, retryAfter);
     this.#trace(
       () =>
         `! ${request.method} ${redactUrl(request.url)}: ${reason}; retry ${attempt + 1}/${policy.retries} in ${Math.round(delay)} ms`,
@@ -423,71 +325,6 @@ export class Transport {
   #trace(line: () => string): void {
     if (this.#options.debug) this.#options.debug(line());
   }
-}
-
-/** Seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-export function isRetryableError(error: unknown): boolean {
-  for (
-    let e: unknown = error, depth = 0;
-    e && depth < 5;
-    e = (e as { cause?: unknown }).cause, depth++
-  ) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && RETRYABLE_ERRORS.has(code)) return true;
-  }
-  return false;
-}
-
-/** Waits for `promise`, or rejects as aborted when `signal` fires first. */
-async function waitOrAbort(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  throwIfAborted(signal);
-  if (!signal) return promise;
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortedError(undefined, signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([promise, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortedError(undefined, signal.reason);
-}
-
-function abortedError(request: TransportRequest | undefined, cause: unknown): FerryError {
-  if (cause instanceof FerryError) return cause;
-  const what = request ? `${request.method} ${redactUrl(request.url)}: ` : '';
-  return new FerryError(RegistryErrorCode.Aborted, `${what}aborted`, { cause });
-}
-
-function wrapNetworkError(error: unknown, request: TransportRequest): unknown {
-  if (error instanceof FerryError) return error;
-  const name = (error as { name?: unknown }).name;
-  if (name === 'AbortError' || request.signal?.aborted) return abortedError(request, error);
-  return new NetworkError({
-    method: request.method,
-    url: request.url,
-    detail: describeError(error),
-    cause: error,
-  });
-}
-
-function describeError(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
 }
 
 export { crossOriginHeaders } from './origin-policy.js';

@@ -8,14 +8,8 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import { DigestMismatchError, FerryError, type Digest } from '@ferry/oci';
 import { redactUrl, RegistryError, RegistryErrorCode } from './errors.js';
 import { withDigest } from './upload-helpers.js';
-import {
-  discard,
-  isRetryableError,
-  RETRYABLE_STATUS,
-  responseError,
-  type Transport,
-  type TransportResponse,
-} from './transport.js';
+import { isRetryableError, RETRYABLE_STATUS } from './retry-policy.js';
+import { discard, responseError, type Transport, type TransportResponse } from './transport.js';
 
 export interface UploadContext {
   transport: Transport;
