@@ -4,9 +4,9 @@
  * ever replaced whole (written aside, then renamed), and it is written before any byte of the
  * blob: a partial file without one was written by a single stream from byte 0.
  */
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, type FileHandle } from 'node:fs/promises';
 import type { Descriptor } from '@ferry/oci';
-import { readSideFile, writeNewFile } from './safe-files.js';
+import { openPartialFile, readSideFile, writeNewFile } from './safe-files.js';
 
 /** One byte range of the blob: [start, end), of which the first `done` bytes are on disk. */
 export interface RangeProgress {
@@ -22,6 +22,59 @@ export interface RangeState {
 }
 
 const STATE_VERSION = 1;
+
+/** The most ranges one blob is cut into. */
+const MAX_RANGES = 1024;
+
+/** Where `path`'s per-range progress is kept. */
+export function rangeStatePath(path: string): string {
+  return `${path}.ranges`;
+}
+
+/** A range size that gives each connection several ranges, so that a slow one holds up little. */
+export function defaultRangeSize(size: number, parallel: number): number {
+  const share = Math.ceil(size / (Math.max(1, parallel) * 4));
+  return Math.min(64 * 1024 * 1024, Math.max(8 * 1024 * 1024, share));
+}
+
+/**
+ * Opens the partial file at `path` with its saved progress, or with a fresh plan of ranges for
+ * `parallel` connections (`rangeSize` bytes each when given) in which the prefix a single stream
+ * left counts as done.
+ */
+export async function openRangedFile(
+  path: string,
+  descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  parallel: number,
+  rangeSize: number | undefined,
+): Promise<{ state: RangeState; handle: FileHandle }> {
+  const { digest, size } = descriptor;
+  // The partial file is opened once, never through a link planted at its path; a file longer
+  // than the blob is no prefix of it, and its saved progress is not trusted.
+  const existing = await openPartialFile(path, true);
+  const fileSize = (await existing.stat()).size;
+  const saved =
+    fileSize > size ? undefined : await loadRangeState(rangeStatePath(path), descriptor, fileSize);
+  if (saved) return { state: saved, handle: existing };
+  // At most MAX_RANGES, however large the size a manifest declares: the plan and its progress
+  // file stay small even for a hostile 2^53-byte descriptor.
+  const planned = Math.max(
+    rangeSize ?? defaultRangeSize(size, parallel),
+    Math.ceil(size / MAX_RANGES),
+  );
+  const state: RangeState = { digest, size, ranges: planRanges(size, planned) };
+  const prefix = fileSize <= size ? fileSize : 0;
+  markPrefixDone(state.ranges, prefix);
+  if (prefix > 0) return { state, handle: existing };
+  await existing.close();
+  return { state, handle: await openPartialFile(path, false) };
+}
+
+/** Removes the partial file at `path` and its progress. */
+export async function removeRangedFile(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await rm(rangeStatePath(path), { force: true });
+}
 
 /** Splits [0, size) into ranges of `rangeSize` bytes (the last one shorter). */
 export function planRanges(size: number, rangeSize: number): RangeProgress[] {

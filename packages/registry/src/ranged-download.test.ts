@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeDigest, DigestMismatchError } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { rangeStatePath } from './ranged-download.js';
+import { rangeStatePath } from './range-state.js';
 import { Registry } from './registry.js';
 import { recordingSleep, startLoopback, type LoopbackServer } from './testing/loopback.js';
 

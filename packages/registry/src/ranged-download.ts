@@ -14,39 +14,31 @@
  * - The digest is computed in order as the contiguous prefix on disk grows, by reading the file
  *   back (the page cache holds it), and checked at the end; the file is fsync'ed before success.
  */
-import { rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { DigestMismatchError, FerryError, parseDigest, type Descriptor } from '@ferry/oci';
 import { NetworkError, redactUrl, RegistryErrorCode } from './errors.js';
-import { PrefixHasher, writeFully } from './ranged-file.js';
-import { openPartialFile } from './safe-files.js';
+import {
+  checkPartialResponse,
+  compareWithRegistry,
+  isExpired,
+  receiveRange,
+} from './range-response.js';
+import { PrefixHasher } from './ranged-file.js';
 import {
   bytesDone,
   contiguousPrefix,
-  loadRangeState,
-  markPrefixDone,
-  planRanges,
+  openRangedFile,
+  rangeStatePath,
+  removeRangedFile,
   RangeStateWriter,
   type RangeProgress,
-  type RangeState,
 } from './range-state.js';
-import {
-  abandon,
-  discard,
-  isRetryableError,
-  responseError,
-  type Transport,
-  type TransportResponse,
-} from './transport.js';
+import { abandon, discard, type Transport, type TransportResponse } from './transport.js';
 
 /** Ranges fetched at once by default. */
 export const DEFAULT_PARALLEL_DOWNLOADS = 4;
 /** Blobs smaller than this are fetched in one stream: more connections would not pay. */
 export const DEFAULT_PARALLEL_THRESHOLD = 64 * 1024 * 1024;
-
-/** The most ranges one blob is cut into. */
-const MAX_RANGES = 1024;
-/** Received bytes are written in batches of about this size: one positional writev each. */
-const WRITE_BATCH = 1024 * 1024;
 
 export interface RangedDownloadOptions {
   /** Ranges fetched at once. Default {@link DEFAULT_PARALLEL_DOWNLOADS}. */
@@ -83,17 +75,6 @@ export interface RangedDownloadResult {
   redirectedTo?: string | undefined;
 }
 
-/** Where `path`'s per-range progress is kept. */
-export function rangeStatePath(path: string): string {
-  return `${path}.ranges`;
-}
-
-/** A range size that gives each connection several ranges, so that a slow one holds up little. */
-export function defaultRangeSize(size: number, parallel: number): number {
-  const share = Math.ceil(size / (Math.max(1, parallel) * 4));
-  return Math.min(64 * 1024 * 1024, Math.max(8 * 1024 * 1024, share));
-}
-
 /**
  * Downloads `descriptor` from `url` into `path` by ranges, resuming what an earlier run left at
  * `path` (with its progress file, or a prefix written by one stream). Resolves once the whole
@@ -114,17 +95,12 @@ export async function downloadRanges(
   } catch (error) {
     if (!(error instanceof ResumedBytesWrong)) throw error;
     // Bytes an earlier run left were not the blob's: fetch it all again, once.
-    await removeDownload(path);
+    await removeRangedFile(path);
     return new RangedDownload(transport, url, scopes, descriptor, path, options).run();
   }
 }
 
 class ResumedBytesWrong extends Error {}
-
-async function removeDownload(path: string): Promise<void> {
-  await rm(path, { force: true });
-  await rm(rangeStatePath(path), { force: true });
-}
 
 interface RangeSource {
   url: URL;
@@ -140,6 +116,8 @@ class RangedDownload {
   readonly #path: string;
   readonly #options: RangedDownloadOptions;
   readonly #subject: string;
+  /** Ranges fetched at once. */
+  readonly #parallel: number;
   readonly #controller = new AbortController();
   readonly #result: RangedDownloadResult = {
     ranged: true,
@@ -166,11 +144,17 @@ class RangedDownload {
     this.#path = path;
     this.#options = options;
     this.#subject = `blob ${descriptor.digest}`;
+    this.#parallel = Math.max(1, options.parallel ?? DEFAULT_PARALLEL_DOWNLOADS);
     this.#source = { url, anonymous: false };
   }
 
   async run(): Promise<RangedDownloadResult> {
-    const { state, handle } = await this.#openState();
+    const { state, handle } = await openRangedFile(
+      this.#path,
+      this.#descriptor,
+      this.#parallel,
+      this.#options.rangeSize,
+    );
     const writer = new RangeStateWriter(rangeStatePath(this.#path), state);
     const onAbort = () => this.#controller.abort(this.#options.signal?.reason);
     if (this.#options.signal?.aborted) onAbort();
@@ -211,7 +195,7 @@ class RangedDownload {
         closed = true;
         await writer.remove();
         if (resumed > 0) throw new ResumedBytesWrong();
-        await removeDownload(this.#path);
+        await removeRangedFile(this.#path);
         throw new DigestMismatchError(this.#descriptor.digest, actual, this.#subject);
       }
       await handle.sync();
@@ -232,33 +216,6 @@ class RangedDownload {
     }
   }
 
-  /** The saved progress and the partial file, or a fresh plan (a single stream's prefix kept). */
-  async #openState(): Promise<{ state: RangeState; handle: FileHandle }> {
-    const { digest, size } = this.#descriptor;
-    // The partial file is opened once, never through a link planted at its path; a file longer
-    // than the blob is no prefix of it, and its saved progress is not trusted.
-    const existing = await openPartialFile(this.#path, true);
-    const fileSize = (await existing.stat()).size;
-    const saved =
-      fileSize > size
-        ? undefined
-        : await loadRangeState(rangeStatePath(this.#path), this.#descriptor, fileSize);
-    if (saved) return { state: saved, handle: existing };
-    const parallel = Math.max(1, this.#options.parallel ?? DEFAULT_PARALLEL_DOWNLOADS);
-    // At most MAX_RANGES, however large the size a manifest declares: the plan and its progress
-    // file stay small even for a hostile 2^53-byte descriptor.
-    const rangeSize = Math.max(
-      this.#options.rangeSize ?? defaultRangeSize(size, parallel),
-      Math.ceil(size / MAX_RANGES),
-    );
-    const state: RangeState = { digest, size, ranges: planRanges(size, rangeSize) };
-    const prefix = fileSize <= size ? fileSize : 0;
-    markPrefixDone(state.ranges, prefix);
-    if (prefix > 0) return { state, handle: existing };
-    await existing.close();
-    return { state, handle: await openPartialFile(this.#path, false) };
-  }
-
   async #fetchAll(
     first: RangeProgress,
     probe: TransportResponse,
@@ -267,7 +224,6 @@ class RangedDownload {
     writer: RangeStateWriter,
     hasher: PrefixHasher,
   ): Promise<void> {
-    const parallel = Math.max(1, this.#options.parallel ?? DEFAULT_PARALLEL_DOWNLOADS);
     let failure: { error: unknown } | undefined;
     const worker = async (range: RangeProgress | undefined, response?: TransportResponse) => {
       for (let next = range; next && !failure; next = pending.shift()) {
@@ -284,7 +240,8 @@ class RangedDownload {
       }
     };
     const workers = [worker(first, probe)];
-    for (let i = 1; i < parallel && pending.length > 0; i++) workers.push(worker(pending.shift()));
+    for (let i = 1; i < this.#parallel && pending.length > 0; i++)
+      workers.push(worker(pending.shift()));
     await Promise.all(workers);
     if (failure) {
       await hasher.stop();
@@ -350,8 +307,17 @@ class RangedDownload {
       const before = range.done;
       let broken: unknown;
       try {
-        await this.#checkPartialResponse(response, range);
-        broken = await this.#receive(response, range, handle, writer, hasher);
+        await checkPartialResponse(response, range, this.#descriptor.size);
+        broken = await receiveRange(response, range, handle, {
+          idleMs: this.#options.idleTimeoutMs ?? 30_000,
+          signal: this.#controller.signal,
+          onWritten: (length) => {
+            this.#result.fetchedBytes += length;
+            this.#options.onProgress?.(length);
+            writer.changed();
+            hasher.advance();
+          },
+        });
       } catch (error) {
         abandon(response);
         throw error;
@@ -377,131 +343,4 @@ class RangedDownload {
       );
     }
   }
-
-  async #checkPartialResponse(response: TransportResponse, range: RangeProgress): Promise<void> {
-    const from = range.start + range.done;
-    if (response.status === 206) {
-      const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(
-        String(response.headers['content-range'] ?? '').trim(),
-      );
-      if (
-        match &&
-        Number(match[1]) === from &&
-        Number(match[2]) < range.end &&
-        Number(match[2]) >= from &&
-        (match[3] === '*' || Number(match[3]) === this.#descriptor.size)
-      ) {
-        return;
-      }
-      throw new FerryError(
-        RegistryErrorCode.Protocol,
-        `GET ${redactUrl(response.url)}: asked for bytes ${from}-${range.end - 1} of ${this.#descriptor.size} but got Content-Range ${JSON.stringify(response.headers['content-range'] ?? null)}`,
-      );
-    }
-    if (response.status === 200) {
-      throw new FerryError(
-        RegistryErrorCode.Protocol,
-        `GET ${redactUrl(response.url)}: answered a Range request with the whole blob after answering others with parts; run again with --parallel 1`,
-      );
-    }
-    throw await responseError(response, 'GET');
-  }
-
-  /**
-   * Writes the body at the range's offset in batches. Resolves when the body ends (the range may
-   * be short of complete) or breaks in a way worth resuming (resolving with the error); rejects
-   * on anything else. Bytes received before a break are written, not lost.
-   */
-  async #receive(
-    response: TransportResponse,
-    range: RangeProgress,
-    handle: FileHandle,
-    writer: RangeStateWriter,
-    hasher: PrefixHasher,
-  ): Promise<unknown> {
-    let batch: Buffer[] = [];
-    let batched = 0;
-    const flush = async () => {
-      if (batched === 0) return;
-      const buffers = batch;
-      const length = batched;
-      batch = [];
-      batched = 0;
-      await writeFully(handle, buffers, length, range.start + range.done);
-      range.done += length;
-      this.#result.fetchedBytes += length;
-      this.#options.onProgress?.(length);
-      writer.changed();
-      hasher.advance();
-    };
-    let broken: unknown;
-    const idleMs = this.#options.idleTimeoutMs ?? 30_000;
-    let idle: NodeJS.Timeout | undefined;
-    const rearm = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => {
-        const stalled = new Error(`no bytes for ${idleMs} ms`);
-        response.body.destroy(Object.assign(stalled, { code: 'UND_ERR_BODY_TIMEOUT' }));
-      }, idleMs);
-    };
-    try {
-      rearm();
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        rearm();
-        if (range.start + range.done + batched + chunk.byteLength > range.end) {
-          throw new FerryError(
-            RegistryErrorCode.Protocol,
-            `GET ${redactUrl(response.url)}: sent more than the bytes ${range.start + range.done}-${range.end - 1} asked for`,
-          );
-        }
-        batch.push(chunk);
-        batched += chunk.byteLength;
-        if (batched >= WRITE_BATCH) await flush();
-      }
-    } catch (error) {
-      if (
-        error instanceof FerryError ||
-        this.#controller.signal.aborted ||
-        !(isRetryableError(error) || isBodyCutShort(error))
-      ) {
-        throw error;
-      }
-      abandon(response);
-      broken = error;
-    } finally {
-      clearTimeout(idle);
-    }
-    await flush();
-    return broken;
-  }
-}
-
-/**
- * Where a response came from, against the registry URL asked for. An `http:` answer to an
- * `https:` URL of the same host is the transport's plain-http fallback for loopback registries
- * (it refuses such redirects), not another origin.
- */
-function compareWithRegistry(
-  answered: URL,
-  asked: URL,
-): { redirected: boolean; sameOrigin: boolean } {
-  const fellBack = asked.protocol === 'https:' && answered.protocol === 'http:';
-  const sameOrigin =
-    answered.host === asked.host && (answered.protocol === asked.protocol || fellBack);
-  const samePath = answered.pathname === asked.pathname && answered.search === asked.search;
-  return { redirected: !(sameOrigin && samePath), sameOrigin };
-}
-
-/** Statuses with which storage says the reused redirect target is no longer good. */
-function isExpired(status: number): boolean {
-  return status === 401 || status === 403 || status === 404 || status === 410;
-}
-
-function isBodyCutShort(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return (
-    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ||
-    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
-    code === 'UND_ERR_ABORTED'
-  );
 }
