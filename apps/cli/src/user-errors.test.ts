@@ -3,7 +3,8 @@
 // What needs registry:2 (missing blobs, an unwritable directory as another user) is in
 // e2e/src/cli-user-errors.test.ts.
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -132,6 +133,57 @@ describe('output paths are checked against what the user typed', () => {
     );
   });
 });
+
+// Node 20's recursive mkdir never settles under /proc (ENOENT for the new directory, EEXIST for
+// /proc, for ever): each of these commands hung until killed.
+describe.skipIf(process.platform !== 'linux' || !existsSync('/proc/self'))(
+  'directories that cannot be made (under /proc) fail at once, named',
+  () => {
+    const refused = (path: string) =>
+      `cannot create the directory ${path}: /proc exists, but its file system does not let /proc/ferry-test be made in it; choose a directory elsewhere`;
+
+    it('pull -o /proc/…: exit 1, names the directory', async () => {
+      const result = await runCaptured(
+        'pull',
+        '--oci-layout',
+        'layout:v1',
+        '-o',
+        '/proc/ferry-test/out',
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr.split('\n')[0]).toBe(`Error: ${refused('/proc/ferry-test/out')}`);
+    }, 5000);
+
+    it('pull --cache-dir /proc/…: warns, names it, and pulls without a cache', async () => {
+      const result = await runCaptured(
+        'pull',
+        '--oci-layout',
+        'layout:v1',
+        '-o',
+        'cacheless',
+        '--cache-dir',
+        '/proc/ferry-test/cache',
+      );
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(
+        `Warning: no download cache (${refused('/proc/ferry-test/cache')}); downloads will not resume across runs`,
+      );
+      expect(await readFile(join('cacheless', 'hello.txt'), 'utf8')).toBe('hello\n');
+    }, 5000);
+
+    it('cp --to-oci-layout /proc/…: exit 1, names the layout directory', async () => {
+      const result = await runCaptured(
+        'cp',
+        '--from-oci-layout',
+        'layout:v1',
+        '--to-oci-layout',
+        '/proc/ferry-test/layout:v1',
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr.split('\n')[0]).toBe(`Error: ${refused('/proc/ferry-test/layout')}`);
+    }, 5000);
+  },
+);
 
 describe('references', () => {
   it('a malformed reference exits 2 (a usage error), with the syntax as a hint', async () => {

@@ -19,6 +19,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '@ferry/oci';
+import { makeDirectory } from '@ferry/registry';
 import { defaultFileMode } from './durable.js';
 import { ArtifactErrorCode } from './errors.js';
 
@@ -45,7 +46,7 @@ export function isErrno(error: unknown, ...codes: string[]): boolean {
  */
 export async function ensureCacheDir(root: string, algorithm: string): Promise<void> {
   const dir = join(root, 'blobs', algorithm);
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  await makeDirectory(root, { mode: 0o700 });
   for (const path of [join(root, 'blobs'), dir]) {
     // One level at a time: mkdir never follows a symlink in the last component.
     await mkdir(path, { mode: 0o700 }).catch((error: unknown) => {

@@ -29,6 +29,7 @@ import {
   ErrorCode,
   NotFoundError,
 } from '@ferry/oci';
+import { makeDirectory } from '@ferry/registry';
 import { isManifest, readAll } from './content.js';
 import { durable } from './durable.js';
 import { scanReferrers } from './oci-layout-referrers.js';
@@ -91,7 +92,7 @@ export class OciLayoutTarget implements Target {
     const absolute = resolve(dir);
     let info = await statOrUndefined(absolute);
     if (!info && create) {
-      await mkdir(absolute, { recursive: true });
+      await makeDirectory(absolute);
       info = await stat(absolute);
     }
     if (!info) throw new NotFoundError(`${name}: no such directory`);

@@ -19,6 +19,7 @@ import {
   type ImageManifest,
   ErrorCode,
 } from '@ferry/oci';
+import { makeDirectory } from '@ferry/registry';
 import { canCopyTo, canFetchBytes } from './capabilities.js';
 import { durable } from './durable.js';
 import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
@@ -366,7 +367,7 @@ export async function unpack(
     const parent = path.dirname(target);
     let made = directories.get(parent);
     if (!made) {
-      made = mkdir(parent, { recursive: true });
+      made = makeDirectory(parent);
       directories.set(parent, made);
     }
     return made;

@@ -1,6 +1,7 @@
 // pullBottles from memory targets that pushBottles filled: the bottle file's bytes and name,
 // the cache of a second pull, extraction, dependencies, and what a corrupt or missing bottle
 // leaves behind (nothing at the final path, no partial file).
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { computeDigest } from '@ferry/oci';
@@ -135,3 +136,21 @@ describe('pullBottles from memory targets', () => {
     });
   });
 });
+
+// Node 20's recursive mkdir never settles under /proc: these pulls hung for ever.
+describe.skipIf(process.platform !== 'linux' || !existsSync('/proc/self'))(
+  'pullBottles into a directory under /proc',
+  () => {
+    it('fails at once, naming the output directory', async () => {
+      await expect(pull(['foo'], { outputDir: '/proc/ferry-test/out' })).rejects.toThrow(
+        /^cannot create the directory \/proc\/ferry-test\/out: /,
+      );
+    }, 1000);
+
+    it('fails at once, naming the --extract directory', async () => {
+      await expect(pull(['foo'], { extractDir: '/proc/ferry-test/cellar' })).rejects.toThrow(
+        /^cannot create the directory \/proc\/ferry-test\/cellar: /,
+      );
+    }, 1000);
+  },
+);

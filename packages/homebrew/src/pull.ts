@@ -25,6 +25,7 @@ import {
   type Descriptor,
   ErrorCode,
 } from '@ferry/oci';
+import { makeDirectory } from '@ferry/registry';
 import { HomebrewErrorCode } from './errors.js';
 import { imageName, parseFormulaFullName } from './names.js';
 import { chooseBottle, fetchBottleIndex, resolveImageTag } from './resolve.js';
@@ -88,8 +89,8 @@ interface Job {
 
 export async function pullBottles(options: PullBottlesOptions): Promise<PulledBottle[]> {
   const namespace = options.namespace ?? 'homebrew/core';
-  await mkdir(options.outputDir, { recursive: true });
-  if (options.extractDir) await mkdir(options.extractDir, { recursive: true });
+  await makeDirectory(options.outputDir);
+  if (options.extractDir) await makeDirectory(options.extractDir);
   const requested = new Set<string>();
   // Each image once, keyed by the tag it resolved to: a formula named on the command line (no
   // version: the newest) and reached as a dependency (an explicit version) is the same image.

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, symlink, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,26 @@ describe('pullModel', () => {
     expect(await tree(dir)).toEqual({ 'w/model.safetensors': 'WEIGHTS' });
     expect(fetcher.fetched).toEqual([manifest.layers[0]?.digest]);
   });
+
+  // Node 20's recursive mkdir never settles under /proc: this pull hung for ever.
+  it.skipIf(process.platform !== 'linux' || !existsSync('/proc/self'))(
+    'fails at once, naming it, for an output directory under /proc (tar layers too)',
+    async () => {
+      const fetcher = new MemoryFetcher();
+      const codeTar = await tarOf([{ name: 'src/lib/util.py', body: 'x = 1' }]);
+      const manifest: ImageManifest = {
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        config: fetcher.add('{}', 'application/vnd.kitops.modelkit.config.v1+json'),
+        layers: [fetcher.add(codeTar, 'application/vnd.kitops.modelkit.code.v1.tar')],
+      };
+      const view = readModel(manifest, { code: [{ path: 'src' }] });
+      await expect(
+        pullModel(fetcher, selectFiles(view), { outputDir: '/proc/ferry-test/out' }),
+      ).rejects.toThrow(/^cannot create the directory \/proc\/ferry-test\/out(\/[a-z]+)*: /);
+    },
+    1000,
+  );
 
   it('selects paths with --include globs', async () => {
     const fetcher = new MemoryFetcher();

@@ -8,7 +8,7 @@
  * has verified; on any failure the temp files are removed.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { lstat, open, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +20,7 @@ import {
   type Fetcher,
 } from '@ferry/artifact';
 import { DigestTransform, ErrorCode, FerryError, quote, type Descriptor } from '@ferry/oci';
+import { makeDirectory } from '@ferry/registry';
 import { extract as tarExtract, type ExtractEvents, type Header } from 'tar-stream';
 
 /** An entry's contents as tar-stream gives them (a streamx Readable). */
@@ -99,7 +100,7 @@ export async function unpackTarLayer(
       if (entry === '') return;
       const target = resolveTitlePath(root, entry);
       await assertNoSymlinkEscape(root, target, entry);
-      await mkdir(target, { recursive: true });
+      await makeDirectory(target);
       return;
     }
     if (header.type !== 'file' && header.type !== 'contiguous-file') {
@@ -107,7 +108,7 @@ export async function unpackTarLayer(
     }
     const target = resolveTitlePath(root, entry);
     await assertNoSymlinkEscape(root, target, entry);
-    await mkdir(path.dirname(target), { recursive: true });
+    await makeDirectory(path.dirname(target));
     const temp = partial(target);
     pending.push({ temp, target, entry });
     const handle = await open(temp, 'wx', header.mode && header.mode & 0o111 ? 0o755 : 0o644);

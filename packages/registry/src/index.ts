@@ -37,6 +37,10 @@ export {
   type RegistryResourceKind,
 } from './errors.js';
 
+// Files: the directories a user names, made level by level (Node 20's recursive mkdir never
+// settles under /proc); shared with @ferry/artifact, its users and the CLI.
+export { makeDirectory, type MakeDirectoryOptions } from './make-directory.js';
+
 // Credentials: Docker's config.json, its credential stores and helpers, as a provider.
 export type { CredentialProvider } from './auth.js';
 export {

@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import { BlobCache, defaultCacheDir } from '@ferry/artifact';
+import { makeDirectory } from '@ferry/registry';
 import type { Context } from '../context.js';
 
 /**
@@ -14,7 +14,7 @@ export async function openCache(
   const path = dir ?? defaultCacheDir();
   try {
     // 0700: what is in it decides what pulls write (see BlobCache); no one else gets to look.
-    await mkdir(path, { recursive: true, mode: 0o700 });
+    await makeDirectory(path, { mode: 0o700 });
     return new BlobCache(path, { keep: options.keepLarge ? 'always' : 'when-cheap' });
   } catch (error) {
     context.io.stderr(

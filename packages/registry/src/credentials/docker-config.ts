@@ -4,10 +4,11 @@
  * understand (proxies, plugins, unknown keys, other hosts' entries) is carried through untouched.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, realpath, rename, unlink } from 'node:fs/promises';
+import { open, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FerryError } from '@ferry/oci';
+import { makeDirectory } from '../make-directory.js';
 
 export interface Credential {
   username?: string;
@@ -231,7 +232,7 @@ export async function writeConfigAtomic(file: string, data: ConfigObject): Promi
   const text = `${JSON.stringify(data, null, '\t')}\n`; // docker indents with tabs
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir, { mode: 0o700 });
     handle = await open(temp, 'wx', 0o600);
     await handle.chmod(0o600); // open's mode is filtered by the umask; make it exact
     await handle.writeFile(text, 'utf8');

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -8,6 +8,7 @@ import { CredentialStore, credentialProvider, DOCKER_HUB_KEY } from './index.js'
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const isPosix = process.platform !== 'win32';
+const procfs = process.platform === 'linux' && existsSync('/proc/self');
 
 let home: string;
 let configFile: string;
@@ -303,6 +304,24 @@ describe('writing auths', () => {
     expect((await readConfig(real)).auths['ghcr.io']).toEqual({ auth: b64('u:p') });
     expect(await readConfig()).toEqual(await readConfig(real));
   });
+
+  // Node 20's recursive mkdir never settles under /proc: a login there hung for ever.
+  it.skipIf(!procfs)(
+    'fails at once, naming the config, when its directory cannot be made (/proc)',
+    async () => {
+      const store = new CredentialStore({ configPath: '/proc/ferry-test/config.json' });
+      const error = await store.store('ghcr.io', { username: 'u', password: 'hunter2' }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      expect(error?.code).toBe('ERR_CREDENTIALS_CONFIG');
+      expect(error?.message).toMatch(
+        /^\/proc\/ferry-test\/config\.json: cannot write the file: cannot create the directory \/proc\/ferry-test: /,
+      );
+      expect(error?.message).not.toContain('hunter2');
+    },
+    1000,
+  );
 
   it('does not lose concurrent logins from one store', async () => {
     const store = storeFor();
