@@ -171,6 +171,29 @@ describe('uploads while the digest is computed elsewhere', () => {
     });
   });
 
+  it('an abort ends the upload at once, before the hash is done, and deletes the session', async () => {
+    const fake = uploadServer(server);
+    const controller = new AbortController();
+    // A file still being read: one chunk, then nothing more until the push is cancelled.
+    const source = new Readable({ read() {} });
+    source.push(data.subarray(0, 1000));
+    let sending: () => void = () => {};
+    const sent = new Promise<void>((resolve) => (sending = resolve));
+    const deleted = answered('DELETE');
+    // The hash never finishes: only the abort can end this upload.
+    const pending = blobs().pushWhileHashing(() => source, data.byteLength, new Promise(() => {}), {
+      signal: controller.signal,
+      onProgress: () => sending(),
+    });
+    await sent;
+    controller.abort(new Error('push cancelled'));
+    await expect(pending).rejects.toThrow('push cancelled');
+    await deleted;
+    expect(methods().filter((method) => method !== 'PATCH')).toEqual(['POST', 'DELETE']);
+    expect(methods()).not.toContain('PUT');
+    expect(fake.sessions.size).toBe(0);
+  });
+
   it('fails with the hashing error and leaves no session behind', async () => {
     const fake = uploadServer(server);
     let fail: (error: Error) => void = () => {};

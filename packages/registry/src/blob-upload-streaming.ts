@@ -128,7 +128,8 @@ export async function pushBlobWhileHashing(
 
   let known: Digest;
   try {
-    known = await digest;
+    // An aborted push ends now, not once the hash is done (it may have minutes left to run).
+    known = await untilAborted(digest, signal);
     if (!options.skipExistsCheck && (await context.exists(known, options.signal))) {
       await abandon();
       options.onExists?.();
@@ -153,6 +154,17 @@ export async function pushBlobWhileHashing(
     options.onProgress?.(-sent);
     return pushBlob(context, open, { digest: known, size }, { ...options, skipExistsCheck: true });
   }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 interface StoppableBody {
