@@ -284,4 +284,51 @@ describe('ferry push: large files stream while hashed, and the digest cache', ()
       `upload sessions left behind; trace:\n${sessionTrace}`,
     ).toEqual([]);
   });
+
+  it('the same file to the same tag again, with a cold digest cache: hashed first, not a byte sent', async () => {
+    const { bytes } = await writeRandom('big.bin', LARGE);
+    const digest = digestOf(bytes);
+    const repo = fx.repo('repush');
+    const uploadsDir = join(
+      fx.reg.storageDir,
+      'docker/registry/v2/repositories',
+      repo.slice(fx.host.length + 1),
+      '_uploads',
+    );
+    await fx.ok(['push', `${repo}:v1`, 'big.bin', '--no-tty'], { env: cacheEnv('first-cache') });
+
+    const again = await fx.ok(['push', `${repo}:v1`, 'big.bin', '--debug', '--no-tty'], {
+      env: cacheEnv('cold-cache'),
+    });
+    expect(statusNames(again.stdout, 'Exists')).toContain('big.bin');
+    const requests = requestsOf(again.stderr);
+    // The tag lists a blob of this size: the upload waited for the digest, which was there.
+    expect(requests.some((r) => r.method === 'GET' && r.url.endsWith('/manifests/v1'))).toBe(true);
+    expect(requests.filter((r) => r.method === 'PATCH')).toEqual([]);
+    expect(requests.filter((r) => r.method === 'DELETE' && isUpload(r))).toHaveLength(1);
+    expect(await sessionLeftovers(uploadsDir)).toEqual([]);
+    expect((await manifestOf(`${repo}:v1`)).layers[0]?.digest).toBe(digest);
+  });
+
+  it('new bytes of the same size to the same tag: hashed first, then uploaded whole', async () => {
+    const { path } = await writeRandom('big.bin', LARGE);
+    const repo = fx.repo('same-size');
+    await fx.ok(['push', `${repo}:v1`, 'big.bin', '--no-tty'], { env: cacheEnv('first-cache') });
+    const changed = randomBytes(LARGE);
+    await rewriteInPlace(path, changed);
+
+    const again = await fx.ok(['push', `${repo}:v1`, 'big.bin', '--debug', '--no-tty'], {
+      env: cacheEnv('cold-cache'),
+    });
+    expect(statusNames(again.stdout, 'Uploaded')).toContain('big.bin');
+    const requests = requestsOf(again.stderr);
+    const head = requests.findIndex(
+      (r) => r.method === 'HEAD' && r.url.endsWith(`/blobs/${digestOf(changed)}`),
+    );
+    const patch = requests.findIndex((r) => r.method === 'PATCH');
+    expect(head).toBeGreaterThanOrEqual(0);
+    expect(patch).toBeGreaterThan(head);
+    expect((await manifestOf(`${repo}:v1`)).layers[0]?.digest).toBe(digestOf(changed));
+    expect((await pulledFile(`${repo}:v1`, 'big.bin', 'out')).equals(changed)).toBe(true);
+  });
 });

@@ -7,7 +7,12 @@ import { computeDigest, type Digest } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FileHasher } from './digest-cache.js';
 import { EAGER_UPLOAD_MIN_SIZE, EagerUploads } from './eager-upload.js';
-import type { PushOptions, StreamingOutcome, StreamingPusher } from './target.js';
+import type {
+  PushOptions,
+  StreamingOutcome,
+  StreamingPushOptions,
+  StreamingPusher,
+} from './target.js';
 
 const MIN = 1000;
 
@@ -46,6 +51,8 @@ interface PushCall {
   /** Or what it rejected with. */
   digestError?: unknown;
   progress: number;
+  /** What the upload was told about holding until the digest is known. */
+  hold: StreamingPushOptions['holdUntilKnown'];
 }
 
 interface FakePusher extends StreamingPusher {
@@ -81,7 +88,12 @@ function fakePusher(
     calls,
     drained: drained.promise,
     async pushWhileHashing(open, size, digest, options) {
-      const call: PushCall = { size, signal: options?.signal, progress: 0 };
+      const call: PushCall = {
+        size,
+        signal: options?.signal,
+        progress: 0,
+        hold: options?.holdUntilKnown,
+      };
       calls.push(call);
       if (watchDigest) digest.catch(() => {});
       call.bytes = await drain(open(), call, options);
@@ -160,6 +172,53 @@ describe('EagerUploads', () => {
     expect(call?.digest).toBe(computeDigest(bytes));
     expect(starts).toEqual([[path, bytes.byteLength]]);
     expect(progress.get(path)).toBe(bytes.byteLength);
+  });
+
+  it('tells each upload to hold until the digest is known when likelyPresent guesses its size', async () => {
+    const present = await write('present.bin', randomBytes(MIN * 2));
+    const other = await write('other.bin', randomBytes(MIN * 3));
+    const target = fakePusher();
+    const asked: number[] = [];
+    const eager = new EagerUploads(target, {
+      concurrency: 2,
+      minSize: MIN,
+      likelyPresent: async (size) => {
+        asked.push(size);
+        return size === MIN * 2;
+      },
+    });
+    const hash = eager.hasher(readingHasher());
+    await hash(present);
+    await hash(other);
+    await eager.settle();
+    expect(asked).toEqual([MIN * 2, MIN * 3]);
+    expect(await Promise.all(target.calls.map((call) => call.hold))).toEqual([true, false]);
+  });
+
+  it('a likelyPresent that throws is a guess of no, and the upload goes ahead', async () => {
+    const bytes = randomBytes(MIN * 2);
+    const path = await write('large.bin', bytes);
+    const target = fakePusher();
+    const eager = new EagerUploads(target, {
+      concurrency: 1,
+      minSize: MIN,
+      likelyPresent: () => {
+        throw new Error('no tag');
+      },
+    });
+    await eager.hasher(readingHasher())(path);
+    await eager.settle();
+    expect(await target.calls[0]?.hold).toBe(false);
+    expect(target.calls[0]?.bytes?.equals(bytes)).toBe(true);
+  });
+
+  it('without likelyPresent, uploads are not told to hold', async () => {
+    const path = await write('large.bin', randomBytes(MIN * 2));
+    const target = fakePusher();
+    const eager = new EagerUploads(target, { concurrency: 1, minSize: MIN });
+    await eager.hasher(readingHasher())(path);
+    await eager.settle();
+    expect(target.calls[0]?.hold).toBeUndefined();
   });
 
   it('starts an upload for a file of exactly minSize', async () => {

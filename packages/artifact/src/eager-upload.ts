@@ -5,6 +5,10 @@
  * {@link EagerUploads.hasher}, a large file starts streaming to the target the moment pack()
  * asks for its digest, and the hash runs alongside; once the digest is known the upload is
  * either closed with it or, when the target already has the blob, stopped.
+ *
+ * A file that {@link EagerUploadOptions.likelyPresent} says the target probably holds (a re-push)
+ * has its upload session opened but sends nothing until the digest is known: beside the hash,
+ * the upload would only slow it down and then be thrown away (see StreamingPushOptions).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -21,6 +25,11 @@ export interface EagerUploadOptions {
   /** Uploads started early at once; beyond that, files are only hashed. */
   concurrency: number;
   minSize?: number | undefined;
+  /**
+   * Whether the target probably holds a blob of this size already (see likelyPresentAt): its
+   * upload then waits for the digest instead of running beside the hash.
+   */
+  likelyPresent?: ((size: number) => boolean | Promise<boolean>) | undefined;
   onStart?: ((path: string, size: number) => void) | undefined;
   onProgress?: ((path: string, bytes: number) => void) | undefined;
 }
@@ -62,6 +71,7 @@ export class EagerUploads {
         .pushWhileHashing(() => createReadStream(path, readOptions(size)), size, digest, {
           signal: signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal,
           onProgress: (bytes) => this.#options.onProgress?.(path, bytes),
+          holdUntilKnown: this.#likelyPresent(size),
         })
         .finally(() => this.#active--);
       // Awaited through started() or settle(); until then a failure must not count as unhandled.
@@ -79,6 +89,16 @@ export class EagerUploads {
         this.#byDigest.set(result.digest, { path, size, outcome });
       return result;
     };
+  }
+
+  /** The guess, as a promise: a callback that throws is a guess of "no". */
+  #likelyPresent(size: number): Promise<boolean> | undefined {
+    const guess = this.#options.likelyPresent;
+    return guess
+      ? Promise.resolve(size)
+          .then(guess)
+          .catch(() => false)
+      : undefined;
   }
 
   /** The upload started early for this digest, if any. */

@@ -34,6 +34,7 @@ export type {
   Storage,
   StreamingOutcome,
   StreamingPusher,
+  StreamingPushOptions,
   Tagger,
   Target,
 } from './target.js';
@@ -66,6 +67,7 @@ export {
   type PushPackedEvent,
   type PushPackedOptions,
 } from './push-packed.js';
+export { likelyPresentAt } from './likely-present.js';
 export { archiveLayout, extractLayoutArchive } from './layout-archive.js';
 
 // Reading content from any target: a manifest verified against its descriptor, bounded reads.

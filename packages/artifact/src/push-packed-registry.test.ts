@@ -9,7 +9,8 @@ import { computeDigest, EmptyJson } from '@ferry/oci';
 import { Registry } from '@ferry/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pack } from './pack.js';
-import { pushHasher, pushPacked, type PushPackedEvent } from './push-packed.js';
+import { likelyPresentAt } from './likely-present.js';
+import { pushFiles, pushHasher, pushPacked, type PushPackedEvent } from './push-packed.js';
 import { RegistryTarget } from './registry-target.js';
 import { startFakeRegistry, type FakeRegistry } from './testing/fake-registry.js';
 
@@ -79,5 +80,79 @@ describe('pushPacked to a registry', () => {
       descriptor: packed.descriptor,
       tags: ['v1'],
     });
+  });
+});
+
+describe('pushing again to the same tag with no digest cache (a fresh CI runner)', () => {
+  const size = 8 * 1024 * 1024;
+
+  /** One push of big.bin to a/b:v1 as `ferry push` does it: eager uploads, guessed from the tag. */
+  async function pushBig(bytes: Buffer): Promise<string[]> {
+    await writeFile(join(dir, 'big.bin'), bytes);
+    const target = new RegistryTarget(registry, 'a/b');
+    const hashing = pushHasher(target, {
+      concurrency: 2,
+      eagerMinSize: 64 * 1024,
+      likelyPresent: likelyPresentAt(target, 'v1'),
+    });
+    const before = server.requests.length;
+    const packed = await pack([{ path: join(dir, 'big.bin'), title: 'big.bin' }], {
+      hashFile: hashing.hashFile,
+    });
+    await pushPacked(target, packed, { concurrency: 2, tags: ['v1'], eager: hashing.eager });
+    expect(server.repository('a/b').tags.get('v1')).toBe(packed.descriptor.digest);
+    return server.requests.slice(before).filter((r) => r !== 'GET /v2/');
+  }
+
+  it('sends no byte of the large file the tag lists: its upload waits for the digest, and the session is deleted', async () => {
+    const big = randomBytes(size);
+    const first = await pushBig(big);
+    // The first push: no tag yet, so the upload ran beside the hash.
+    expect(first).toContain('GET /v2/a/b/manifests/v1');
+    expect(first.filter((r) => r.startsWith('PATCH'))).toHaveLength(1);
+    const received = server.uploadedBytes;
+    expect(received).toBe(size + 2);
+
+    const second = await pushBig(big);
+    expect(server.uploadedBytes).toBe(received);
+    expect(second.filter((r) => r.startsWith('PATCH'))).toEqual([]);
+    expect(second).toContain(`HEAD /v2/a/b/blobs/${computeDigest(big)}`);
+    expect(second.filter((r) => r.startsWith('DELETE /v2/a/b/blobs/uploads/'))).toHaveLength(1);
+    expect(server.openUploads).toBe(0);
+    expect(second.at(-1)).toBe('PUT /v2/a/b/manifests/v1');
+  });
+
+  it('a new file of the same size (a wrong guess) is hashed first, then sent whole with the right digest', async () => {
+    await pushBig(randomBytes(size));
+    const received = server.uploadedBytes;
+    const changed = randomBytes(size);
+
+    const requests = await pushBig(changed);
+    // Buffer.equals: a deep toEqual of 8 MiB takes minutes.
+    expect(server.repository('a/b').blobs.get(computeDigest(changed))?.equals(changed)).toBe(true);
+    expect(server.uploadedBytes - received).toBe(size);
+    // The registry was asked before a byte went up.
+    const head = requests.indexOf(`HEAD /v2/a/b/blobs/${computeDigest(changed)}`);
+    const patch = requests.findIndex((r) => r.startsWith('PATCH'));
+    expect(head).toBeGreaterThanOrEqual(0);
+    expect(patch).toBeGreaterThan(head);
+    expect(server.openUploads).toBe(0);
+  });
+
+  it('pushFiles guesses from its first tag', async () => {
+    // Large enough for pushFiles' default eager size (16 MiB).
+    const big = randomBytes(16 * 1024 * 1024);
+    await writeFile(join(dir, 'big.bin'), big);
+    const target = new RegistryTarget(registry, 'a/b');
+    const files = [{ path: join(dir, 'big.bin'), title: 'big.bin' }];
+    await pushFiles(target, files, { tags: ['v1'] });
+    const received = server.uploadedBytes;
+    const before = server.requests.length;
+    await pushFiles(target, files, { tags: ['v1', 'v2'] });
+    const second = server.requests.slice(before);
+    expect(second).toContain('GET /v2/a/b/manifests/v1');
+    expect(second.filter((r) => r.startsWith('PATCH'))).toEqual([]);
+    expect(server.uploadedBytes).toBe(received);
+    expect(server.openUploads).toBe(0);
   });
 });

@@ -12,6 +12,7 @@ import { type FileHasher } from './digest-cache.js';
 import { offThreadHasher } from './digest-worker.js';
 import { EagerUploads, type EagerUpload } from './eager-upload.js';
 import { ExistenceChecks } from './existence-checks.js';
+import { likelyPresentAt } from './likely-present.js';
 import { LARGE_TRANSFER_MIN_SIZE, limit } from './limit.js';
 import {
   digestFile,
@@ -138,6 +139,11 @@ export interface PushHasherOptions {
   digestCache?: DigestCache | undefined;
   /** Files at least this large start uploading while hashed. Default EAGER_UPLOAD_MIN_SIZE. */
   eagerMinSize?: number | undefined;
+  /**
+   * Whether the target probably holds a blob of this size already (likelyPresentAt): its upload
+   * then waits for the digest instead of running beside the hash.
+   */
+  likelyPresent?: ((size: number) => boolean | Promise<boolean>) | undefined;
   /** An upload began while its file is hashed (its digest is not known yet). */
   onEarlyStart?: ((path: string, size: number) => void) | undefined;
   onEarlyProgress?: ((path: string, bytes: number) => void) | undefined;
@@ -168,6 +174,7 @@ export function pushHasher(target: object | undefined, options: PushHasherOption
       ? new EagerUploads(target, {
           concurrency: options.concurrency,
           minSize: options.eagerMinSize,
+          likelyPresent: options.likelyPresent,
           onStart: options.onEarlyStart,
           onProgress: options.onEarlyProgress,
         })
@@ -199,7 +206,11 @@ export async function pushFiles(
   options: PushFilesOptions = {},
 ): Promise<Pick<PackedArtifact, 'descriptor' | 'manifest' | 'manifestBytes'>> {
   const { concurrency, total, tags, signal, onEvent, digestCache, ...packOptions } = options;
-  const hashing = pushHasher(target, { concurrency: concurrency ?? 3, digestCache });
+  const hashing = pushHasher(target, {
+    concurrency: concurrency ?? 3,
+    digestCache,
+    likelyPresent: likelyPresentAt(target, tags?.[0], signal),
+  });
   let pushed = false;
   try {
     const packed = await pack(files, { ...packOptions, hashFile: hashing.hashFile, signal });

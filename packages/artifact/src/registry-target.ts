@@ -19,6 +19,7 @@ import type {
   ReferrersOptions,
   ReferenceFetcher,
   StreamingOutcome,
+  StreamingPushOptions,
   Target,
 } from './target.js';
 
@@ -146,11 +147,12 @@ export class RegistryTarget implements Target, ReferenceFetcher {
     open: () => Readable,
     size: number,
     digest: Promise<Digest>,
-    options: PushOptions = {},
+    options: StreamingPushOptions = {},
   ): Promise<StreamingOutcome> {
     const result = await this.repository.blobs.pushWhileHashing(open, size, digest, {
       signal: options.signal,
       onProgress: options.onProgress,
+      holdUntilKnown: options.holdUntilKnown,
     });
     return result.outcome;
   }

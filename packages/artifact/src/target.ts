@@ -111,6 +111,15 @@ export interface WritableTarget extends Named, Storage, Resolver, Tagger {}
 /** What an upload started before its digest was known came to. */
 export type StreamingOutcome = 'exists' | 'uploaded' | 'mounted';
 
+export interface StreamingPushOptions extends PushOptions {
+  /**
+   * True (or a promise of true) when the target probably holds the blob already: then nothing is
+   * sent until the digest is known and the target said it lacks the blob, so that no upload
+   * competes with the hash for CPU only to be thrown away.
+   */
+  holdUntilKnown?: boolean | Promise<boolean> | undefined;
+}
+
 /**
  * Stores `size` bytes from `open` while their digest is still being computed (a registry streams
  * them and closes the upload with the digest). Stops early, answering `exists`, when the digest
@@ -121,7 +130,7 @@ export interface StreamingPusher {
     open: () => Readable,
     size: number,
     digest: Promise<Digest>,
-    options?: PushOptions,
+    options?: StreamingPushOptions,
   ): Promise<StreamingOutcome>;
 }
 

@@ -78,6 +78,122 @@ describe('uploads while the digest is computed elsewhere', () => {
     expect(fake.sessions.size).toBe(0);
   });
 
+  describe('holding until the digest is known (holdUntilKnown)', () => {
+    /** `open` that counts how often the upload opened the content. */
+    function countedOpen(): { open: () => Readable; opens: () => number } {
+      let opens = 0;
+      return {
+        open: () => {
+          opens++;
+          return open();
+        },
+        opens: () => opens,
+      };
+    }
+
+    it('sends no byte of a blob the registry has: no PATCH, the session is deleted', async () => {
+      const fake = uploadServer(server);
+      fake.blobs.set(dataDigest, data);
+      const source = countedOpen();
+      let release: (digest: Digest) => void = () => {};
+      const digest = new Promise<Digest>((resolve) => (release = resolve));
+      const posted = answered('POST');
+      const pending = blobs().pushWhileHashing(source.open, data.byteLength, digest, {
+        holdUntilKnown: true,
+      });
+      // The session is open (an ordinary eager upload would start its PATCH now); then the digest.
+      await posted;
+      release(dataDigest);
+      const result = await pending;
+      expect(result.outcome).toBe('exists');
+      expect(methods()).toEqual(['POST', 'HEAD', 'DELETE']);
+      expect(source.opens()).toBe(0);
+      expect(fake.sessions.size).toBe(0);
+    });
+
+    it('sends a new blob whole once the HEAD said the registry lacks it', async () => {
+      const fake = uploadServer(server);
+      const source = countedOpen();
+      const inner = server.handle;
+      let opensAtHead = -1;
+      server.handle = (request, response, body) => {
+        if (request.method === 'HEAD') opensAtHead = source.opens();
+        return inner(request, response, body);
+      };
+      let release: (digest: Digest) => void = () => {};
+      const digest = new Promise<Digest>((resolve) => (release = resolve));
+      const posted = answered('POST');
+      let progress = 0;
+      const pending = blobs().pushWhileHashing(source.open, data.byteLength, digest, {
+        holdUntilKnown: Promise.resolve(true),
+        onProgress: (bytes) => (progress += bytes),
+      });
+      await posted;
+      release(dataDigest);
+      const result = await pending;
+      expect(result).toEqual({ digest: dataDigest, size: data.byteLength, outcome: 'uploaded' });
+      expect(methods()).toEqual(['POST', 'HEAD', 'PATCH', 'PUT']);
+      // Nothing was read for the upload before the registry was asked.
+      expect(opensAtHead).toBe(0);
+      expect(server.requests[2]?.body.equals(data)).toBe(true);
+      expect(fake.blobs.get(dataDigest)?.equals(data)).toBe(true);
+      expect(progress).toBe(data.byteLength);
+    });
+
+    it('a guess that fails counts as no guess: the upload runs beside the hash', async () => {
+      const fake = uploadServer(server);
+      // The digest is known only once the PATCH has arrived whole: a held upload would wait forever.
+      const patched = answered('PATCH');
+      const digest = patched.then(() => dataDigest);
+      const result = await blobs().pushWhileHashing(open, data.byteLength, digest, {
+        holdUntilKnown: Promise.reject(new Error('could not read the tag')),
+      });
+      expect(result.outcome).toBe('uploaded');
+      expect(methods()).toEqual(['POST', 'PATCH', 'HEAD', 'PUT']);
+      expect(fake.blobs.get(dataDigest)?.equals(data)).toBe(true);
+    });
+
+    it('fails with the hashing error, sends nothing and leaves no session behind', async () => {
+      const fake = uploadServer(server);
+      const source = countedOpen();
+      let fail: (error: Error) => void = () => {};
+      const digest = new Promise<Digest>((_resolve, reject) => (fail = reject));
+      const posted = answered('POST');
+      const pending = blobs().pushWhileHashing(source.open, data.byteLength, digest, {
+        holdUntilKnown: true,
+      });
+      await posted;
+      fail(new Error('EIO reading the file'));
+      await expect(pending).rejects.toThrow('EIO reading the file');
+      expect(methods()).toEqual(['POST', 'DELETE']);
+      expect(source.opens()).toBe(0);
+      expect(fake.sessions.size).toBe(0);
+    });
+  });
+
+  it('an abort ends the upload at once, before the hash is done, and deletes the session', async () => {
+    const fake = uploadServer(server);
+    const controller = new AbortController();
+    // A file still being read: one chunk, then nothing more until the push is cancelled.
+    const source = new Readable({ read() {} });
+    source.push(data.subarray(0, 1000));
+    let sending: () => void = () => {};
+    const sent = new Promise<void>((resolve) => (sending = resolve));
+    const deleted = answered('DELETE');
+    // The hash never finishes: only the abort can end this upload.
+    const pending = blobs().pushWhileHashing(() => source, data.byteLength, new Promise(() => {}), {
+      signal: controller.signal,
+      onProgress: () => sending(),
+    });
+    await sent;
+    controller.abort(new Error('push cancelled'));
+    await expect(pending).rejects.toThrow('push cancelled');
+    await deleted;
+    expect(methods().filter((method) => method !== 'PATCH')).toEqual(['POST', 'DELETE']);
+    expect(methods()).not.toContain('PUT');
+    expect(fake.sessions.size).toBe(0);
+  });
+
   it('fails with the hashing error and leaves no session behind', async () => {
     const fake = uploadServer(server);
     let fail: (error: Error) => void = () => {};

@@ -50,6 +50,7 @@ export async function run(context: Context, args: ModelPushArgs): Promise<void> 
     concurrency: limits.concurrency,
     progress,
     digestCache: args['digest-cache'],
+    tag: ref ? tagsOf(ref)[0] : undefined,
   });
   let pushed = false;
   try {

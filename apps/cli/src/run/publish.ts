@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import {
   defaultCacheDir,
   DigestCache,
+  likelyPresentAt,
   pushHasher,
   pushPacked,
   type FileInput,
@@ -161,16 +162,24 @@ function eagerBar(path: string, size: number): Descriptor {
 /**
  * The digest cache (unless --no-digest-cache or FERRY_DIGEST_CACHE=0) and, for a registry target,
  * uploads that stream while files are hashed (@ferry/artifact pushHasher), with progress bars.
+ * Given the tag being pushed, a file of the size of a blob that tag lists now waits for its
+ * digest before uploading (likelyPresentAt: a re-push finds it there).
  */
 export async function pushHashing(
   target: Target | undefined,
-  options: { concurrency: number; progress: Progress; digestCache?: boolean | undefined },
+  options: {
+    concurrency: number;
+    progress: Progress;
+    digestCache?: boolean | undefined;
+    tag?: string | undefined;
+  },
 ): Promise<PushHashing> {
   const useCache = options.digestCache !== false && process.env.FERRY_DIGEST_CACHE !== '0';
   const { progress } = options;
   return pushHasher(target, {
     concurrency: options.concurrency,
     digestCache: useCache ? await DigestCache.open(defaultCacheDir()) : undefined,
+    likelyPresent: target ? likelyPresentAt(target, options.tag) : undefined,
     onEarlyStart: (path, size) => progress.start(eagerBar(path, size), 'Uploading'),
     onEarlyProgress: (path, bytes) => progress.advance(eagerBar(path, 0), bytes),
   });

@@ -46,6 +46,7 @@ export async function run(context: Context, args: PushArgs): Promise<void> {
     concurrency: limits.concurrency,
     progress,
     digestCache: args['digest-cache'],
+    tag: ref ? tagsOf(ref)[0] : undefined,
   });
   let pushed = false;
   try {

@@ -25,6 +25,10 @@ export interface FakeRegistry {
   host: string;
   /** `METHOD /path?query` of every request, in order. */
   requests: string[];
+  /** Body bytes received by upload sessions (PATCH and PUT), in all. */
+  readonly uploadedBytes: number;
+  /** Upload sessions opened and neither closed nor deleted. */
+  readonly openUploads: number;
   repository(name: string): Repository;
   close(): Promise<void>;
 }
@@ -48,6 +52,7 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
   const uploads = new Map<string, { name: string; bytes: Buffer }>();
   const requests: string[] = [];
   let sessions = 0;
+  let uploadedBytes = 0;
   const repository = (name: string): Repository => {
     let found = repositories.get(name);
     if (!found) {
@@ -89,6 +94,7 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
       const upload = uploads.get(session);
       if (!upload) return error(response, 404, 'BLOB_UPLOAD_UNKNOWN');
       upload.bytes = Buffer.concat([upload.bytes, body]);
+      uploadedBytes += body.byteLength;
       if (method === 'PATCH') {
         response.writeHead(202, {
           location: `/v2/${name}/blobs/uploads/${session}`,
@@ -211,6 +217,12 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
   return {
     host: `127.0.0.1:${port}`,
     requests,
+    get uploadedBytes() {
+      return uploadedBytes;
+    },
+    get openUploads() {
+      return uploads.size;
+    },
     repository,
     close: async () => {
       server.closeAllConnections();

@@ -44,8 +44,13 @@ export class RecordingTarget extends MemoryTarget {
     this.pushCalls = [];
   }
 
-  /** Off while a subclass stores content by another route (push by tag, while hashing). */
+  /** Off while a subclass stores content by another route (push by tag). */
   protected recording = true;
+  /**
+   * Digests whose exists/push calls are not recorded (stored while hashing). Per digest, not a
+   * switch like `recording`: pushes of other blobs running meanwhile must still be recorded.
+   */
+  protected readonly unrecorded = new Set<string>();
 
   /** Runs `task` without recording its calls. */
   protected async quietly<T>(task: () => Promise<T>): Promise<T> {
@@ -58,7 +63,7 @@ export class RecordingTarget extends MemoryTarget {
   }
 
   override async exists(descriptor: Descriptor, options?: OperationOptions): Promise<boolean> {
-    if (this.recording) {
+    if (this.recording && !this.unrecorded.has(descriptor.digest)) {
       this.events.push(`exists ${descriptor.digest}`);
       this.existsCalls.push(descriptor.digest);
     }
@@ -66,7 +71,7 @@ export class RecordingTarget extends MemoryTarget {
   }
 
   override async push(descriptor: Descriptor, content: Content, options?: PushOptions) {
-    if (this.recording) {
+    if (this.recording && !this.unrecorded.has(descriptor.digest)) {
       this.events.push(`push ${descriptor.digest}`);
       this.pushCalls.push(descriptor.digest);
     }
@@ -133,11 +138,14 @@ export class StreamingTarget extends RecordingTarget {
     const known = await digest;
     this.streamed.push(known);
     const descriptor = { mediaType: MediaType.OciLayer, digest: known, size };
-    return this.quietly(async () => {
+    this.unrecorded.add(known);
+    try {
       if (await this.exists(descriptor)) return 'exists';
       await this.push(descriptor, Buffer.concat(chunks));
       return 'uploaded';
-    });
+    } finally {
+      this.unrecorded.delete(known);
+    }
   }
 }
 
