@@ -20,6 +20,9 @@ export async function run(argv: readonly string[], given: Io = processIo): Promi
     .usage(
       '$0 <command> [options]\n\nPush and pull files, models and Homebrew bottles to and from OCI registries.',
     );
+  // English whatever LC_ALL/LANG say: the unknown-command check below and the help layout read
+  // yargs' English texts (and the bundle in dist/bundle/ carries no yargs locale files).
+  parser.locale('en');
   for (const command of COMMANDS) command.register(parser, io);
   parser
     .completion(
