@@ -6,6 +6,8 @@ import { processIo, terminalSafe, type Io } from './io.js';
 import { protectDashes } from './stdin-argument.js';
 import { version } from './version.js';
 
+export { paceBufferCollection } from './buffer-pacer.js';
+
 /**
  * Runs ferry with the given arguments (without `node` and the script) and resolves to the exit
  * code. Never calls process.exit, so that output is flushed and tests can call it in-process.
