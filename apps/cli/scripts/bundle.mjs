@@ -8,7 +8,16 @@
 // Run by `npm run build` after `tsc -b` (and by `npm pack` through `prepack`).
 // undici stays outside: packages/registry loads parts of it with `createRequire`, which a bundler
 // leaves alone, so it is resolved from node_modules at run time (a dependency of this package).
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
@@ -61,7 +70,6 @@ const lazySegmenter = {
   },
 };
 
-rmSync(OUT, { recursive: true, force: true });
 const bundle = await rolldown({
   input: { main: join(CLI, 'dist/main.js') },
   platform: 'node',
@@ -69,8 +77,7 @@ const bundle = await rolldown({
   plugins: [inlinePackageJson, lazySegmenter],
   logLevel: 'warn',
 });
-const { output } = await bundle.write({
-  dir: OUT,
+const { output } = await bundle.generate({
   format: 'esm',
   entryFileNames: '[name].js',
   chunkFileNames: '[name]-[hash].js',
@@ -86,4 +93,29 @@ for (const chunk of output) {
     .filter((id) => !id.startsWith('\0'))
     .map((id) => relative(CLI, id).split('\\').join('/'));
 }
-writeFileSync(join(OUT, 'modules.json'), `${JSON.stringify(modules, null, 1)}\n`);
+
+/**
+ * `npm pack` (prepack) bundles again while other tests may be running `ferry`: files whose text
+ * is unchanged are left alone (chunk names hash their content), changed ones are replaced by
+ * rename, so a running ferry never reads a half-written file.
+ */
+function writeIfChanged(path, text) {
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+mkdirSync(OUT, { recursive: true });
+const written = new Set(['modules.json']);
+for (const item of output) {
+  written.add(item.fileName);
+  writeIfChanged(join(OUT, item.fileName), item.type === 'chunk' ? item.code : item.source);
+}
+writeIfChanged(join(OUT, 'modules.json'), `${JSON.stringify(modules, null, 1)}\n`);
+for (const name of readdirSync(OUT)) {
+  if (!written.has(name)) rmSync(join(OUT, name), { force: true });
+}
+// bin/ferry.js runs the bundle only when it is newer than tsc's last build (dist/.tsbuildinfo).
+const now = new Date();
+utimesSync(join(OUT, 'main.js'), now, now);
