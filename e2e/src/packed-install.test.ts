@@ -212,6 +212,11 @@ describe('the packed packages', () => {
         expect(files, p.name).toContain(normalize(bin));
       }
     }
+    // The CLI ships its bundle (what bin/ferry.js runs when there is no .tsbuildinfo), built by
+    // prepack, and not the bundle's list of source modules (for tests, with checkout paths).
+    const cli = packed.find((p) => p.name === '@ferry/cli')!.files.map((f) => f.path);
+    expect(cli).toContain('dist/bundle/main.js');
+    expect(cli.filter((f) => f.endsWith('modules.json'))).toEqual([]);
   });
 
   it("are what the README's Install section packs, with the Node.js version the packages require", async () => {

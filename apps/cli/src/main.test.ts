@@ -68,6 +68,25 @@ describe('ferry CLI basics', () => {
     expect(badOption.stderr).toContain('Invalid values');
   });
 
+  it('speaks English whatever the locale: its messages and help layout are read as English', async () => {
+    // yargs picks its messages from LC_ALL/LC_MESSAGES/LANG; in German the unknown-command hint
+    // lost its first half and --help lost its Positionals and Options sections.
+    const saved = process.env.LC_ALL;
+    process.env.LC_ALL = 'de_DE.UTF-8';
+    try {
+      const unknown = await ferry('pusj');
+      expect(unknown.stderr).toMatch(/^Error: unknown command "pusj". Did you mean push\?/);
+      const help = await ferry('repo', 'tags', '--help');
+      expect(help.stdout).toContain('Positionals:');
+      expect(help.stdout).toContain('--exclude-digest-tags');
+      const missing = await ferry('push');
+      expect(missing.stderr).toContain('Not enough non-option arguments');
+    } finally {
+      if (saved === undefined) delete process.env.LC_ALL;
+      else process.env.LC_ALL = saved;
+    }
+  });
+
   it('completion prints a shell script', async () => {
     const { code, stdout } = await ferry('completion');
     expect(code).toBe(0);

@@ -6,6 +6,8 @@ import { processIo, terminalSafe, type Io } from './io.js';
 import { protectDashes } from './stdin-argument.js';
 import { version } from './version.js';
 
+export { paceBufferCollection } from './buffer-pacer.js';
+
 /**
  * Runs ferry with the given arguments (without `node` and the script) and resolves to the exit
  * code. Never calls process.exit, so that output is flushed and tests can call it in-process.
@@ -20,6 +22,9 @@ export async function run(argv: readonly string[], given: Io = processIo): Promi
     .usage(
       '$0 <command> [options]\n\nPush and pull files, models and Homebrew bottles to and from OCI registries.',
     );
+  // English whatever LC_ALL/LANG say: the unknown-command check below and the help layout read
+  // yargs' English texts (and the bundle in dist/bundle/ carries no yargs locale files).
+  parser.locale('en');
   for (const command of COMMANDS) command.register(parser, io);
   parser
     .completion(
