@@ -29,6 +29,7 @@ import { UNSAFE_PATH, defaultTitle, validateTitle } from './paths.js';
 import { tarDirectory, unsupportedFile } from './tar-create.js';
 import { ArtifactErrorCode } from './errors.js';
 import { encodeManifest, sorted } from './manifest-encoding.js';
+import { sharedSignal } from './shared-signal.js';
 
 /** oras-go's artifactType for a v1.1 artifact without a config, when none is given. */
 export const MediaTypeUnknownArtifact = 'application/vnd.unknown.artifact.v1';
@@ -197,7 +198,7 @@ export async function pack(files: FileInput[], options: PackOptions = {}): Promi
   let staging: string | undefined;
   // Stops the hashing ahead (below) when pack fails or is aborted.
   const stop = new AbortController();
-  const hashSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  const hashSignal = sharedSignal(stop, signal);
   const cleanup = async () => {
     if (staging) await rm(staging, { recursive: true, force: true });
   };

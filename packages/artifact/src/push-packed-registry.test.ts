@@ -156,3 +156,29 @@ describe('pushing again to the same tag with no digest cache (a fresh CI runner)
     expect(server.openUploads).toBe(0);
   });
 });
+
+describe('pushPacked with many blobs at once', () => {
+  it('prints no MaxListenersExceededWarning when more than 10 requests share its signal', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const files = await Promise.all(
+        Array.from({ length: 24 }, async (_, i) => {
+          const path = join(dir, `f${i}.bin`);
+          await writeFile(path, randomBytes(512));
+          return { path, title: `f${i}.bin` };
+        }),
+      );
+      const target = new RegistryTarget(registry, 'many/blobs');
+      const packed = await pack(files);
+      await pushPacked(target, packed, { concurrency: 16, tags: ['v1'] });
+      expect(server.repository('many/blobs').tags.get('v1')).toBe(packed.descriptor.digest);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.includes('MaxListeners'))).toEqual([]);
+  });
+});

@@ -23,6 +23,7 @@ import {
   type PackOptions,
 } from './pack.js';
 import type { Storage, Tagger } from './target.js';
+import { sharedSignal } from './shared-signal.js';
 
 /** What a push writes to: content, then tags (pushed in one request where the target can). */
 export type PushDestination = Storage & Tagger;
@@ -63,7 +64,7 @@ export async function pushPacked(
   // The first blob that fails ends the push: the others stop instead of sending bytes to a
   // manifest that will never be written.
   const failed = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
+  const signal = sharedSignal(failed, options.signal);
   const emit = options.onEvent ?? (() => {});
   const concurrency = options.concurrency ?? 3;
   const blobs: PackedBlob[] = [packed.config, ...packed.layers];
