@@ -107,6 +107,8 @@ describe('resume across process death', () => {
     expect(leftovers, JSON.stringify(leftovers)).toEqual([]);
 
     const resumedFrom = proxy.served.length;
+    // --keep-in-cache: the tests below read the completed blob from this cache (by default a blob
+    // of 64 MiB and up is moved to the output instead; fault-parallel-download checks that).
     const result = await ferry([
       'pull',
       ref,
@@ -117,6 +119,7 @@ describe('resume across process death', () => {
       '--plain-http',
       '--parallel',
       '1',
+      '--keep-in-cache',
     ]);
     expect(result.code).toBe(0);
     expect(await sha256(join(output, 'big.bin'))).toBe(digest);
@@ -169,6 +172,8 @@ describe('resume across process death', () => {
     expect(await sha256(join(output, 'big.bin'))).toBe(digest);
     const requests = proxy.served.slice(from);
     expect(requests.map((r) => r.range)).toEqual([`bytes=${partial}-`, undefined]);
+    // Without --keep-in-cache the checked download itself became the output: nothing is left.
+    expect(await readdir(join(cache, 'blobs', 'sha256'))).toEqual([]);
   }, 120_000);
 
   it('ferry cache prune empties the cache', async () => {
