@@ -71,6 +71,9 @@ export interface CacheStats {
  */
 export const CACHE_MOVE_MIN_SIZE = 64 * 1024 * 1024;
 
+/** A download in progress is fdatasync'ed each time this much more of it was written. */
+const SYNC_EVERY = 32 * 1024 * 1024;
+
 /** What the cache keeps of a blob it downloads to place at a file. */
 export type CacheKeep =
   /** Its own copy of every blob (a second write of each large one where there are no reflinks). */
@@ -316,7 +319,8 @@ export class BlobCache {
       // Appending as bytes arrive is what lets a killed process resume from the partial file.
       // Room for many network chunks while one write is in flight: they go down in one writev
       // instead of one thread-pool round trip each (1.5 s of a 1 GiB pull).
-      const sink = handleWriter(handle, 8 * 1024 * 1024);
+      // And synced as it goes, so that the final fsync only flushes the tail (see handleWriter).
+      const sink = handleWriter(handle, 8 * 1024 * 1024, SYNC_EVERY);
       await pipeline(stream, sink);
       // The stream checked every byte it wrote; the size says nothing else was appended.
       const written = (await handle.stat()).size;

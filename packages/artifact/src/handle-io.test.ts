@@ -52,4 +52,41 @@ describe('handleWriter', () => {
       expect(await readFile(join(dir, `b${round}`), 'utf8')).toBe('only this');
     }
   });
+
+  it('with syncEvery, fdatasyncs in the background as it goes and waits for the last one at the end', async () => {
+    const handle = await open(join(dir, 'synced'), 'a+');
+    let syncs = 0;
+    let pending = 0;
+    let mostAtOnce = 0;
+    const datasync = handle.datasync.bind(handle);
+    handle.datasync = async () => {
+      syncs++;
+      mostAtOnce = Math.max(mostAtOnce, ++pending);
+      try {
+        await datasync();
+      } finally {
+        pending--;
+      }
+    };
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(128 * 1024, i));
+    await pipeline(Readable.from(chunks), handleWriter(handle, 256 * 1024, 1024 * 1024));
+    // 5 MiB in all, a sync after each MiB or so; none is left running once the pipeline ends.
+    expect(syncs).toBeGreaterThanOrEqual(2);
+    expect(syncs).toBeLessThanOrEqual(5);
+    expect(mostAtOnce).toBe(1);
+    expect(pending).toBe(0);
+    await handle.close();
+    expect((await readFile(join(dir, 'synced'))).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('a background fdatasync that fails fails the pipeline', async () => {
+    const handle = await open(join(dir, 'eio'), 'a+');
+    handle.datasync = () =>
+      Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    const chunks = Array.from({ length: 20 }, () => Buffer.alloc(128 * 1024, 7));
+    await expect(
+      pipeline(Readable.from(chunks), handleWriter(handle, 256 * 1024, 512 * 1024)),
+    ).rejects.toMatchObject({ code: 'EIO' });
+    await handle.close();
+  });
 });
