@@ -13,6 +13,9 @@
 //                                                                 GET manifest, GET + write each layer
 //   node bench/floors.mjs pull-durable <blob url> <out file>      GET, sha256, positional writev of
 //                                                                 ~4 MiB batches, fsync, rename
+//   node bench/floors.mjs pull-reused <blob url> <out file>       as pull-durable, on a plain socket
+//                                                                 read into one fixed buffer: the
+//                                                                 memory floor (plain HTTP only)
 //   node bench/floors.mjs small-pull-durable <registry url> <repo> <tag> <out dir> <concurrency>
 //                                                                 as small-pull, each file verified,
 //                                                                 written to a temp name, fsync'ed and
@@ -204,12 +207,138 @@ async function smallPullDurable([base, repo, tag, out, concurrency]) {
   await agent.close();
 }
 
+/**
+ * The memory floor of a pull: what a Node process needs when nothing is allocated per read.
+ * A plain TCP socket reads into one fixed 256 KiB buffer (`onread`); the status line and headers
+ * are parsed by hand (HTTP/1.1, Content-Length bodies only: registry:2's blob GET); each body
+ * slice is hashed and copied into one of two reused 4 MiB batches, written at its offset while
+ * the other fills, with the same background fdatasync every 32 MiB, fsync, rename and directory
+ * fsync as pull-durable. No TLS, no redirects, no chunked bodies: a bound, not a client.
+ */
+async function pullReused([url, out]) {
+  const { connect } = await import('node:net');
+  const target = new URL(url);
+  if (target.protocol !== 'http:') throw new Error('pull-reused speaks plain HTTP only');
+  const BATCH = 4 * 1024 * 1024;
+  const batches = [Buffer.allocUnsafe(BATCH), Buffer.allocUnsafe(BATCH)];
+  let current = 0;
+  let filled = 0;
+  const hash = createHash('sha256');
+  const temp = `${out}.partial`;
+  const handle = await open(temp, 'wx');
+  let position = 0;
+  let writing = null;
+  let unsynced = 0;
+  let syncing = null;
+  let failed = null;
+  const flush = () => {
+    const batch = batches[current].subarray(0, filled);
+    const at = position;
+    position += filled;
+    current ^= 1;
+    filled = 0;
+    writing = handle.write(batch, 0, batch.length, at).then(() => {
+      writing = null;
+      unsynced += batch.length;
+      if (!syncing && unsynced >= 32 * 1024 * 1024) {
+        unsynced = 0;
+        syncing = handle.datasync().then(() => (syncing = null));
+      }
+    });
+    writing.catch((error) => (failed ??= error));
+    return writing;
+  };
+  let header = Buffer.alloc(0);
+  let remaining = -1;
+  let socket;
+  const done = new Promise((resolve, reject) => {
+    // Copies body bytes into the batch being filled, writing it out whenever it is full. When
+    // it is full while the other batch is still being written, reading stops until that write
+    // is done, and the rest of the chunk (copied once: the read buffer is reused) follows then.
+    const copyIn = (chunk) => {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = Math.min(chunk.length - offset, BATCH - filled);
+        chunk.copy(batches[current], filled, offset, offset + n);
+        filled += n;
+        offset += n;
+        if (filled < BATCH) continue;
+        if (writing && offset < chunk.length) {
+          socket.pause();
+          const rest = Buffer.from(chunk.subarray(offset));
+          writing.then(() => {
+            flush();
+            copyIn(rest);
+            socket.resume();
+          }, reject);
+          return;
+        }
+        if (writing) {
+          socket.pause();
+          writing.then(() => {
+            flush();
+            socket.resume();
+          }, reject);
+          return;
+        }
+        flush();
+      }
+    };
+    socket = connect({
+      host: target.hostname,
+      port: Number(target.port || 80),
+      onread: {
+        buffer: Buffer.allocUnsafe(256 * 1024),
+        callback(nread, buffer) {
+          let chunk = buffer.subarray(0, nread);
+          if (remaining < 0) {
+            header = Buffer.concat([header, chunk]);
+            const end = header.indexOf('\r\n\r\n');
+            if (end < 0) return true;
+            const head = header.subarray(0, end).toString('latin1');
+            const status = Number(head.split(' ', 2)[1]);
+            if (status !== 200) return (reject(new Error(`GET ${url}: ${status}`)), false);
+            const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+            if (!length) return (reject(new Error('no Content-Length')), false);
+            remaining = Number(length[1]);
+            chunk = header.subarray(end + 4);
+            header = null;
+          }
+          remaining -= chunk.length;
+          hash.update(chunk);
+          copyIn(chunk);
+          if (remaining <= 0) {
+            socket.end();
+            resolve();
+          }
+          return true;
+        },
+      },
+    });
+    socket.on('error', reject);
+    socket.write(
+      `GET ${target.pathname}${target.search} HTTP/1.1\r\nhost: ${target.host}\r\nconnection: close\r\n\r\n`,
+    );
+  });
+  await done;
+  if (writing) await writing;
+  if (filled > 0) await flush();
+  if (syncing) await syncing;
+  if (failed) throw failed;
+  await handle.sync();
+  await handle.close();
+  await rename(temp, out);
+  await syncDirectory(join(out, '..'));
+  process.stdout.write(`sha256:${hash.digest('hex')}\n`);
+}
+
 const modes = {
   push,
   pull,
   'small-push': smallPush,
   'small-pull': smallPull,
   'pull-durable': pullDurable,
+  'pull-reused': pullReused,
   'small-pull-durable': smallPullDurable,
 };
 if (!modes[mode]) {
