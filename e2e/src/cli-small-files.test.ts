@@ -95,6 +95,10 @@ describe('ferry push/pull: many small files', () => {
     expect(digestLine(again)).toBe(digestLine(first));
 
     const pulled = await fx.ok(['pull', `${repo}:v1`, '-o', 'out', '--debug', '--no-tty']);
+    // The tag's manifest in one GET (checked against the digest the registry sends): no HEAD
+    // first, which cost every pull a round trip.
+    // The 40 files' blobs; the empty config is not fetched.
+    expect(requestCounts(pulled.stderr)).toEqual({ 'GET manifest': 1, 'GET blob': 40 });
     for (const [i, name] of names.entries()) {
       const bytes = await readFile(join(fx.dir, 'out', name));
       expect(digestOf(bytes)).toBe(digestOf(contents[i] ?? Buffer.alloc(0)));

@@ -1,6 +1,5 @@
-import { cachedTarget, fetchManifest, selectFromIndex } from '@ferry/artifact';
+import { cachedTarget } from '@ferry/artifact';
 import { inspectModel, pullModel, selectFiles } from '@ferry/model';
-import { hostPlatform } from '@ferry/oci';
 import type { ModelPullArgs } from './args/model.js';
 import { openTarget, type Context } from '../context.js';
 import { transferLimits } from '../options/concurrency.js';
@@ -8,7 +7,7 @@ import { descriptorJson, printResult, printStatus } from '../output.js';
 import { Progress } from '../progress.js';
 import { openCache } from './cache.js';
 import { filesJson, parseKinds, terminalSafe } from './model-shared.js';
-import { resolveRoot, where } from './shared.js';
+import { fetchPullRoot, where } from './shared.js';
 
 export async function run(context: Context, args: ModelPullArgs): Promise<void> {
   const limits = transferLimits(args.concurrency);
@@ -19,13 +18,7 @@ export async function run(context: Context, args: ModelPullArgs): Promise<void> 
   });
   // Blobs come through the download cache: resumable across runs, free when already cached.
   const ref = { ...opened, target: cache ? cachedTarget(opened.target, cache) : opened.target };
-  let root = await resolveRoot(ref, args.platform, context);
-  let fetched = await fetchManifest(ref.target, root);
-  if (fetched.parsed.kind === 'index') {
-    // An index of platforms: like `ferry pull`, the host's unless --platform chose.
-    root = await selectFromIndex(ref.target, root, hostPlatform());
-    fetched = await fetchManifest(ref.target, root);
-  }
+  const { root, fetched } = await fetchPullRoot(ref, args.platform, context);
   const model = await inspectModel(ref.target, root, undefined, fetched);
   const selected = selectFiles(model, { only, include: args.include });
   if (selected.length === 0) {

@@ -1,13 +1,11 @@
 import {
   ArtifactErrorCode,
   cachedTarget,
-  fetchManifest,
   globMatcher,
-  selectFromIndex,
   selectLayers,
   unpack,
 } from '@ferry/artifact';
-import { FerryError, hostPlatform } from '@ferry/oci';
+import { FerryError } from '@ferry/oci';
 import type { PullArgs } from './args/pull.js';
 import { openTarget, type Context } from '../context.js';
 import { SMALL_PULL_CONCURRENCY, transferLimits } from '../options/concurrency.js';
@@ -18,7 +16,7 @@ import { openCache } from './cache.js';
 import { unpackSubjects } from './pull-subject.js';
 import { checkOutputDirectory } from './output-path.js';
 import { pullProgress } from './pull-progress.js';
-import { refuseContentOnJsonStdout, resolveRoot, where, writeOutput } from './shared.js';
+import { fetchPullRoot, refuseContentOnJsonStdout, where, writeOutput } from './shared.js';
 
 export async function run(context: Context, args: PullArgs): Promise<void> {
   const limits = transferLimits(args.concurrency);
@@ -28,13 +26,7 @@ export async function run(context: Context, args: PullArgs): Promise<void> {
   });
   // Blobs come through the download cache: resumable across runs, free when already cached.
   const ref = { ...opened, target: cache ? cachedTarget(opened.target, cache) : opened.target };
-  let root = await resolveRoot(ref, args.platform, context);
-  let fetched = await fetchManifest(ref.target, root);
-  if (fetched.parsed.kind === 'index') {
-    // An index of platforms: like ORAS, take the host's unless --platform chose.
-    root = await selectFromIndex(ref.target, root, hostPlatform());
-    fetched = await fetchManifest(ref.target, root);
-  }
+  const { root, fetched } = await fetchPullRoot(ref, args.platform, context);
   if (fetched.parsed.kind !== 'manifest')
     throw new FerryError(ArtifactErrorCode.NotAManifest, `${ref.display} is not an image manifest`);
   const manifest = fetched.parsed.manifest;

@@ -6,8 +6,15 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import { durable, selectFromIndex, type Target } from '@ferry/artifact';
-import type { Descriptor, Platform } from '@ferry/oci';
+import {
+  durable,
+  fetchManifest,
+  fetchManifestByReference,
+  selectFromIndex,
+  type FetchedManifest,
+  type Target,
+} from '@ferry/artifact';
+import { hostPlatform, type Descriptor, type Platform } from '@ferry/oci';
 import { UsageError } from '../exit.js';
 import type { Context, TargetRef } from '../context.js';
 
@@ -27,6 +34,36 @@ export async function resolveRoot(
   const root = await ref.target.resolve(ref.reference);
   void context;
   return platform ? selectFromIndex(ref.target, root, platform) : root;
+}
+
+/**
+ * The manifest `ref` names, for commands that pull what it lists: an index of platforms gives the
+ * host's (as ORAS does) unless `platform` chose. Without --platform the manifest comes in one
+ * `GET` by tag, checked against the digest the registry sends, as brew and skopeo fetch it; a
+ * `HEAD` first would cost every pull a round trip to learn what the `GET` says anyway.
+ */
+export async function fetchPullRoot(
+  ref: TargetRef,
+  platform: Platform | undefined,
+  context: Context,
+): Promise<{ root: Descriptor; fetched: FetchedManifest }> {
+  let fetched;
+  if (platform) {
+    fetched = await fetchManifest(ref.target, await resolveRoot(ref, platform, context));
+  } else {
+    if (!ref.reference)
+      throw new UsageError(`${ref.display} needs a tag or digest, e.g. ${ref.display}:v1`);
+    fetched = await fetchManifestByReference(ref.target, ref.reference);
+  }
+  if (fetched.parsed.kind === 'index') {
+    const chosen = await selectFromIndex(
+      ref.target,
+      fetched.descriptor,
+      platform ?? hostPlatform(),
+    );
+    fetched = await fetchManifest(ref.target, chosen);
+  }
+  return { root: fetched.descriptor, fetched };
 }
 
 /**
