@@ -27,6 +27,7 @@ import {
   SizeMismatchError,
   type Descriptor,
 } from '@ferry/oci';
+import { DEFAULT_SYNC_EVERY } from '@ferry/registry';
 import { CacheLock, type LockTimings } from './cache-lock.js';
 import { canDownloadToFile } from './capabilities.js';
 import {
@@ -70,9 +71,6 @@ export interface CacheStats {
  * blob and as much disk again as the pulled file (a 1 GiB pull: ~1.2 s of 5, run G/H).
  */
 export const CACHE_MOVE_MIN_SIZE = 64 * 1024 * 1024;
-
-/** A download in progress is fdatasync'ed each time this much more of it was written. */
-const SYNC_EVERY = 32 * 1024 * 1024;
 
 /** What the cache keeps of a blob it downloads to place at a file. */
 export type CacheKeep =
@@ -320,7 +318,7 @@ export class BlobCache {
       // Room for many network chunks while one write is in flight: they go down in one writev
       // instead of one thread-pool round trip each (1.5 s of a 1 GiB pull).
       // And synced as it goes, so that the final fsync only flushes the tail (see handleWriter).
-      const sink = handleWriter(handle, 8 * 1024 * 1024, SYNC_EVERY);
+      const sink = handleWriter(handle, 8 * 1024 * 1024, DEFAULT_SYNC_EVERY);
       await pipeline(stream, sink);
       // The stream checked every byte it wrote; the size says nothing else was appended.
       const written = (await handle.stat()).size;

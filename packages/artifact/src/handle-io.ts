@@ -7,6 +7,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { BackgroundSync } from '@ferry/registry';
 
 async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
   let pending = buffers.filter((buffer) => buffer.byteLength > 0);
@@ -31,39 +32,20 @@ async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
  * O_APPEND), many queued chunks in one writev. Ending it does not close the handle.
  *
  * With `syncEvery`, an fdatasync starts in the background each time that many bytes were written
- * since the last one (never two at once), and ending waits for it: the disk takes the file while
- * the rest still downloads, so the caller's final fsync only flushes the tail. On a machine with
- * plenty of memory the kernel starts writing back only at 10% of it dirty, so without this a
- * 1 GiB pull wrote nothing to disk until its final fsync (0.6 s of a 3.4 s floor; with a sync
- * every 32 MiB: 0.02 s, and 2.7 s in all — BENCHMARKS.md, run K).
+ * since the last one (never two at once; see {@link BackgroundSync}), and ending waits for it and
+ * fails if any failed: the caller's final fsync then only flushes the tail.
  */
 export function handleWriter(
   handle: FileHandle,
   highWaterMark = 16 * 1024,
   syncEvery?: number,
 ): Writable {
-  let unsynced = 0;
-  let syncing: Promise<void> | undefined;
-  let syncFailure: { error: unknown } | undefined;
-  const wrote = (buffers: Buffer[]): void => {
-    if (!syncEvery) return;
-    for (const buffer of buffers) unsynced += buffer.byteLength;
-    if (unsynced < syncEvery || syncing) return;
-    unsynced = 0;
-    syncing = handle.datasync().then(
-      () => {
-        syncing = undefined;
-      },
-      (error: unknown) => {
-        syncFailure ??= { error };
-        syncing = undefined;
-      },
-    );
-  };
+  const sync = new BackgroundSync(handle, syncEvery);
   const write = (buffers: Buffer[], callback: (error?: Error | null) => void): void => {
-    if (syncFailure) return callback(syncFailure.error as Error);
+    const failed = sync.failure;
+    if (failed) return callback(failed.error as Error);
     writeAll(handle, buffers).then(() => {
-      wrote(buffers);
+      sync.wrote(buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0));
       callback();
     }, callback);
   };
@@ -79,8 +61,9 @@ export function handleWriter(
       );
     },
     final(callback) {
-      void Promise.resolve(syncing).then(() =>
-        callback(syncFailure ? (syncFailure.error as Error) : null),
+      sync.settled().then(
+        () => callback(),
+        (error: unknown) => callback(error as Error),
       );
     },
   });

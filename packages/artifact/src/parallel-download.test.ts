@@ -1,12 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import {
+  mkdtemp,
+  open as openFile,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  type FileHandle,
+} from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeDigest, DigestMismatchError, type Descriptor } from '@ferry/oci';
 import { Registry } from '@ferry/registry';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlobCache } from './blob-cache.js';
 import { canCopyTo } from './capabilities.js';
 import { readAll } from './content.js';
@@ -33,13 +41,19 @@ let dir: string;
 let server: Server;
 let registry: Registry;
 let honourRange = true;
+/** Another blob the server has, set by the test that needs it. */
+let served: { digest: string; body: Buffer } | undefined;
 /** Serve the large blob with one byte changed. */
 let corrupt = false;
 const ranges: string[] = [];
 
 function serve(request: IncomingMessage, response: ServerResponse): void {
   ranges.push(request.headers.range ?? '(none)');
-  let body = request.url?.endsWith(largeDescriptor.digest) ? large : small;
+  let body = request.url?.endsWith(largeDescriptor.digest)
+    ? large
+    : served && request.url?.endsWith(served.digest)
+      ? served.body
+      : small;
   if (corrupt && body === large) {
     body = Buffer.from(large);
     body.writeUInt8(body.readUInt8(12 * MiB) ^ 0xff, 12 * MiB);
@@ -62,6 +76,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-parallel-'));
   honourRange = true;
   corrupt = false;
+  served = undefined;
   ranges.length = 0;
   server = createServer(serve);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,6 +85,7 @@ beforeEach(async () => {
   });
 });
 afterEach(async () => {
+  vi.restoreAllMocks();
   await registry.close();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
@@ -132,6 +148,37 @@ describe('parallel ranged downloads through the cache', () => {
     ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DigestMismatchError);
     expect(await readdir(dir)).toEqual(['cache']);
+    expect(await readdir(join(dir, 'cache', 'blobs', 'sha256'))).toEqual([]);
+  });
+
+  it('a failing background fdatasync fails the pull and leaves nothing at the final path or in the cache', async () => {
+    // More than the 32 MiB after which the first background sync starts.
+    const big = Buffer.alloc(40 * MiB, 0x5a);
+    const descriptor: Descriptor = {
+      ...largeDescriptor,
+      digest: computeDigest(big),
+      size: 40 * MiB,
+    };
+    served = { digest: descriptor.digest, body: big };
+    const probe = await openFile(join(dir, 'probe'), 'w');
+    const handles = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    let datasyncs = 0;
+    vi.spyOn(handles, 'datasync').mockImplementation(() => {
+      datasyncs++;
+      return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    });
+    const cache = new BlobCache(join(dir, 'cache'));
+    const destination = join(dir, 'out.bin');
+    const error: unknown = await place(
+      cachedTarget(open({ parallel: 4 }), cache),
+      descriptor,
+      destination,
+    ).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ code: 'EIO' });
+    expect(datasyncs).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual(['cache', 'probe']);
     expect(await readdir(join(dir, 'cache', 'blobs', 'sha256'))).toEqual([]);
   });
 

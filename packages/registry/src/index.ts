@@ -40,6 +40,9 @@ export {
 // Files: the directories a user names, made level by level (Node 20's recursive mkdir never
 // settles under /proc); shared with @ferry/artifact, its users and the CLI.
 export { makeDirectory, type MakeDirectoryOptions } from './make-directory.js';
+// Files: fdatasync in the background as a download writes, so that its final fsync flushes only
+// the tail; the ranged download and @ferry/artifact's cache writer share it.
+export { BackgroundSync, DEFAULT_SYNC_EVERY } from './background-sync.js';
 
 // Credentials: Docker's config.json, its credential stores and helpers, as a provider.
 export type { CredentialProvider } from './auth.js';

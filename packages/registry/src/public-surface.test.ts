@@ -4,6 +4,8 @@
 import { pinPublicSurface } from '../../../scripts/public-surface.mjs';
 
 const VALUES = [
+  'BackgroundSync',
+  'DEFAULT_SYNC_EVERY',
   'NetworkError',
   'BlobStore',
   'CredentialErrorCode',

@@ -13,9 +13,12 @@
  *   every range where it stopped, and fetches no completed range again.
  * - The digest is computed in order as the contiguous prefix on disk grows, by reading the file
  *   back (the page cache holds it), and checked at the end; the file is fsync'ed before success.
+ * - The file is fdatasync'ed in the background every 32 MiB written over all ranges (see
+ *   background-sync.ts), so that the final fsync only flushes the tail.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { DigestMismatchError, FerryError, parseDigest, type Descriptor } from '@ferry/oci';
+import { BackgroundSync, DEFAULT_SYNC_EVERY } from './background-sync.js';
 import { NetworkError, redactUrl, RegistryErrorCode } from './errors.js';
 import {
   checkPartialResponse,
@@ -55,6 +58,11 @@ export interface RangedDownloadOptions {
    * it stopped (a stalled CDN connection; Ollama restarts a part idle 30 s). Default 30 s.
    */
   idleTimeoutMs?: number | undefined;
+  /**
+   * Bytes written over all ranges between two background fdatasyncs of the file (0: none, the
+   * file is synced only at the end). Default 32 MiB.
+   */
+  syncEvery?: number | undefined;
 }
 
 export interface RangedDownloadResult {
@@ -101,6 +109,14 @@ export async function downloadRanges(
 }
 
 class ResumedBytesWrong extends Error {}
+
+/** The partial file and what follows its writes: progress, the in-order hash, background syncs. */
+interface RangedFile {
+  handle: FileHandle;
+  writer: RangeStateWriter;
+  hasher: PrefixHasher;
+  sync: BackgroundSync;
+}
 
 interface RangeSource {
   url: URL;
@@ -160,6 +176,12 @@ class RangedDownload {
     if (this.#options.signal?.aborted) onAbort();
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });
     const hasher = new PrefixHasher(handle, state, parseDigest(this.#descriptor.digest).algorithm);
+    // A sync that fails stops every range at once: a range may not write again for a while.
+    const sync = new BackgroundSync(
+      handle,
+      this.#options.syncEvery ?? DEFAULT_SYNC_EVERY,
+      (error) => this.#controller.abort(error),
+    );
     let closed = false;
     try {
       // Progress is on disk before any byte is: a partial file without it is a plain prefix.
@@ -184,12 +206,14 @@ class RangedDownload {
         }
         // Reported only now: with `ranged: false` the caller's single stream reports them.
         if (resumed > 0) this.#options.onProgress?.(resumed);
-        await this.#fetchAll(first, probe, pending, handle, writer, hasher);
+        await this.#fetchAll(first, probe, pending, { handle, writer, hasher, sync });
       } else if (resumed > 0) {
         this.#options.onProgress?.(resumed);
       }
 
       const actual = await hasher.finish();
+      // Every background sync is done, and none failed, before the file can be kept.
+      await sync.settled();
       if (actual !== this.#descriptor.digest) {
         await handle.close();
         closed = true;
@@ -206,9 +230,17 @@ class RangedDownload {
     } catch (error) {
       if (!closed) {
         await hasher.stop();
+        await sync.settled().catch(() => {});
         await handle.close().catch(() => {});
-        // Keep what was received for the next run.
-        await writer.flush().catch(() => {});
+        if (sync.failure) {
+          // After a failed fdatasync the kernel may have dropped bytes the progress claims (it
+          // marks them clean even so): nothing here is worth resuming from.
+          await writer.remove().catch(() => {});
+          await removeRangedFile(this.#path).catch(() => {});
+        } else {
+          // Keep what was received for the next run.
+          await writer.flush().catch(() => {});
+        }
       }
       throw error;
     } finally {
@@ -220,15 +252,13 @@ class RangedDownload {
     first: RangeProgress,
     probe: TransportResponse,
     pending: RangeProgress[],
-    handle: FileHandle,
-    writer: RangeStateWriter,
-    hasher: PrefixHasher,
+    file: RangedFile,
   ): Promise<void> {
     let failure: { error: unknown } | undefined;
     const worker = async (range: RangeProgress | undefined, response?: TransportResponse) => {
       for (let next = range; next && !failure; next = pending.shift()) {
         try {
-          await this.#fetchRange(next, handle, writer, hasher, response);
+          await this.#fetchRange(next, file, response);
         } catch (error) {
           failure ??= { error };
           // The other ranges stop too; their progress is saved for the next run.
@@ -244,7 +274,9 @@ class RangedDownload {
       workers.push(worker(pending.shift()));
     await Promise.all(workers);
     if (failure) {
-      await hasher.stop();
+      await file.hasher.stop();
+      // When a failed background sync stopped the ranges, that failure is the one to report.
+      await file.sync.settled();
       throw this.#options.signal?.aborted && !(failure.error instanceof FerryError)
         ? new FerryError(RegistryErrorCode.Aborted, `GET ${redactUrl(this.#url)}: aborted`, {
             cause: failure.error,
@@ -294,9 +326,7 @@ class RangedDownload {
 
   async #fetchRange(
     range: RangeProgress,
-    handle: FileHandle,
-    writer: RangeStateWriter,
-    hasher: PrefixHasher,
+    { handle, writer, hasher, sync }: RangedFile,
     probe: TransportResponse | undefined,
   ): Promise<void> {
     const maxResumes = this.#options.maxResumes ?? 5;
@@ -314,8 +344,12 @@ class RangedDownload {
           onWritten: (length) => {
             this.#result.fetchedBytes += length;
             this.#options.onProgress?.(length);
+            // The progress claims bytes written, synced or not: a killed process leaves them in
+            // the page cache for the next run, and after a power loss that lost some, the digest
+            // checked at the end catches it and the blob is fetched again whole.
             writer.changed();
             hasher.advance();
+            sync.wrote(length);
           },
         });
       } catch (error) {
