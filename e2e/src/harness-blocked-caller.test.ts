@@ -4,8 +4,8 @@ import { startRegistry } from './harness/index.js';
 
 // registry:2 logs every HEAD of a missing blob as an error line of ~800 bytes. Its output used to
 // reach the harness through a pipe that only this process's event loop drained, so a caller that
-// blocked in spawnSync (as benchmark scripts do) let the pipe fill after a couple of hundred such
-// lines; the registry's logger then blocked in write(2) holding its lock and every request that
+// blocked in spawnSync (as benchmark scripts do) let the pipe fill after about a hundred such lines;
+// the registry's logger then blocked in write(2) holding its lock and every request that
 // logs (404s, uploads) hung, while /v2/ still answered. BENCHMARKS.md run J's "second push hangs"
 // was this. The registry now writes to a file; its lines still reach `log`, none lost.
 const MISSING = 1_000;

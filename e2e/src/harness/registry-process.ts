@@ -1,10 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { join } from 'node:path';
 import type { RegistrySource } from './registry-source.js';
 import { run, sleep } from './process.js';
+import { RegistryOutputFile } from './registry-output.js';
 
 /** A started registry:2, however it was started. */
 export interface RegistryProcess {
@@ -31,76 +29,13 @@ function cleanEnv(): NodeJS.ProcessEnv {
   );
 }
 
-/**
- * Where a registry started from a binary writes its output: a file, not a pipe. A pipe is drained
- * only while this process's event loop runs; a caller blocked in spawnSync let it fill after a
- * couple of hundred logged 404s, and the registry's logger then blocked in write(2) holding its
- * lock, so every request that logs hung (BENCHMARKS.md run J's "second push hangs"). The file
- * never blocks the registry; `log` gets its lines by following the file.
- */
-class OutputFile {
-  readonly path: string;
-  readonly fd: number;
-  #offset = 0;
-  #partial = '';
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    workDir: string,
-    private readonly log?: (s: string) => void,
-  ) {
-    this.path = join(workDir, `registry-${randomUUID()}.log`);
-    this.fd = openSync(this.path, 'a+');
-    // unref: following the log must never keep a test process alive.
-    if (log) this.#timer = setInterval(() => this.#follow(), FOLLOW_EVERY_MS).unref();
-  }
-
-  /** Hands complete new lines to `log`; the last, unterminated one waits for its newline. */
-  #follow(final = false): void {
-    if (!this.log) return;
-    const chunk = Buffer.alloc(64 * 1024);
-    let text = '';
-    for (;;) {
-      const n = readSync(this.fd, chunk, 0, chunk.length, this.#offset);
-      if (n === 0) break;
-      this.#offset += n;
-      text += chunk.toString('utf8', 0, n);
-    }
-    const lines = (this.#partial + text).split('\n');
-    this.#partial = final ? '' : (lines.pop() ?? '');
-    for (const line of lines) if (line.trim()) this.log(`[registry] ${line}`);
-  }
-
-  /** The registry has exited: forwards what is left and stops following. */
-  finish(): void {
-    clearInterval(this.#timer);
-    this.#follow(true);
-  }
-
-  /** The last lines the registry wrote (at most the last 16 KiB of the file). */
-  tail(lines = 40): string {
-    const size = fstatSync(this.fd).size;
-    const length = Math.min(size, 16_384);
-    const buffer = Buffer.alloc(length);
-    readSync(this.fd, buffer, 0, length, size - length);
-    return buffer.toString('utf8').split('\n').slice(-lines).join('\n').trim();
-  }
-
-  close(): void {
-    clearInterval(this.#timer);
-    closeSync(this.fd);
-  }
-}
-
-const FOLLOW_EVERY_MS = 200;
-
 function launchBinary(
   path: string,
   workDir: string,
   configPath: string,
   log?: (s: string) => void,
 ) {
-  const output = new OutputFile(workDir, log);
+  const output = new RegistryOutputFile(workDir, log);
   let child: ChildProcess;
   try {
     child = spawn(path, ['serve', configPath], {
