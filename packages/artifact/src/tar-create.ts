@@ -81,8 +81,18 @@ function fileChanged(fullPath: string): FerryError {
   );
 }
 
-function whenDrained(sink: Writable): Promise<void> {
+/**
+ * Resolves when `sink` drains; rejects when it closes first or is destroyed already (its tar
+ * stream was destroyed: a destroyed entry never drains, and waiting for 'drain' alone would
+ * wait forever).
+ */
+export function whenDrained(sink: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Destroyed already (its 'close' may have gone by): it will never drain.
+    if (sink.destroyed) {
+      reject(new Error('tar entry closed before it was written'));
+      return;
+    }
     const onDrain = () => {
       sink.off('close', onClose);
       resolve();
