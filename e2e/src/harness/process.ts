@@ -86,16 +86,3 @@ export function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Keeps only the last `max` characters, so a chatty registry cannot grow memory without bound. */
-export class TailBuffer {
-  private text = '';
-  constructor(private readonly max = 16_384) {}
-  push(chunk: string): void {
-    this.text += chunk;
-    if (this.text.length > this.max) this.text = this.text.slice(-this.max);
-  }
-  tail(lines = 40): string {
-    return this.text.split('\n').slice(-lines).join('\n').trim();
-  }
-}

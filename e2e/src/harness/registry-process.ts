@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { RegistrySource } from './registry-source.js';
-import { TailBuffer, run, sleep } from './process.js';
+import { run, sleep } from './process.js';
+import { RegistryOutputFile } from './registry-output.js';
 
 /** A started registry:2, however it was started. */
 export interface RegistryProcess {
@@ -27,30 +29,41 @@ function cleanEnv(): NodeJS.ProcessEnv {
   );
 }
 
-function launchBinary(path: string, configPath: string, log?: (s: string) => void) {
-  const child = spawn(path, ['serve', configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: cleanEnv(),
-  });
-  const output = new TailBuffer();
+function launchBinary(
+  path: string,
+  workDir: string,
+  configPath: string,
+  log?: (s: string) => void,
+) {
+  const output = new RegistryOutputFile(workDir, log);
+  let child: ChildProcess;
+  try {
+    child = spawn(path, ['serve', configPath], {
+      stdio: ['ignore', output.fd, output.fd],
+      env: cleanEnv(),
+    });
+  } catch (error) {
+    output.close();
+    throw error;
+  }
   let status: string | null = null;
+  let tail = '';
   const exited = new Promise<void>((resolve) => {
-    child.once('error', (err) => {
-      status ??= `could not be started: ${err.message}`;
+    const ended = (why: string) => {
+      // 'error' and 'exit' can both come; the first says why.
+      if (status !== null) return;
+      status = why;
+      // The file goes away with the work dir; keep what an error message may still ask for.
+      output.finish();
+      tail = output.tail();
+      output.close();
       resolve();
-    });
-    child.once('exit', (code, signal) => {
-      status = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      resolve();
-    });
+    };
+    child.once('error', (err) => ended(`could not be started: ${err.message}`));
+    child.once('exit', (code, signal) =>
+      ended(signal ? `was killed by ${signal}` : `exited with code ${code}`),
+    );
   });
-  const onData = (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
-    output.push(text);
-    if (log) for (const line of text.split('\n')) if (line.trim()) log(`[registry] ${line}`);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
 
   const pid = child.pid;
   if (pid === undefined) {
@@ -65,7 +78,7 @@ function launchBinary(path: string, configPath: string, log?: (s: string) => voi
     pid,
     description: `${path} serve ${configPath} (pid ${pid})`,
     exitStatus: async () => status,
-    outputTail: async () => output.tail(),
+    outputTail: async () => (status === null ? output.tail() : tail),
     stop() {
       stopping ??= (async () => {
         if (status !== null) return;
@@ -152,5 +165,5 @@ export function launchRegistry(
 ): Promise<RegistryProcess> {
   return source.kind === 'docker'
     ? launchDocker(workDir, configPath)
-    : launchBinary(source.path, configPath, log);
+    : launchBinary(source.path, workDir, configPath, log);
 }

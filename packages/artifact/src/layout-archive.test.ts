@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -77,5 +77,45 @@ describe('archiveLayout and extractLayoutArchive', () => {
     await expect(extractLayoutArchive(junk, await mkdtemp(join(work, 'z-')))).rejects.toThrow(
       /junk.tar/,
     );
+  });
+
+  it('fails with the write error, not waiting forever, when the output cannot be written', async () => {
+    // A blob several times the tar stream's buffer, so its entry waits for 'drain' when the
+    // output fails; a destroyed entry never drains, and the archive used to wait forever.
+    const layout = await OciLayoutTarget.open(join(work, 'src'));
+    const bytes = Buffer.alloc(4 * 1024 * 1024, 7);
+    await layout.push(
+      { mediaType: 'application/octet-stream', digest: computeDigest(bytes), size: bytes.length },
+      bytes,
+    );
+    // The temporary file the archive is written through is /dev/full: every write is ENOSPC.
+    const tar = join(work, 'out.tar');
+    const temporary = join(work, `.out.tar.ferry-${process.pid}.partial`);
+    await symlink('/dev/full', temporary);
+    const error = await archiveLayout(join(work, 'src'), tar).catch((e: unknown) => e);
+    // With the temporary's path, the CLI's file errors name the output ("cannot write out.tar").
+    expect(error).toMatchObject({ code: 'ENOSPC', syscall: 'write', path: temporary });
+    expect((await readdir(work)).sort()).toEqual(['src']); // no tar, no temporary
+
+    // An output that cannot even be opened used to leave the entries waiting the same way.
+    await expect(
+      archiveLayout(join(work, 'src'), join(work, 'missing', 'out.tar')),
+    ).rejects.toThrow(/ENOENT.*missing/);
+    expect((await readdir(work)).sort()).toEqual(['src']);
+  });
+
+  it('reports a blob it cannot read as such, not as the output it then stopped', async () => {
+    const layout = await OciLayoutTarget.open(join(work, 'src'));
+    const bytes = Buffer.from('hello');
+    await layout.push(
+      { mediaType: 'application/octet-stream', digest: computeDigest(bytes), size: bytes.length },
+      bytes,
+    );
+    // A directory where a blob should be: its entry fails reading it (EISDIR).
+    await mkdir(join(work, 'src', 'blobs', 'sha256', 'a'.repeat(64)));
+    await expect(archiveLayout(join(work, 'src'), join(work, 'out.tar'))).rejects.toMatchObject({
+      code: 'EISDIR',
+    });
+    expect((await readdir(work)).sort()).toEqual(['src']);
   });
 });

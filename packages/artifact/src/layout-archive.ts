@@ -5,10 +5,11 @@
  * fsync'ed and renamed; read by extracting only those names, as regular files, into a directory
  * (the layout target then checks every blob's digest as it is read).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { close, createReadStream, createWriteStream, fsync, open as openFile } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import type { Writable } from 'node:stream';
 import { FerryError, isDigest } from '@ferry/oci';
 import { extract as tarExtract, pack as tarPack, type ExtractEvents } from 'tar-stream';
@@ -16,6 +17,7 @@ import { extract as tarExtract, pack as tarPack, type ExtractEvents } from 'tar-
 /** An entry's contents as tar-stream gives them (a streamx Readable). */
 type EntryStream = ExtractEvents['entry'][1];
 import { ArtifactErrorCode } from './errors.js';
+import { whenDrained } from './tar-create.js';
 
 const LAYOUT_NAME =
   /^(?:\.\/)?(oci-layout|index\.json|blobs\/(sha256|sha512)\/([0-9a-f]{64,128}))$/;
@@ -34,14 +36,24 @@ export async function archiveLayout(dir: string, path: string): Promise<number> 
   const temporary = join(dirname(path), `.${basename(path)}.ferry-${process.pid}.partial`);
   const pack = tarPack();
   const written = (async () => {
-    const handle = await open(temporary, 'w');
+    // A bare fd, not a FileHandle's: a failed write destroys the stream, which closes the fd
+    // even with autoClose off, and a FileHandle's own close then failed with EBADF in place of
+    // the write's error. On success the fd stays open to be fsync'ed.
+    const fd = await promisify(openFile)(temporary, 'w');
+    await pipeline(pack, createWriteStream('', { fd, autoClose: false }));
     try {
-      await pipeline(pack, createWriteStream('', { fd: handle.fd, autoClose: false }));
-      await handle.sync();
+      await promisify(fsync)(fd);
     } finally {
-      await handle.close();
+      await promisify(close)(fd);
     }
   })();
+  // An output that cannot be opened or written (a full disk) must end the entries below: they
+  // would wait forever for the pack to drain. Its error is then the one to report.
+  let outputError: unknown;
+  written.catch((failure: unknown) => {
+    outputError = failure;
+    pack.destroy();
+  });
   try {
     const directories = new Set<string>();
     for (const name of files) {
@@ -62,10 +74,15 @@ export async function archiveLayout(dir: string, path: string): Promise<number> 
     await written;
     await rename(temporary, path);
   } catch (error) {
+    // Taken before the destroy below, which fails the output too (a failed entry is the reason).
+    const failedOutput = outputError;
     pack.destroy();
     await written.catch(() => {});
     await rm(temporary, { force: true });
-    throw error;
+    // A write through the fd names no path; with the temporary's, the CLI names the output.
+    if (failedOutput instanceof Error && 'syscall' in failedOutput && !('path' in failedOutput))
+      Object.assign(failedOutput, { path: temporary });
+    throw failedOutput ?? error;
   }
   const directory = await open(dirname(path), 'r').catch(() => undefined);
   if (directory) {
@@ -89,9 +106,12 @@ async function entry(
     ) as unknown as Writable;
   });
   done.catch(() => {});
+  // A destroyed pack destroys its entry with the error too; `done` carries it, and an 'error'
+  // event without a listener would be an uncaught exception.
+  sink?.on('error', () => {});
   if (file && sink) {
     for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
-      if (!sink.write(chunk)) await new Promise((resolve) => sink?.once('drain', resolve));
+      if (!sink.write(chunk)) await whenDrained(sink);
     }
     sink.end();
   }

@@ -81,8 +81,18 @@ function fileChanged(fullPath: string): FerryError {
   );
 }
 
-function whenDrained(sink: Writable): Promise<void> {
+/**
+ * Resolves when `sink` drains; rejects when it closes first or is destroyed already (its tar
+ * stream was destroyed: a destroyed entry never drains, and waiting for 'drain' alone would
+ * wait forever).
+ */
+export function whenDrained(sink: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Destroyed already (its 'close' may have gone by): it will never drain.
+    if (sink.destroyed) {
+      reject(new Error('tar entry closed before it was written'));
+      return;
+    }
     const onDrain = () => {
       sink.off('close', onClose);
       resolve();
@@ -109,6 +119,10 @@ function addEntry(packer: Pack, header: EntryHeader): { sink: Writable; done: Pr
   });
   // Observed here so that an entry abandoned by a failure elsewhere is not an unhandled rejection.
   done.catch(() => {});
+  // A destroyed pack (an abort, a failed output) destroys its entry with the error; `done`
+  // carries it. Without a listener the 'error' event was an uncaught exception, thrown from
+  // inside the destroy, so the entry never closed either and whenDrained waited forever.
+  (sink as unknown as Writable).on('error', () => {});
   return { sink: sink as Writable, done };
 }
 
@@ -199,9 +213,12 @@ export async function tarDirectory(
   try {
     await Promise.all([written, piped]);
   } catch (error) {
-    await Promise.allSettled([written, piped]);
+    const [, pipedResult] = await Promise.allSettled([written, piped]);
     await rm(destination, { force: true });
-    throw error;
+    // An entry stopped by the pipeline (an abort, a failed output) failed only as a result ("tar
+    // entry closed…"): the pipeline's error says why. An entry that failed itself destroyed the
+    // packer with its own error, which the pipeline then carries.
+    throw pipedResult.status === 'rejected' ? pipedResult.reason : error;
   }
   return {
     digest: gzipHash.digest(),
