@@ -124,7 +124,24 @@ describe('ferry backup', () => {
     const result = await ferryBytes(['backup', '--output', join(dir, 'x.tar'), `${repo}:nope`]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('nope');
-    expect((await readdir(dir)).filter((name) => name === 'x.tar')).toEqual([]);
+    // Nothing was fetched, so the staging layout it made is gone too.
+    expect(await readdir(dir)).toEqual([]);
+    expect(result.stderr).not.toContain('kept in');
+  });
+
+  it('keeps what a failed tar backup fetched, says where, and goes on from it', async () => {
+    const dir = await dirs.make();
+    const tar = join(dir, 'y.tar');
+    const failed = await ferryBytes(['backup', '--output', tar, `${repo}:v1,nope`]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('nope');
+    const staging = join(dir, '.y.tar.ferry-backup');
+    // v1's manifest, config and layer are in the staging layout, and the user is told so.
+    expect(failed.stderr).toContain(`Note: 3 blob(s) fetched so far are kept in "${staging}"`);
+    expect(await readdir(dir)).toEqual(['.y.tar.ferry-backup']);
+    const again = await ferryOk('backup', '--output', tar, `${repo}:v1`);
+    expect(again).toContain(`Exists     ${MANIFEST}  ${v1.slice(7, 19)}\n`);
+    expect(await readdir(dir)).toEqual(['y.tar']);
   });
 });
 

@@ -4,7 +4,7 @@
  * that survives a failure, so that running the same command again fetches only what is missing
  * (as an interrupted copy into a layout does); the tar then appears whole, fsync'ed, at its path.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { archiveLayout, copy, OciLayoutTarget } from '@ferry/artifact';
 import { isDigest, isValidTag, quote, type Descriptor } from '@ferry/oci';
@@ -58,6 +58,7 @@ export async function run(context: Context, args: BackupArgs): Promise<void> {
   const archive = isArchivePath(args.output);
   const output = resolvePath(args.output);
   const layoutDir = archive ? join(dirname(output), `.${basename(output)}.ferry-backup`) : output;
+  const stagedBefore = archive && (await exists(layoutDir));
   const layout = await OciLayoutTarget.open(layoutDir, { create: true });
   const results: { tag: string; descriptor: Descriptor; referrers: number }[] = [];
   const progress = Progress.forTerminal(args.tty);
@@ -73,6 +74,9 @@ export async function run(context: Context, args: BackupArgs): Promise<void> {
       results.push({ tag, descriptor: root, referrers });
       text(`Pulled tag ${tag} and ${referrers} referrer(s)`);
     }
+  } catch (error) {
+    if (archive) await keepOrDropStaging(context, layoutDir, stagedBefore);
+    throw error;
   } finally {
     progress.stop();
   }
@@ -100,5 +104,31 @@ export async function run(context: Context, args: BackupArgs): Promise<void> {
         referrers,
       })),
     },
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
+/**
+ * After a failed tar backup: a staging layout this run made and fetched no blob into is removed;
+ * one that holds blobs stays for the next run (which fetches only what is missing), and the user
+ * is told where it is, so a hidden directory does not grow unnoticed.
+ */
+async function keepOrDropStaging(
+  context: Context,
+  layoutDir: string,
+  stagedBefore: boolean,
+): Promise<void> {
+  const blobs = await readdir(join(layoutDir, 'blobs'), { recursive: true, withFileTypes: true })
+    .then((entries) => entries.filter((entry) => entry.isFile()).length)
+    .catch(() => 0);
+  if (blobs === 0 && !stagedBefore) {
+    await rm(layoutDir, { recursive: true, force: true });
+    return;
+  }
+  context.io.stderr(
+    `Note: ${blobs} blob(s) fetched so far are kept in ${quote(layoutDir, 200)}: run the same command again to go on from there, or delete that directory\n`,
   );
 }
