@@ -106,6 +106,10 @@ let packed: PackResult[];
 let reg: TestRegistry | undefined;
 let ferryBin: string;
 let count = 0;
+/** The CLI's bundle files (their names hash their text) before and after `npm pack` bundled again. */
+let bundleBefore: string[];
+let bundleAfter: string[];
+const BUNDLE = join(repositoryRoot, 'apps/cli/dist/bundle');
 
 /** The installed ferry, run in `cwd` (outside the repository) with its own config and cache. */
 function ferry(args: string[], cwd = work): Promise<Run> {
@@ -135,6 +139,7 @@ beforeAll(async () => {
   const tarballs = join(base, 'tarballs');
   await mkdir(tarballs);
   // npm pack ships what is built: `npm test` builds first, and so must anyone running this alone.
+  bundleBefore = (await readdir(BUNDLE)).sort();
   const pack = ok(
     await run(
       'npm',
@@ -150,6 +155,7 @@ beforeAll(async () => {
     'npm pack',
   );
   packed = JSON.parse(pack.stdout) as PackResult[];
+  bundleAfter = (await readdir(BUNDLE)).sort();
   ok(
     await run(
       'npm',
@@ -217,6 +223,13 @@ describe('the packed packages', () => {
     const cli = packed.find((p) => p.name === '@ferry/cli')!.files.map((f) => f.path);
     expect(cli).toContain('dist/bundle/main.js');
     expect(cli.filter((f) => f.endsWith('modules.json'))).toEqual([]);
+  });
+
+  it('are packed from a bundle that npm pack rebuilt to the same files, under the tests running ferry meanwhile', () => {
+    // prepack bundles again from apps/cli, `npm run build` from the repository root: when the
+    // text depended on that (module comments relative to the working directory), every chunk
+    // got a new name and the old ones were deleted under the ferry processes of other tests.
+    expect(bundleAfter).toEqual(bundleBefore);
   });
 
   it("are what the README's Install section packs, with the Node.js version the packages require", async () => {

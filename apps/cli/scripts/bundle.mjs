@@ -71,6 +71,10 @@ const lazySegmenter = {
 };
 
 const bundle = await rolldown({
+  // The comments naming each module's source are relative to this, and chunk names hash the
+  // text: built from the repository root (`npm run build`) or from here (`npm pack`'s prepack),
+  // the bundle must come out the same, or a rebuild renames every chunk under a running ferry.
+  cwd: CLI,
   input: { main: join(CLI, 'dist/main.js') },
   platform: 'node',
   external: [/^undici(\/|$)/],
