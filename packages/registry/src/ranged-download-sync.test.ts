@@ -9,7 +9,12 @@ import { computeDigest } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { rangeStatePath } from './range-state.js';
 import { Registry } from './registry.js';
-import { recordingSleep, startLoopback, type LoopbackServer } from './testing/loopback.js';
+import {
+  answerThenAbort,
+  recordingSleep,
+  startLoopback,
+  type LoopbackServer,
+} from './testing/loopback.js';
 
 const KiB = 1024;
 const blob = randomBytes(1024 * KiB);
@@ -177,15 +182,9 @@ describe('parallel ranged download: syncing as it goes', () => {
 
   it('a killed run resumes from every byte it wrote, synced or not', async () => {
     const controller = new AbortController();
-    let answered = 0;
-    server.handle = (request, response) => {
-      if (answered >= 3) {
-        controller.abort();
-        return; // never answered: the abort ends it
-      }
-      answered++;
-      servePart(request, response);
-    };
+    server.handle = answerThenAbort(3, controller, (request, response) =>
+      servePart(request, response),
+    );
     await expect(
       registry.repository('a/b').blobs.downloadToFile(descriptor, file, {
         parallel: 1,

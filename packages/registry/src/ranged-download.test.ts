@@ -7,7 +7,12 @@ import { computeDigest, DigestMismatchError } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rangeStatePath } from './range-state.js';
 import { Registry } from './registry.js';
-import { recordingSleep, startLoopback, type LoopbackServer } from './testing/loopback.js';
+import {
+  answerThenAbort,
+  recordingSleep,
+  startLoopback,
+  type LoopbackServer,
+} from './testing/loopback.js';
 
 const KiB = 1024;
 const blob = randomBytes(1024 * KiB);
@@ -277,15 +282,9 @@ describe('parallel ranged download', () => {
   it('resumes after an interrupted run without fetching completed ranges again', async () => {
     // The first run stops (aborted, as a kill would) once three ranges are complete.
     const controller = new AbortController();
-    let answered = 0;
-    server.handle = (request, response) => {
-      if (answered >= 3) {
-        controller.abort();
-        return; // never answered: the abort ends it
-      }
-      answered++;
-      servePart(request, response);
-    };
+    server.handle = answerThenAbort(3, controller, (request, response) =>
+      servePart(request, response),
+    );
     await expect(
       registry.repository('a/b').blobs.downloadToFile(descriptor, file, {
         parallel: 1,

@@ -126,3 +126,23 @@ export function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays
     },
   };
 }
+
+/**
+ * A handler that lets `serve` answer the first `count` requests, then aborts `controller` and
+ * leaves every later request unanswered (the abort ends it): a run killed part way through.
+ */
+export function answerThenAbort(
+  count: number,
+  controller: AbortController,
+  serve: (request: IncomingMessage, response: ServerResponse) => void,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  let answered = 0;
+  return (request, response) => {
+    if (answered >= count) {
+      controller.abort();
+      return;
+    }
+    answered++;
+    serve(request, response);
+  };
+}
