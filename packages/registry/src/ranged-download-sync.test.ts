@@ -12,6 +12,7 @@ import { Registry } from './registry.js';
 import {
   answerThenAbort,
   recordingSleep,
+  serveRange,
   startLoopback,
   type LoopbackServer,
 } from './testing/loopback.js';
@@ -46,18 +47,7 @@ afterEach(async () => {
 });
 
 function servePart(request: IncomingMessage, response: ServerResponse): void {
-  const match = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
-  if (!match) {
-    response.writeHead(200, { 'content-length': blob.byteLength });
-    return void response.end(blob);
-  }
-  const start = Number(match[1]);
-  const end = Math.min(Number(match[2]), blob.byteLength - 1);
-  response.writeHead(206, {
-    'content-length': end - start + 1,
-    'content-range': `bytes ${start}-${end}/${blob.byteLength}`,
-  });
-  response.end(blob.subarray(start, end + 1));
+  serveRange(request, response, blob);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -10,6 +10,8 @@ import { Registry } from './registry.js';
 import {
   answerThenAbort,
   recordingSleep,
+  requestedRange,
+  serveRange,
   startLoopback,
   type LoopbackServer,
 } from './testing/loopback.js';
@@ -40,24 +42,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Parses `bytes=a-b` (both ends given, as the engine sends them). */
-function requestedRange(request: IncomingMessage): { start: number; end: number } | undefined {
-  const match = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
-  return match ? { start: Number(match[1]), end: Number(match[2]) } : undefined;
-}
-
 function servePart(request: IncomingMessage, response: ServerResponse, body = blob): void {
-  const range = requestedRange(request);
-  if (!range) {
-    response.writeHead(200, { 'content-length': body.byteLength });
-    return void response.end(body);
-  }
-  const end = Math.min(range.end, body.byteLength - 1);
-  response.writeHead(206, {
-    'content-length': end - range.start + 1,
-    'content-range': `bytes ${range.start}-${end}/${body.byteLength}`,
-  });
-  response.end(body.subarray(range.start, end + 1));
+  serveRange(request, response, body);
 }
 
 function rangesAsked(recorded: LoopbackServer): string[] {

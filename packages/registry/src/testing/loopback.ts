@@ -146,3 +146,26 @@ export function answerThenAbort(
     serve(request, response);
   };
 }
+
+/** Parses `bytes=a-b` (both ends given, as the ranged download sends them). */
+export function requestedRange(
+  request: IncomingMessage,
+): { start: number; end: number } | undefined {
+  const match = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
+  return match ? { start: Number(match[1]), end: Number(match[2]) } : undefined;
+}
+
+/** Answers as a registry that honours Range: 206 with the part asked for, or 200 with all of `body`. */
+export function serveRange(request: IncomingMessage, response: ServerResponse, body: Buffer): void {
+  const range = requestedRange(request);
+  if (!range) {
+    response.writeHead(200, { 'content-length': body.byteLength });
+    return void response.end(body);
+  }
+  const end = Math.min(range.end, body.byteLength - 1);
+  response.writeHead(206, {
+    'content-length': end - range.start + 1,
+    'content-range': `bytes ${range.start}-${end}/${body.byteLength}`,
+  });
+  response.end(body.subarray(range.start, end + 1));
+}
