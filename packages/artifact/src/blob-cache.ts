@@ -29,7 +29,7 @@ import {
 } from '@ferry/oci';
 import { DEFAULT_SYNC_EVERY } from '@ferry/registry';
 import { CacheLock, type LockTimings } from './cache-lock.js';
-import { canDownloadToFile } from './capabilities.js';
+import { canDownloadIntoFile, canDownloadToFile } from './capabilities.js';
 import {
   ensureCacheDir,
   moveOut,
@@ -41,6 +41,7 @@ import {
 import { checkPlaced, copyChecked, placeCopy, writeWhole } from './cache-placement.js';
 
 export { ERR_CACHE_UNSAFE } from './cache-files.js';
+import { isManifest } from './content.js';
 import { durable } from './durable.js';
 import { handleWriter, readPrefix } from './handle-io.js';
 import type { FetchOptions, Fetcher } from './target.js';
@@ -306,20 +307,29 @@ export class BlobCache {
         this.stats.resumedBytes += offset;
         options.onProgress?.(offset);
       }
-      const stream = await source.fetch(descriptor, {
+      const fetchOptions = {
         signal: options.signal,
-        onProgress: (bytes) => {
+        onProgress: (bytes: number) => {
           this.stats.fetchedBytes += bytes;
           options.onProgress?.(bytes);
         },
         ...(offset > 0 ? { resume: { offset, digester } } : {}),
-      });
-      // Appending as bytes arrive is what lets a killed process resume from the partial file.
-      // Room for many network chunks while one write is in flight: they go down in one writev
-      // instead of one thread-pool round trip each (1.5 s of a 1 GiB pull).
-      // And synced as it goes, so that the final fsync only flushes the tail (see handleWriter).
-      const sink = handleWriter(handle, 8 * 1024 * 1024, DEFAULT_SYNC_EVERY);
-      await pipeline(stream, sink);
+      };
+      if (canDownloadIntoFile(source) && !isManifest(descriptor)) {
+        // A registry writes into the file itself: no stream between the socket and the file.
+        await source.downloadIntoFile(descriptor, handle, {
+          ...fetchOptions,
+          syncEvery: DEFAULT_SYNC_EVERY,
+        });
+      } else {
+        const stream = await source.fetch(descriptor, fetchOptions);
+        // Appending as bytes arrive is what lets a killed process resume from the partial file.
+        // Room for many network chunks while one write is in flight: they go down in one writev
+        // instead of one thread-pool round trip each (1.5 s of a 1 GiB pull).
+        // And synced as it goes, so that the final fsync only flushes the tail (see handleWriter).
+        const sink = handleWriter(handle, 8 * 1024 * 1024, DEFAULT_SYNC_EVERY);
+        await pipeline(stream, sink);
+      }
       // The stream checked every byte it wrote; the size says nothing else was appended.
       const written = (await handle.stat()).size;
       if (written !== descriptor.size) {

@@ -8,6 +8,7 @@ import type {
   Deleter,
   FileCopier,
   FileDownloader,
+  HandleDownloader,
   Mounter,
   ReferenceFetcher,
   StreamingPusher,
@@ -46,6 +47,11 @@ export function canCopyTo<T extends object>(target: T): target is T & FileCopier
 /** Can download a large blob into a file over several connections. */
 export function canDownloadToFile<T extends object>(target: T): target is T & FileDownloader {
   return has(target, 'downloadToFile');
+}
+
+/** Can write a blob into an open file without a stream in between. */
+export function canDownloadIntoFile<T extends object>(target: T): target is T & HandleDownloader {
+  return has(target, 'downloadIntoFile');
 }
 
 /** Can look a blob up by digest alone. */

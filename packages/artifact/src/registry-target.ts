@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { MANIFEST_SIZE_LIMIT, MediaType, type Descriptor, type Digest } from '@ferry/oci';
 import {
@@ -91,6 +92,19 @@ export class RegistryTarget implements Target, ReferenceFetcher {
       signal: options.signal,
       onProgress: options.onProgress,
       limit: descriptor.size,
+    });
+  }
+
+  async downloadIntoFile(
+    descriptor: Descriptor,
+    handle: FileHandle,
+    options: FetchOptions & { syncEvery?: number | undefined } = {},
+  ): Promise<void> {
+    await this.repository.blobs.downloadIntoFile(descriptor, handle, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+      resume: options.resume,
+      syncEvery: options.syncEvery,
     });
   }
 

@@ -3,6 +3,7 @@
  * interfaces in the manner of oras-go's content package, kept apart from HTTP, so that `copy`,
  * `push` and `pull` work the same against either.
  */
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Descriptor, Digest, Digester, ParsedManifest } from '@ferry/oci';
 
@@ -205,6 +206,20 @@ export interface FileDownloader {
     path: string,
     options?: FetchOptions,
   ): Promise<FileDownload | undefined>;
+}
+
+/**
+ * Writes a blob into an open file from `resume.offset` (0 without it) on, verified against its
+ * digest as `fetch`'s stream is and resumed the same way after a break, without a stream between
+ * the network and the file; the file is synced in the background every `syncEvery` bytes. The
+ * caller fsyncs and closes it. What the download cache uses for a large blob from a registry.
+ */
+export interface HandleDownloader {
+  downloadIntoFile(
+    descriptor: Descriptor,
+    handle: FileHandle,
+    options?: FetchOptions & { syncEvery?: number | undefined },
+  ): Promise<void>;
 }
 
 /**

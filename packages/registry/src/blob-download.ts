@@ -17,7 +17,13 @@ import {
 } from '@ferry/oci';
 import { NetworkError, redactUrl, RegistryErrorCode } from './errors.js';
 import { isBodyCutShort, isRetryableError } from './retry-policy.js';
-import { abandon, discard, responseError, type Transport } from './transport.js';
+import {
+  abandon,
+  discard,
+  responseError,
+  type Transport,
+  type TransportResponse,
+} from './transport.js';
 
 export interface FetchBlobOptions {
   signal?: AbortSignal | undefined;
@@ -74,45 +80,15 @@ async function* chunks(
 ): AsyncGenerator<Buffer> {
   const { algorithm } = parseDigest(descriptor.digest);
   const digester = options.resume?.digester ?? new Digester(algorithm);
-  const maxResumes = options.maxResumes ?? 5;
   const subject = `blob ${descriptor.digest}`;
   let delivered = options.resume?.offset ?? 0;
   if (delivered > descriptor.size) throw new SizeMismatchError(descriptor.size, delivered, subject);
 
   for (let attempt = 0; delivered < descriptor.size || attempt === 0; attempt++) {
-    const range = delivered > 0;
-    const response = await transport.send({
-      method: 'GET',
-      url,
-      headers: range ? { range: `bytes=${delivered}-` } : {},
-      scopes,
-      signal: options.signal,
-    });
-    let skip = 0;
-    if (response.status === 200) {
-      try {
-        checkFullResponse(response.headers, descriptor, subject);
-      } catch (error) {
-        abandon(response);
-        throw error;
-      }
-      if (range) {
-        skip = delivered;
-        stats.restarts++;
-      }
-    } else if (response.status === 206 && range) {
-      try {
-        checkContentRange(response.headers['content-range'], delivered, descriptor, response.url);
-      } catch (error) {
-        abandon(response);
-        throw error;
-      }
-    } else if (response.status === 416 && range && delivered === descriptor.size) {
-      await discard(response);
-      break;
-    } else {
-      throw await responseError(response, 'GET');
-    }
+    const opened = await openAttempt(transport, url, scopes, descriptor, delivered, options, stats);
+    if (!opened) break;
+    const { response } = opened;
+    let skip = opened.skip;
 
     try {
       for await (const raw of response.body as AsyncIterable<Buffer>) {
@@ -135,30 +111,10 @@ async function* chunks(
       }
     } catch (error) {
       abandon(response);
-      if (error instanceof FerryError || options.signal?.aborted) throw error;
-      if (!isRetryableError(error) && !isBodyCutShort(error)) throw error;
-      if (stats.resumes >= maxResumes) {
-        throw new NetworkError({
-          method: 'GET',
-          url,
-          detail: `the connection broke ${stats.resumes + 1} times; gave up at byte ${delivered} of ${descriptor.size}`,
-          cause: error,
-          answered: true,
-        });
-      }
-      stats.resumes++;
-      await sleep(Math.min(2000, 100 * 2 ** stats.resumes), undefined, {
-        signal: options.signal,
-      });
+      await pauseBeforeResume(error, url, delivered, descriptor, options, stats);
       continue;
     }
-    if (delivered < descriptor.size) {
-      // The body ended cleanly but short (a proxy that dropped the rest): resume as for a break.
-      if (stats.resumes >= maxResumes) {
-        throw new SizeMismatchError(descriptor.size, delivered, subject);
-      }
-      stats.resumes++;
-    }
+    if (delivered < descriptor.size) countShortBody(delivered, descriptor, options, stats, subject);
   }
 
   const actual = digester.digest();
@@ -219,7 +175,100 @@ export async function downloadBlobBytes(
   return bytes;
 }
 
-function checkFullResponse(
+/**
+ * Sends one GET of the blob from byte `delivered` (with Range past 0) and checks its answer:
+ * a 200 (with `skip` bytes already delivered, when the server ignored Range) or a 206 from
+ * `delivered`. Undefined when a 416 says the blob is complete already.
+ */
+export async function openAttempt(
+  transport: Transport,
+  url: URL,
+  scopes: string[],
+  descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  delivered: number,
+  options: Pick<FetchBlobOptions, 'signal'> & { bulk?: boolean | undefined },
+  stats: DownloadStats,
+): Promise<{ response: TransportResponse; skip: number } | undefined> {
+  const subject = `blob ${descriptor.digest}`;
+  const range = delivered > 0;
+  const response = await transport.send({
+    method: 'GET',
+    url,
+    headers: range ? { range: `bytes=${delivered}-` } : {},
+    scopes,
+    signal: options.signal,
+    ...(options.bulk === true ? { bulk: true } : {}),
+  });
+  let skip = 0;
+  if (response.status === 200) {
+    try {
+      checkFullResponse(response.headers, descriptor, subject);
+    } catch (error) {
+      abandon(response);
+      throw error;
+    }
+    if (range) {
+      skip = delivered;
+      stats.restarts++;
+    }
+  } else if (response.status === 206 && range) {
+    try {
+      checkContentRange(response.headers['content-range'], delivered, descriptor, response.url);
+    } catch (error) {
+      abandon(response);
+      throw error;
+    }
+  } else if (response.status === 416 && range && delivered === descriptor.size) {
+    await discard(response);
+    return undefined;
+  } else {
+    throw await responseError(response, 'GET');
+  }
+  return { response, skip };
+}
+
+/**
+ * A body broke at byte `delivered`: throws when that is final (the bytes were wrong, the caller
+ * aborted, the error is not a network one, or too many resumes), else waits before the resume.
+ */
+export async function pauseBeforeResume(
+  error: unknown,
+  url: URL,
+  delivered: number,
+  descriptor: Pick<Descriptor, 'size'>,
+  options: Pick<FetchBlobOptions, 'signal' | 'maxResumes'>,
+  stats: DownloadStats,
+): Promise<void> {
+  if (error instanceof FerryError || options.signal?.aborted) throw error;
+  if (!isRetryableError(error) && !isBodyCutShort(error)) throw error;
+  if (stats.resumes >= (options.maxResumes ?? 5)) {
+    throw new NetworkError({
+      method: 'GET',
+      url,
+      detail: `the connection broke ${stats.resumes + 1} times; gave up at byte ${delivered} of ${descriptor.size}`,
+      cause: error,
+      answered: true,
+    });
+  }
+  stats.resumes++;
+  await sleep(Math.min(2000, 100 * 2 ** stats.resumes), undefined, { signal: options.signal });
+}
+
+/** A body ended cleanly but short (a proxy that dropped the rest): resume as for a break. */
+export function countShortBody(
+  delivered: number,
+  descriptor: Pick<Descriptor, 'size'>,
+  options: Pick<FetchBlobOptions, 'maxResumes'>,
+  stats: DownloadStats,
+  subject: string,
+): void {
+  if (stats.resumes >= (options.maxResumes ?? 5)) {
+    throw new SizeMismatchError(descriptor.size, delivered, subject);
+  }
+  stats.resumes++;
+}
+
+export function checkFullResponse(
   headers: Record<string, string | string[] | undefined>,
   descriptor: Pick<Descriptor, 'digest' | 'size'>,
   subject: string,
@@ -235,7 +284,7 @@ function checkFullResponse(
   }
 }
 
-function checkContentRange(
+export function checkContentRange(
   header: string | string[] | undefined,
   offset: number,
   descriptor: Pick<Descriptor, 'size'>,

@@ -1,11 +1,14 @@
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Digester, FerryError, parseDigest, type Descriptor, type Digest } from '@ferry/oci';
 import {
   downloadBlob,
   downloadBlobBytes,
   type BlobDownload,
+  type DownloadStats,
   type FetchBlobOptions,
 } from './blob-download.js';
+import { downloadBlobIntoFile, type DownloadIntoFileOptions } from './blob-file-download.js';
 import {
   pushBlob,
   type BlobSource,
@@ -87,6 +90,26 @@ export class BlobStore {
       this.#url(descriptor.digest),
       this.#pull(),
       descriptor,
+      options,
+    );
+  }
+
+  /**
+   * Downloads a blob into an open file from the resume offset on (see
+   * {@link downloadBlobIntoFile}): verified, resumed with Range after a break, and synced in the
+   * background every `syncEvery` bytes. The caller fsyncs and closes the file.
+   */
+  downloadIntoFile(
+    descriptor: Pick<Descriptor, 'digest' | 'size'>,
+    handle: FileHandle,
+    options?: DownloadIntoFileOptions,
+  ): Promise<DownloadStats> {
+    return downloadBlobIntoFile(
+      this.#context.transport,
+      this.#url(descriptor.digest),
+      this.#pull(),
+      descriptor,
+      handle,
       options,
     );
   }

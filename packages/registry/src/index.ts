@@ -16,6 +16,7 @@ export type { PageOptions } from './paging.js';
 // Blob transfers: what a download, an upload and a ranged (parallel, resumable) download take
 // and give back; the size from which a download goes in parallel ranges by default.
 export type { BlobDownload, DownloadStats, FetchBlobOptions } from './blob-download.js';
+export type { DownloadIntoFileOptions } from './blob-file-download.js';
 export type { BlobSource, PushBlobOptions, PushBlobResult } from './blob-upload.js';
 export type { StreamingUploadOptions } from './blob-upload-streaming.js';
 export {

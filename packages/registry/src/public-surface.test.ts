@@ -31,6 +31,7 @@ const TYPES = [
   'CredentialProvider',
   'CredentialStoreOptions',
   'DistributionError',
+  'DownloadIntoFileOptions',
   'DownloadStats',
   'FetchBlobOptions',
   'HelperAction',

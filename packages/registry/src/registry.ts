@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ErrorCode, FerryError } from '@ferry/oci';
 import type { Dispatcher } from 'undici';
 import { Authenticator, type CredentialProvider } from './auth.js';
+import { BulkConnector, type BulkTlsOptions } from './bulk-connector.js';
 import { listPaged, type PageOptions } from './paging.js';
 import { Repository } from './repository.js';
 import { resolvingConnector, type ResolveRule } from './resolve.js';
@@ -127,6 +128,7 @@ export class Registry {
     const registryOrigin = new URL(this.baseUrl.origin);
     const common = {
       dispatcher,
+      bulk: this.#ownsDispatcher && !proxyConfigured() ? bulkConnector(options) : undefined,
       originHeaders: options.headers,
       credentialOrigin: registryOrigin,
       userAgent,
@@ -189,13 +191,32 @@ export class Registry {
   }
 }
 
-function defaultDispatcher(options: RegistryOptions): Dispatcher {
-  const tls = {
+function tlsOptions(options: RegistryOptions): BulkTlsOptions {
+  return {
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
     ...(options.cert !== undefined ? { cert: options.cert } : {}),
     ...(options.key !== undefined ? { key: options.key } : {}),
     rejectUnauthorized: options.insecure !== true,
   };
+}
+
+/**
+ * Whether undici's EnvHttpProxyAgent would send anything through a proxy. Large blob bodies then
+ * go through undici too, which knows how to reach the proxy.
+ */
+function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'].some(
+    (name) => (env[name] ?? '') !== '',
+  );
+}
+
+/** Large blob bodies over connections of their own, with the agent's TLS settings and --resolve. */
+function bulkConnector(options: RegistryOptions): BulkConnector {
+  return new BulkConnector({ tls: tlsOptions(options), resolve: options.resolve });
+}
+
+function defaultDispatcher(options: RegistryOptions): Dispatcher {
+  const tls = tlsOptions(options);
   return new EnvHttpProxyAgent({
     connect: options.resolve?.length ? resolvingConnector(options.resolve, tls) : tls,
     requestTls: tls,

@@ -30,7 +30,7 @@ export function resolvingConnector(
   return (options, callback) => {
     const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
     const hostname = options.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-    const rule = rules.find((r) => r.host.toLowerCase() === hostname && r.port === port);
+    const rule = findRule(rules, hostname, port);
     if (!rule) return connect(options, callback);
     return connect(
       {
@@ -45,6 +45,27 @@ export function resolvingConnector(
   };
 }
 
-function isIpLiteral(name: string): boolean {
+function findRule(
+  rules: readonly ResolveRule[] | undefined,
+  hostname: string,
+  port: number,
+): ResolveRule | undefined {
+  const name = hostname.toLowerCase();
+  return rules?.find((r) => r.host.toLowerCase() === name && r.port === port);
+}
+
+/** Where to connect for `hostname:port` (without brackets): a rule's address, or the name itself. */
+export function resolveAddress(
+  rules: readonly ResolveRule[] | undefined,
+  hostname: string,
+  port: number,
+): { address: string; port: number } {
+  const rule = findRule(rules, hostname, port);
+  return rule
+    ? { address: rule.address, port: rule.addressPort ?? rule.port }
+    : { address: hostname, port };
+}
+
+export function isIpLiteral(name: string): boolean {
   return /^[\d.]+$/.test(name) || name.includes(':');
 }

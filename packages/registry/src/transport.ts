@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { request as dispatch } from './undici-agent.js';
+import type { BulkConnector } from './bulk-connector.js';
 import type { Authenticator } from './auth.js';
 import { sendAuthenticated } from './authenticated-send.js';
 import { discard } from './body.js';
@@ -53,6 +54,11 @@ export interface TransportRequest {
    * (storage on another origin), reused for more requests.
    */
   anonymous?: boolean;
+  /**
+   * A large body the caller takes slice by slice (`BulkBody.pump`): a GET that may go over a
+   * connection of its own reading into one fixed buffer (see bulk-connector.ts).
+   */
+  bulk?: boolean;
 }
 
 export interface TransportResponse {
@@ -95,6 +101,11 @@ export interface TransportOptions {
    * The request's own headers (content type, range, authorization) win over them.
    */
   originHeaders?: Readonly<Record<string, readonly string[]>> | undefined;
+  /**
+   * Sends the bodyless GETs marked `bulk`, when set: the registry sets it only for the agent it
+   * made itself, with no proxy configured, so that it reaches the same hosts the same way.
+   */
+  bulk?: BulkConnector | undefined;
 }
 
 export class Transport {
@@ -256,7 +267,30 @@ export class Transport {
       () =>
         `> ${request.method} ${redactUrl(request.url)} ${formatHeaders(redactUserHeaders(headers, this.#options.originHeaders))}`,
     );
-    const response = await dispatch(this.dispatcher, {
+    const bulk = this.#options.bulk;
+    const response =
+      bulk && request.bulk === true && request.method === 'GET' && body === undefined
+        ? await bulk.request({ url: request.url, headers, signal: request.signal })
+        : await this.#dispatch(request, headers, body);
+    this.#trace(
+      () =>
+        `< ${response.statusCode} ${request.method} ${redactUrl(request.url)} (${Date.now() - started} ms) ${formatHeaders(response.headers)}`,
+    );
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      // The bulk body is a Readable with undici's `dump`, which is all the helpers use of it.
+      body: response.body as Dispatcher.ResponseData['body'],
+      url: request.url,
+    };
+  }
+
+  #dispatch(
+    request: TransportRequest,
+    headers: Record<string, string | string[]>,
+    body: Uint8Array | string | Readable | undefined,
+  ): Promise<Dispatcher.ResponseData> {
+    return dispatch(this.dispatcher, {
       origin: request.url.origin,
       path: `${request.url.pathname}${request.url.search}`,
       method: request.method,
@@ -270,16 +304,6 @@ export class Transport {
       // 1,000 blobs: keeping the connection took 1,000 HEADs from 1.9-2.5 s to 1.1-1.2 s.
       ...(request.method === 'HEAD' ? { reset: false } : {}),
     });
-    this.#trace(
-      () =>
-        `< ${response.statusCode} ${request.method} ${redactUrl(request.url)} (${Date.now() - started} ms) ${formatHeaders(response.headers)}`,
-    );
-    return {
-      status: response.statusCode,
-      headers: response.headers,
-      body: response.body,
-      url: request.url,
-    };
   }
 
   async #backoff(
