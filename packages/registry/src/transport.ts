@@ -267,11 +267,14 @@ export class Transport {
       () =>
         `> ${request.method} ${redactUrl(request.url)} ${formatHeaders(redactUserHeaders(headers, this.#options.originHeaders))}`,
     );
-    const bulk = this.#options.bulk;
-    const response =
-      bulk && request.bulk === true && request.method === 'GET' && body === undefined
-        ? await bulk.request({ url: request.url, headers, signal: request.signal })
-        : await this.#dispatch(request, headers, body);
+    const bulk =
+      request.bulk === true && request.method === 'GET' && body === undefined
+        ? this.#options.bulk
+        : undefined;
+    if (bulk) this.#trace(() => `* ${request.method} ${redactUrl(request.url)}: own connection`);
+    const response = bulk
+      ? await bulk.request({ url: request.url, headers, signal: request.signal })
+      : await this.#dispatch(request, headers, body);
     this.#trace(
       () =>
         `< ${response.statusCode} ${request.method} ${redactUrl(request.url)} (${Date.now() - started} ms) ${formatHeaders(response.headers)}`,
