@@ -72,6 +72,7 @@ export class EagerUploads {
           signal: signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal,
           onProgress: (bytes) => this.#options.onProgress?.(path, bytes),
           holdUntilKnown: this.#likelyPresent(size),
+          file: path,
         })
         .finally(() => this.#active--);
       // Awaited through started() or settle(); until then a failure must not count as unhandled.

@@ -167,6 +167,7 @@ export class RegistryTarget implements Target, ReferenceFetcher {
       signal: options.signal,
       onProgress: options.onProgress,
       holdUntilKnown: options.holdUntilKnown,
+      file: options.file,
     });
     return result.outcome;
   }

@@ -119,6 +119,11 @@ export interface StreamingPushOptions extends PushOptions {
    * competes with the hash for CPU only to be thrown away.
    */
   holdUntilKnown?: boolean | Promise<boolean> | undefined;
+  /**
+   * The file `open` reads, to its end: a target may read it itself into buffers of its own
+   * instead of through the stream (a registry's bulk upload; see @ferry/registry).
+   */
+  file?: string | undefined;
 }
 
 /**

@@ -33,6 +33,7 @@ import {
   type UploadContext,
 } from './upload-session.js';
 import { discard, responseError } from './transport.js';
+import { FileUploadSource } from './upload-source.js';
 
 export interface StreamingUploadOptions extends PushBlobOptions {
   /** Told once the digest is known and the registry turned out to hold the blob already. */
@@ -43,6 +44,11 @@ export interface StreamingUploadOptions extends PushBlobOptions {
    * counts as false (it is a guess; the upload does not fail for it).
    */
   holdUntilKnown?: boolean | Promise<boolean> | undefined;
+  /**
+   * The file `open` reads, to its end. The upload then reads it itself into two fixed buffers
+   * over a connection of its own when it can (see upload-source.ts), instead of through `open`.
+   */
+  file?: string | undefined;
 }
 
 /**
@@ -64,6 +70,12 @@ export async function pushBlobWhileHashing(
   let location: URL | undefined;
   let sent = 0;
   let body: StoppableBody | undefined;
+  let source: FileUploadSource | undefined;
+  const file = options.file;
+  const counted = (bytes: number) => {
+    sent += bytes;
+    options.onProgress?.(bytes);
+  };
   let stopping = false;
   // Opened once the registry said it lacks the blob, or when the upload is abandoned.
   let proceed: () => void = () => {};
@@ -89,19 +101,22 @@ export async function pushBlobWhileHashing(
       // No Content-Range: one streamed chunk, the whole blob. No Content-Length either (chunked
       // encoding), so that the body can be ended early and cleanly (see `abandon`).
       headers: { 'content-type': 'application/octet-stream' },
-      body: () => {
-        body = stoppableBody(
-          countedBody(open, (bytes) => {
-            sent += bytes;
-            options.onProgress?.(bytes);
-          }),
-        );
-        if (stopping) body.stop();
-        return body.stream;
-      },
+      body:
+        file !== undefined
+          ? () => {
+              source = new FileUploadSource(file, counted);
+              if (stopping) source.stop();
+              return source;
+            }
+          : () => {
+              body = stoppableBody(countedBody(open, counted));
+              if (stopping) body.stop();
+              return body.stream;
+            },
       scopes,
       signal,
       retry: false,
+      bulk: file !== undefined,
     });
     if (response.status !== 202) throw await responseError(response, 'PATCH');
     await discard(response);
@@ -122,6 +137,7 @@ export async function pushBlobWhileHashing(
     stopping = true;
     proceed();
     body?.stop();
+    source?.stop();
     await upload.catch(() => {});
     if (location) await cancelUpload(session, location);
   };

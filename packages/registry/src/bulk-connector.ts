@@ -18,6 +18,8 @@ import { BulkBody } from './bulk-body.js';
 import { redactUrl, RegistryErrorCode } from './errors.js';
 import { ChunkedDecoder, CloseDecoder, LengthDecoder, type BodyDecoder } from './http1-framing.js';
 import { isIpLiteral, resolveAddress, type ResolveRule } from './resolve.js';
+import { sendChunked } from './chunked-upload.js';
+import type { UploadSource } from './upload-source.js';
 
 export interface BulkTlsOptions {
   ca?: string | Buffer | (string | Buffer)[] | undefined;
@@ -39,8 +41,12 @@ export interface BulkConnectorOptions {
 }
 
 export interface BulkRequest {
+  /** Default GET. */
+  method?: 'GET' | 'PATCH' | 'PUT' | undefined;
   url: URL;
   headers: Record<string, string | string[]>;
+  /** Sent with chunked coding from two fixed buffers (see upload-source.ts). */
+  body?: UploadSource | undefined;
   signal?: AbortSignal | null | undefined;
 }
 
@@ -75,7 +81,10 @@ export class BulkConnector {
   /** Sends a GET and resolves with the answer's head; the body follows through `body`. */
   request(request: BulkRequest): Promise<BulkResponse> {
     const { url, signal } = request;
-    const text = requestHead(url, request.headers);
+    const method = request.method ?? 'GET';
+    const subject = `${method} ${redactUrl(url)}`;
+    const upload = request.body;
+    const text = requestHead(method, url, request.headers, upload !== undefined);
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<BulkResponse>((resolve, reject) => {
       let body: BulkBody | undefined;
@@ -106,7 +115,7 @@ export class BulkConnector {
           head = head ? Buffer.concat([head, slice]) : Buffer.from(slice);
           let parsed: ParsedHead | undefined;
           try {
-            parsed = parseHeads(head, url);
+            parsed = parseHeads(head, subject);
           } catch (error) {
             fail(error);
             return false;
@@ -163,6 +172,8 @@ export class BulkConnector {
       socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
         clearTimeout(connectTimer);
         socket.write(text);
+        // An answer that comes before the whole body (a 401, a 413) ends the sending.
+        if (upload) sendChunked(socket, upload, () => body !== undefined || settled).catch(fail);
       });
       socket.on('error', fail);
       socket.on('close', () => {
@@ -182,45 +193,45 @@ interface ParsedHead {
 }
 
 /** The final answer's head at the start of `bytes`, or undefined if it is not complete yet. */
-function parseHeads(bytes: Buffer, url: URL): ParsedHead | undefined {
+function parseHeads(bytes: Buffer, subject: string): ParsedHead | undefined {
   let start = 0;
   for (;;) {
     const end = bytes.indexOf('\r\n\r\n', start, 'latin1');
     if (end < 0) {
-      if (bytes.byteLength > MAX_HEAD) throw protocolError(url, 'the answer head is too large');
+      if (bytes.byteLength > MAX_HEAD) throw protocolError(subject, 'the answer head is too large');
       return undefined;
     }
-    if (end + 4 > MAX_HEAD) throw protocolError(url, 'the answer head is too large');
+    if (end + 4 > MAX_HEAD) throw protocolError(subject, 'the answer head is too large');
     const lines = bytes.toString('latin1', start, end).split('\r\n');
     const statusLine = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/.exec(lines[0] ?? '');
     if (!statusLine) {
       throw protocolError(
-        url,
+        subject,
         `not an HTTP/1.1 answer: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`,
       );
     }
     const status = Number(statusLine[1]);
-    const headers = parseHeaderLines(lines.slice(1), url);
+    const headers = parseHeaderLines(lines.slice(1), subject);
     start = end + 4;
     // 100 Continue, 103 Early Hints: the answer is still to come.
     if (status >= 100 && status < 200) {
-      if (status === 101) throw protocolError(url, 'the server switched protocols');
+      if (status === 101) throw protocolError(subject, 'the server switched protocols');
       continue;
     }
-    return { status, headers, decoder: bodyDecoder(status, headers, url), length: start };
+    return { status, headers, decoder: bodyDecoder(status, headers, subject), length: start };
   }
 }
 
-function parseHeaderLines(lines: string[], url: URL): IncomingHttpHeaders {
+function parseHeaderLines(lines: string[], subject: string): IncomingHttpHeaders {
   const headers: Record<string, string | string[]> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon) : '';
     // Folded lines (obsolete) and names with spaces are how responses get smuggled: refuse them.
     if (!TOKEN.test(name))
-      throw protocolError(url, `bad header line ${JSON.stringify(line.slice(0, 40))}`);
+      throw protocolError(subject, `bad header line ${JSON.stringify(line.slice(0, 40))}`);
     const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (INVALID_VALUE.test(value)) throw protocolError(url, `bad value of header ${name}`);
+    if (INVALID_VALUE.test(value)) throw protocolError(subject, `bad value of header ${name}`);
     const key = name.toLowerCase();
     const seen = headers[key];
     // As undici: a repeated header is a list of its values.
@@ -232,28 +243,33 @@ function parseHeaderLines(lines: string[], url: URL): IncomingHttpHeaders {
 }
 
 /** Where the body ends (RFC 9112 §6.3), refusing anything ambiguous. */
-function bodyDecoder(status: number, headers: IncomingHttpHeaders, url: URL): BodyDecoder {
+function bodyDecoder(status: number, headers: IncomingHttpHeaders, subject: string): BodyDecoder {
   const length = headers['content-length'];
   const coding = headers['transfer-encoding'];
   if (status === 204 || status === 304) return new LengthDecoder(0);
   if (coding !== undefined) {
     if (length !== undefined) {
-      throw protocolError(url, 'the answer has both Content-Length and Transfer-Encoding');
+      throw protocolError(subject, 'the answer has both Content-Length and Transfer-Encoding');
     }
     if (typeof coding !== 'string' || coding.trim().toLowerCase() !== 'chunked') {
-      throw protocolError(url, `unsupported Transfer-Encoding ${JSON.stringify(coding)}`);
+      throw protocolError(subject, `unsupported Transfer-Encoding ${JSON.stringify(coding)}`);
     }
     return new ChunkedDecoder();
   }
   if (length === undefined) return new CloseDecoder();
   if (typeof length !== 'string' || !/^\d{1,15}$/.test(length)) {
-    throw protocolError(url, `bad Content-Length ${JSON.stringify(length)}`);
+    throw protocolError(subject, `bad Content-Length ${JSON.stringify(length)}`);
   }
   return new LengthDecoder(Number(length));
 }
 
 /** The request line and headers; refuses what could split the request (as undici does). */
-function requestHead(url: URL, headers: Record<string, string | string[]>): string {
+function requestHead(
+  method: string,
+  url: URL,
+  headers: Record<string, string | string[]>,
+  chunked: boolean,
+): string {
   let host = url.host;
   let lines = '';
   for (const [name, values] of Object.entries(headers)) {
@@ -272,11 +288,12 @@ function requestHead(url: URL, headers: Record<string, string | string[]>): stri
       else lines += `${name}: ${value}\r\n`;
     }
   }
-  return `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${host}\r\n${lines}connection: close\r\n\r\n`;
+  if (chunked) lines += 'transfer-encoding: chunked\r\n';
+  return `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${host}\r\n${lines}connection: close\r\n\r\n`;
 }
 
-function protocolError(url: URL, what: string): FerryError {
-  return new FerryError(RegistryErrorCode.Protocol, `GET ${redactUrl(url)}: ${what}`);
+function protocolError(subject: string, what: string): FerryError {
+  return new FerryError(RegistryErrorCode.Protocol, `${subject}: ${what}`);
 }
 
 function timeoutError(message: string): Error {

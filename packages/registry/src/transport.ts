@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { request as dispatch } from './undici-agent.js';
 import type { BulkConnector } from './bulk-connector.js';
+import { isUploadSource, type UploadSource } from './upload-source.js';
 import type { Authenticator } from './auth.js';
 import { sendAuthenticated } from './authenticated-send.js';
 import { discard } from './body.js';
@@ -36,8 +37,13 @@ export type { RetryPolicy } from './retry-policy.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
-/** Bytes, or a factory that opens the body anew for each attempt (so retries can resend it). */
-export type RequestBody = Uint8Array | string | (() => Readable);
+/**
+ * Bytes, or a factory that opens the body anew for each attempt (so retries can resend it): a
+ * stream, or a source read into the sender's own buffers (upload-source.ts).
+ */
+export type RequestBody = Uint8Array | string | (() => Readable) | (() => UploadSource);
+
+type Body = Uint8Array | string | Readable | undefined;
 
 export interface TransportRequest {
   method: HttpMethod;
@@ -55,8 +61,9 @@ export interface TransportRequest {
    */
   anonymous?: boolean;
   /**
-   * A large body the caller takes slice by slice (`BulkBody.pump`): a GET that may go over a
-   * connection of its own reading into one fixed buffer (see bulk-connector.ts).
+   * A large body: a GET whose answer the caller takes slice by slice (`BulkBody.pump`), or a
+   * PATCH or PUT of an {@link UploadSource}, which may go over a connection of its own with
+   * fixed buffers (see bulk-connector.ts).
    */
   bulk?: boolean;
 }
@@ -261,20 +268,30 @@ export class Transport {
       ...request.headers,
     };
     if (authorization) headers.authorization = authorization;
-    const body = typeof request.body === 'function' ? request.body() : request.body;
+    const opened = typeof request.body === 'function' ? request.body() : request.body;
+    const upload = isUploadSource(opened) ? opened : undefined;
     const started = Date.now();
     this.#trace(
       () =>
         `> ${request.method} ${redactUrl(request.url)} ${formatHeaders(redactUserHeaders(headers, this.#options.originHeaders))}`,
     );
+    const method = request.method;
     const bulk =
-      request.bulk === true && request.method === 'GET' && body === undefined
+      request.bulk === true &&
+      ((method === 'GET' && opened === undefined) ||
+        ((method === 'PATCH' || method === 'PUT') && upload !== undefined))
         ? this.#options.bulk
         : undefined;
-    if (bulk) this.#trace(() => `* ${request.method} ${redactUrl(request.url)}: own connection`);
+    if (bulk) this.#trace(() => `* ${method} ${redactUrl(request.url)}: own connection`);
     const response = bulk
-      ? await bulk.request({ url: request.url, headers, signal: request.signal })
-      : await this.#dispatch(request, headers, body);
+      ? await bulk.request({
+          method: method as 'GET' | 'PATCH' | 'PUT',
+          url: request.url,
+          headers,
+          body: upload,
+          signal: request.signal,
+        })
+      : await this.#dispatch(request, headers, upload ? upload.stream() : (opened as Body));
     this.#trace(
       () =>
         `< ${response.statusCode} ${request.method} ${redactUrl(request.url)} (${Date.now() - started} ms) ${formatHeaders(response.headers)}`,
@@ -291,7 +308,7 @@ export class Transport {
   #dispatch(
     request: TransportRequest,
     headers: Record<string, string | string[]>,
-    body: Uint8Array | string | Readable | undefined,
+    body: Body,
   ): Promise<Dispatcher.ResponseData> {
     return dispatch(this.dispatcher, {
       origin: request.url.origin,
