@@ -28,16 +28,17 @@ export async function sendChunked(
       if (answered() || socket.destroyed) return;
       if (length === 0) break;
       socket.write(`${length.toString(16)}\r\n`);
-      sending[turn] = new Promise<void>((resolve, reject) =>
+      const sent = new Promise<void>((resolve, reject) =>
         socket.write(buffer.subarray(0, length), (error) => (error ? reject(error) : resolve())),
       );
+      // Awaited on this buffer's next turn; a failure before then is the socket's error too.
+      sent.catch(() => {});
+      sending[turn] = sent;
       socket.write('\r\n');
     }
     await Promise.all(sending);
     if (!answered() && !socket.destroyed) socket.write('0\r\n\r\n');
   } finally {
-    // A write that failed after the loop ended is the socket's error, reported there.
-    for (const pending of sending) pending?.catch(() => {});
     await source.close();
   }
 }
