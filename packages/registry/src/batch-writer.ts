@@ -8,13 +8,25 @@ import type { FileHandle } from 'node:fs/promises';
 import { BackgroundSync } from './background-sync.js';
 import { writeFully } from './ranged-file.js';
 
-const BATCH = 4 * 1024 * 1024;
+const DEFAULT_BATCH = 4 * 1024 * 1024;
 /** Room kept for one more socket read before the taker is asked to wait. */
 const SLACK = 256 * 1024;
+
+export interface BatchWriterOptions {
+  /** Bytes written between two background fdatasyncs (0 or unset: none). */
+  syncEvery?: number | undefined;
+  /** Bytes per batch. Default 4 MiB. */
+  batchSize?: number | undefined;
+  /** Called after each batch is written, with its length. */
+  onWritten?: ((length: number) => void) | undefined;
+}
 
 export class BatchWriter {
   readonly #handle: FileHandle;
   readonly #sync: BackgroundSync;
+  readonly #batchSize: number;
+  readonly #slack: number;
+  readonly #onWritten: ((length: number) => void) | undefined;
   readonly #batches: Buffer[] = [];
   #current = 0;
   #filled = 0;
@@ -25,11 +37,14 @@ export class BatchWriter {
   #failure: { error: unknown } | undefined;
   #waiter: (() => void) | undefined;
 
-  /** Writes from `position` on; fdatasyncs every `syncEvery` bytes in the background. */
-  constructor(handle: FileHandle, position: number, syncEvery?: number) {
+  /** Writes from `position` on. */
+  constructor(handle: FileHandle, position: number, options: BatchWriterOptions = {}) {
     this.#handle = handle;
     this.#position = position;
-    this.#sync = new BackgroundSync(handle, syncEvery, (error) => this.#fail(error));
+    this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
+    this.#slack = Math.min(SLACK, this.#batchSize / 2);
+    this.#onWritten = options.onWritten;
+    this.#sync = new BackgroundSync(handle, options.syncEvery, (error) => this.#fail(error));
   }
 
   /** Copies `data` in; false when the caller should wait for {@link ready} before the next. */
@@ -70,23 +85,26 @@ export class BatchWriter {
   }
 
   #hasRoom(): boolean {
-    return this.#overflow.length === 0 && (!this.#writing || BATCH - this.#filled >= SLACK);
+    return (
+      this.#overflow.length === 0 &&
+      (!this.#writing || this.#batchSize - this.#filled >= this.#slack)
+    );
   }
 
   /** Copies as much of `data` as fits without waiting; returns how much. */
   #append(data: Buffer): number {
     let at = 0;
     while (at < data.byteLength) {
-      if (this.#filled === BATCH) {
+      if (this.#filled === this.#batchSize) {
         if (this.#writing) break;
         this.#flush();
       }
-      const batch = (this.#batches[this.#current] ??= Buffer.allocUnsafe(BATCH));
+      const batch = (this.#batches[this.#current] ??= Buffer.allocUnsafe(this.#batchSize));
       const copied = data.copy(batch, this.#filled, at);
       this.#filled += copied;
       at += copied;
     }
-    if (this.#filled === BATCH && !this.#writing) this.#flush();
+    if (this.#filled === this.#batchSize && !this.#writing) this.#flush();
     return at;
   }
 
@@ -101,6 +119,11 @@ export class BatchWriter {
       () => {
         this.#writing = undefined;
         this.#sync.wrote(length);
+        try {
+          this.#onWritten?.(length);
+        } catch (error) {
+          this.#fail(error);
+        }
         this.#afterWrite();
       },
       (error: unknown) => {

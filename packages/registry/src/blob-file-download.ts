@@ -54,7 +54,7 @@ export async function downloadBlobIntoFile(
     options.resume?.digester ?? new Digester(parseDigest(descriptor.digest).algorithm);
   let delivered = options.resume?.offset ?? 0;
   if (delivered > descriptor.size) throw new SizeMismatchError(descriptor.size, delivered, subject);
-  const writer = new BatchWriter(handle, delivered, options.syncEvery);
+  const writer = new BatchWriter(handle, delivered, { syncEvery: options.syncEvery });
   const bulk = descriptor.size >= BULK_DOWNLOAD_THRESHOLD;
   try {
     for (let attempt = 0; delivered < descriptor.size || attempt === 0; attempt++) {

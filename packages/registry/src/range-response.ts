@@ -5,6 +5,8 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { FerryError } from '@ferry/oci';
+import { BatchWriter } from './batch-writer.js';
+import { BulkBody } from './bulk-body.js';
 import { redactUrl, RegistryErrorCode } from './errors.js';
 import type { RangeProgress } from './range-state.js';
 import { writeFully } from './ranged-file.js';
@@ -72,6 +74,9 @@ export async function receiveRange(
   handle: FileHandle,
   options: RangeReceiveOptions,
 ): Promise<unknown> {
+  if (response.body instanceof BulkBody) {
+    return receiveBulkRange(response, response.body, range, handle, options);
+  }
   let batch: Buffer[] = [];
   let batched = 0;
   const flush = async () => {
@@ -90,8 +95,7 @@ export async function receiveRange(
   const rearm = () => {
     clearTimeout(idle);
     idle = setTimeout(() => {
-      const stalled = new Error(`no bytes for ${idleMs} ms`);
-      response.body.destroy(Object.assign(stalled, { code: 'UND_ERR_BODY_TIMEOUT' }));
+      response.body.destroy(stalledError(idleMs));
     }, idleMs);
   };
   try {
@@ -123,6 +127,74 @@ export async function receiveRange(
   }
   await flush();
   return broken;
+}
+
+/**
+ * {@link receiveRange} for a body read into one fixed buffer (bulk-connector.ts): each slice is
+ * copied into one of two batches of the range's own, written at the range's offset.
+ */
+async function receiveBulkRange(
+  response: TransportResponse,
+  body: BulkBody,
+  range: RangeProgress,
+  handle: FileHandle,
+  options: RangeReceiveOptions,
+): Promise<unknown> {
+  const writer = new BatchWriter(handle, range.start + range.done, {
+    batchSize: WRITE_BATCH,
+    onWritten: (length) => {
+      range.done += length;
+      options.onWritten(length);
+    },
+  });
+  const limit = range.end - (range.start + range.done);
+  let taken = 0;
+  let idle: NodeJS.Timeout | undefined;
+  const rearm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => body.destroy(stalledError(options.idleMs)), options.idleMs);
+  };
+  let broken: unknown;
+  try {
+    rearm();
+    await body.pump({
+      take: (data) => {
+        rearm();
+        if (taken + data.byteLength > limit) {
+          throw new FerryError(
+            RegistryErrorCode.Protocol,
+            `GET ${redactUrl(response.url)}: sent more than the bytes ${range.start + range.done}-${range.end - 1} asked for`,
+          );
+        }
+        taken += data.byteLength;
+        return writer.take(data);
+      },
+      // While the range waits for its disk write, its connection is paused: that is not idle.
+      ready: () => {
+        clearTimeout(idle);
+        return writer.ready().finally(rearm);
+      },
+    });
+  } catch (error) {
+    if (
+      error instanceof FerryError ||
+      options.signal.aborted ||
+      !(isRetryableError(error) || isBodyCutShort(error))
+    ) {
+      await writer.abandon();
+      throw error;
+    }
+    broken = error;
+  } finally {
+    clearTimeout(idle);
+  }
+  // Bytes received before a break are written, not lost.
+  await writer.finish();
+  return broken;
+}
+
+function stalledError(idleMs: number): Error {
+  return Object.assign(new Error(`no bytes for ${idleMs} ms`), { code: 'UND_ERR_BODY_TIMEOUT' });
 }
 
 /**

@@ -58,6 +58,27 @@ async function exists(path: string): Promise<boolean> {
 }
 
 describe('parallel ranged download', () => {
+  it('reads each range over a connection of its own (fixed buffer) and writes exact bytes', async () => {
+    const trace: string[] = [];
+    await registry.close();
+    registry = new Registry(server.host, {
+      sleep: recordingSleep().sleep,
+      debug: (line) => trace.push(line),
+    });
+    server.handle = (request, response) => servePart(request, response);
+    const result = await registry
+      .repository('a/b')
+      .blobs.downloadToFile(descriptor, file, { parallel: 4, rangeSize });
+    expect(result.ranged).toBe(true);
+    expect((await readFile(file)).equals(blob)).toBe(true);
+    // (One more trace line: the first request tried https before this loopback host's http.)
+    const ownConnections = trace.filter((line) => /^\* GET .*: own connection$/.test(line));
+    expect(ownConnections.length).toBeGreaterThanOrEqual(blob.byteLength / rangeSize);
+    expect(server.requests).toHaveLength(blob.byteLength / rangeSize);
+    // Every request came on a connection closed after its range (undici keeps them).
+    expect(new Set(server.requests.map((r) => r.headers.connection))).toEqual(new Set(['close']));
+  });
+
   it('fetches ranges four at a time and writes each at its offset', async () => {
     // After the first range (the probe), no range is answered until four are open at once: a
     // download one range at a time would hang here.

@@ -298,6 +298,7 @@ class RangedDownload {
       scopes: this.#source.anonymous ? [] : this.#scopes,
       anonymous: this.#source.anonymous,
       signal,
+      bulk: true,
     });
     if (this.#source.url !== this.#url && isExpired(response.status) && this.#reresolves < 3) {
       // A pre-signed URL lives minutes: ask the registry where the blob is now.
@@ -311,6 +312,7 @@ class RangedDownload {
         headers,
         scopes: this.#scopes,
         signal,
+        bulk: true,
       });
     }
     if (this.#source.url === this.#url) {
