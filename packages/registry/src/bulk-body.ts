@@ -19,7 +19,13 @@ export interface BodySink {
 export interface BodyConnection {
   pause(): void;
   resume(): void;
+  /** The body failed or was dropped: the connection cannot carry anything more. */
   destroy(): void;
+  /**
+   * The body ended where its framing says; `clean` unless bytes followed it or the connection
+   * closed. The connection may then carry another request.
+   */
+  release(clean: boolean): void;
 }
 
 export class BodyCutShortError extends Error {
@@ -132,7 +138,7 @@ export class BulkBody extends Readable {
       return false;
     }
     if (this.#decoder.done) {
-      this.#finish();
+      this.#finish(used === raw.byteLength && !this.#pending && !this.#connectionEnded);
       return false;
     }
     if (paused) {
@@ -156,6 +162,8 @@ export class BulkBody extends Readable {
 
   /** Delivers what is held, then lets the connection read again (or settles the end). */
   #drain(): void {
+    // An empty body (Content-Length: 0, a 204) is over before any byte.
+    if (this.#decoder.done) return this.#finish(!this.#pending && !this.#connectionEnded);
     while (this.#pending && !this.#waiting && !this.#settled) {
       const held = this.#pending;
       this.#pending = undefined;
@@ -168,14 +176,14 @@ export class BulkBody extends Readable {
 
   #checkEnd(): void {
     if (this.#settled) return;
-    if (this.#decoder.closed()) this.#finish();
+    if (this.#decoder.closed()) this.#finish(false);
     else this.#fail(new BodyCutShortError());
   }
 
-  #finish(): void {
+  #finish(clean: boolean): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#connection.destroy();
+    this.#connection.release(clean);
     this.#pumped?.resolve();
     if (!this.#pumped) this.push(null);
   }

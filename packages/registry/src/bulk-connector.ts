@@ -1,24 +1,25 @@
 /**
- * GETs of large blob bodies over a connection of their own that reads into one fixed buffer.
+ * Large blob bodies over connections of ferry's own that read into one fixed buffer.
  *
  * undici hands out every socket read as a new 64 KiB buffer; for a 512 MiB blob that is 8,000
  * allocations which glibc keeps as heap after they are freed (40 MiB of a pull's 107 MiB peak),
  * and every one passes through a stream before it reaches the file. Here the socket reads into one
- * buffer (`onread`), and the consumer copies each slice where it goes (see bulk-body.ts).
+ * buffer (`onread`), and the consumer copies each slice where it goes (see bulk-body.ts); an upload
+ * is read from its file into two fixed buffers (chunked-upload.ts).
  *
  * This is one exchange on the wire, nothing more: which headers and credentials a request
  * carries, redirects, retries and 401s stay with the Transport, which hands this the same request
- * it would give undici. The connection sends `Connection: close` and is never reused.
+ * it would give undici. A GET's connection is kept for the next GET to the same origin (the ranges
+ * of one blob: no new TCP and TLS handshake and slow start for each); an upload's is closed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect as connectPlain, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import { FerryError } from '@ferry/oci';
 import { BulkBody } from './bulk-body.js';
-import { redactUrl, RegistryErrorCode } from './errors.js';
-import { ChunkedDecoder, CloseDecoder, LengthDecoder, type BodyDecoder } from './http1-framing.js';
-import { isIpLiteral, resolveAddress, type ResolveRule } from './resolve.js';
 import { sendChunked } from './chunked-upload.js';
+import { redactUrl } from './errors.js';
+import { parseHeads, requestHead, type ParsedHead } from './http1-head.js';
+import { isIpLiteral, resolveAddress, type ResolveRule } from './resolve.js';
 import type { UploadSource } from './upload-source.js';
 
 export interface BulkTlsOptions {
@@ -36,6 +37,8 @@ export interface BulkConnectorOptions {
   connectTimeoutMs?: number | undefined;
   /** No byte for this long, while waiting for the answer or its body: fail. Default 300 s, as undici's. */
   idleTimeoutMs?: number | undefined;
+  /** A kept connection unused this long is closed. Default 4 s, as undici's. */
+  keepAliveTimeoutMs?: number | undefined;
   /** Bytes per socket read. Default 256 KiB. */
   readBufferSize?: number | undefined;
 }
@@ -56,244 +59,271 @@ export interface BulkResponse {
   body: BulkBody;
 }
 
-/** All answer heads together (informational ones included) may not be larger than this. */
-const MAX_HEAD = 64 * 1024;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-/** Headers that describe the connection or a request body: this exchange sets them itself. */
-const OWN_HEADERS = new Set([
-  'connection',
-  'content-length',
-  'transfer-encoding',
-  'keep-alive',
-  'upgrade',
-  'expect',
-  'te',
-]);
+/** Kept connections per origin. */
+const MAX_IDLE = 8;
+
+/** One socket and the exchange it serves, if any. */
+interface Connection {
+  socket: Socket;
+  key: string;
+  /** Settles when the socket can send (connected, TLS done). */
+  ready: Promise<void>;
+  /** Served a request before: the server may have closed it meanwhile. */
+  reused: boolean;
+  /** The running exchange's reader; unset while the connection is idle. */
+  onRead: ((slice: Buffer) => boolean) | undefined;
+  /** The running exchange hears of the socket's end (with its error, if any). */
+  onEnd: ((error?: unknown) => void) | undefined;
+  idleTimer?: NodeJS.Timeout | undefined;
+}
+
+/** A kept connection that failed before any byte of an answer: the server had closed it. */
+class StaleConnectionError extends Error {}
 
 export class BulkConnector {
   readonly #options: BulkConnectorOptions;
+  readonly #idle = new Map<string, Connection[]>();
+  /** The last TLS session per origin, to resume instead of a full handshake. */
+  readonly #sessions = new Map<string, Buffer>();
+  #closed = false;
 
   constructor(options: BulkConnectorOptions) {
     this.#options = options;
   }
 
-  /** Sends a GET and resolves with the answer's head; the body follows through `body`. */
-  request(request: BulkRequest): Promise<BulkResponse> {
+  /** Sends the request and resolves with the answer's head; the body follows through `body`. */
+  async request(request: BulkRequest): Promise<BulkResponse> {
     const { url, signal } = request;
     const method = request.method ?? 'GET';
-    const subject = `${method} ${redactUrl(url)}`;
     const upload = request.body;
-    const text = requestHead(method, url, request.headers, upload !== undefined);
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const keepAlive = upload === undefined;
+    const text = requestHead(method, url, request.headers, upload !== undefined, keepAlive);
+    if (signal?.aborted) throw abortError(signal);
+    const key = `${url.protocol}//${url.host}`;
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      const kept = keepAlive ? this.#takeIdle(key) : undefined;
+      try {
+        return await this.#exchange(kept ?? this.#connect(url, key), request, text, keepAlive);
+      } catch (error) {
+        // The server closed a kept connection as it was reused: once more on a new one.
+        if (error instanceof StaleConnectionError) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Closes the kept connections; later requests still work (on new ones). */
+  close(): void {
+    this.#closed = true;
+    for (const list of this.#idle.values()) for (const c of list) c.socket.destroy();
+    this.#idle.clear();
+  }
+
+  #exchange(
+    connection: Connection,
+    request: BulkRequest,
+    text: string,
+    keepAlive: boolean,
+  ): Promise<BulkResponse> {
+    const { url, signal } = request;
+    const subject = `${request.method ?? 'GET'} ${redactUrl(url)}`;
+    const { socket } = connection;
     return new Promise<BulkResponse>((resolve, reject) => {
       let body: BulkBody | undefined;
       let head: Buffer | undefined;
+      let answered = false;
       let settled = false;
-      const settle = (): void => {
-        settled = true;
-        clearTimeout(connectTimer);
+      let done = false;
+      const finish = (): void => {
+        done = true;
         signal?.removeEventListener('abort', onAbort);
       };
-      const fail = (error: unknown): void => {
-        if (body) body.connectionFailed(error);
-        else if (!settled) {
-          settle();
-          reject(error);
+      /** `closed`: the socket ended or failed (not a timeout, an abort or a bad answer). */
+      const fail = (error: unknown, closed = false): void => {
+        if (done) return;
+        if (body) {
+          finish();
+          body.connectionFailed(error);
+        } else if (!settled) {
+          settled = true;
+          finish();
+          const stale = closed && connection.reused && !answered;
+          reject(stale ? new StaleConnectionError() : error);
         }
-        socket.destroy();
+        this.#discard(connection);
       };
+      // After the head too, an abort fails the body as a broken connection would.
       const onAbort = (): void => fail(abortError(signal as AbortSignal));
       signal?.addEventListener('abort', onAbort, { once: true });
 
-      const onread = {
-        buffer: Buffer.allocUnsafe(this.#options.readBufferSize ?? 256 * 1024),
-        callback: (length: number, buffer: Buffer): boolean => {
-          const slice = buffer.subarray(0, length);
-          if (body) return body.input(slice);
-          if (settled) return false;
-          head = head ? Buffer.concat([head, slice]) : Buffer.from(slice);
-          let parsed: ParsedHead | undefined;
-          try {
-            parsed = parseHeads(head, subject);
-          } catch (error) {
-            fail(error);
-            return false;
-          }
-          if (!parsed) return true;
-          const rest = head.subarray(parsed.length);
-          head = undefined;
-          body = new BulkBody(
-            {
-              pause: () => socket.pause(),
-              resume: () => socket.resume(),
-              destroy: () => socket.destroy(),
-            },
-            parsed.decoder,
-          );
-          settle();
-          // The abort signal keeps working for the body.
-          signal?.addEventListener('abort', () => body?.destroy(abortError(signal)), {
-            once: true,
-          });
-          resolve({ statusCode: parsed.status, headers: parsed.headers, body });
-          // Held until a consumer attaches; reading stops until then.
-          if (rest.byteLength > 0) body.input(rest);
-          return false;
-        },
+      connection.onEnd = (error) => {
+        if (error !== undefined || !body) fail(error ?? closedError(url), true);
+        else body.connectionEnded();
       };
-
-      const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-      const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      const target = resolveAddress(this.#options.resolve, hostname, port);
-      const tls = this.#options.tls;
-      const socket: Socket =
-        url.protocol === 'https:'
-          ? connectTls({
-              host: target.address,
-              port: target.port,
-              ...(isIpLiteral(hostname) ? {} : { servername: hostname }),
-              ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-              ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-              ...(tls.key !== undefined ? { key: tls.key } : {}),
-              rejectUnauthorized: tls.rejectUnauthorized,
-              ALPNProtocols: ['http/1.1'],
-              // Node has it since 15 (tls.md); @types/node leaves it out of ConnectionOptions.
-              onread,
-            } as ConnectionOptions)
-          : connectPlain({ host: target.address, port: target.port, onread });
-      const connectTimer = setTimeout(
-        () => fail(timeoutError(`connecting to ${url.host} timed out`)),
-        this.#options.connectTimeoutMs ?? 10_000,
-      );
+      connection.onRead = (slice) => {
+        answered = true;
+        if (body) return body.input(slice);
+        if (settled) return false;
+        head = head ? Buffer.concat([head, slice]) : Buffer.from(slice);
+        let parsed: ParsedHead | undefined;
+        try {
+          parsed = parseHeads(head, subject);
+        } catch (error) {
+          fail(error);
+          return false;
+        }
+        if (!parsed) return true;
+        const rest = head.subarray(parsed.length);
+        const reusable = keepAlive && parsed.keepAlive;
+        head = undefined;
+        settled = true;
+        body = new BulkBody(
+          {
+            pause: () => socket.pause(),
+            resume: () => socket.resume(),
+            destroy: () => {
+              finish();
+              this.#discard(connection);
+            },
+            release: (clean) => {
+              finish();
+              if (clean && reusable) this.#keep(connection);
+              else this.#discard(connection);
+            },
+          },
+          parsed.decoder,
+        );
+        resolve({ statusCode: parsed.status, headers: parsed.headers, body });
+        // Held until a consumer attaches; reading stops until then.
+        if (rest.byteLength > 0) body.input(rest);
+        return false;
+      };
       socket.setTimeout(this.#options.idleTimeoutMs ?? 300_000, () =>
         fail(timeoutError(`${url.host} sent nothing for too long`)),
       );
-      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-        clearTimeout(connectTimer);
-        socket.write(text);
+      connection.ready.then(() => {
+        if (done) return;
+        // Latin-1, as undici writes heads: a header's bytes are the ones the caller gave.
+        socket.write(text, 'latin1');
         // An answer that comes before the whole body (a 401, a 413) ends the sending.
-        if (upload) sendChunked(socket, upload, () => body !== undefined || settled).catch(fail);
-      });
-      socket.on('error', fail);
-      socket.on('close', () => {
-        if (body) body.connectionEnded();
-        else fail(closedError(url));
-      });
+        if (request.body) sendChunked(socket, request.body, () => answered || done).catch(fail);
+      }, fail);
     });
   }
-}
 
-interface ParsedHead {
-  status: number;
-  headers: IncomingHttpHeaders;
-  decoder: BodyDecoder;
-  /** Bytes of `head` the heads took (informational answers included). */
-  length: number;
-}
-
-/** The final answer's head at the start of `bytes`, or undefined if it is not complete yet. */
-function parseHeads(bytes: Buffer, subject: string): ParsedHead | undefined {
-  let start = 0;
-  for (;;) {
-    const end = bytes.indexOf('\r\n\r\n', start, 'latin1');
-    if (end < 0) {
-      if (bytes.byteLength > MAX_HEAD) throw protocolError(subject, 'the answer head is too large');
-      return undefined;
-    }
-    if (end + 4 > MAX_HEAD) throw protocolError(subject, 'the answer head is too large');
-    const lines = bytes.toString('latin1', start, end).split('\r\n');
-    const statusLine = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/.exec(lines[0] ?? '');
-    if (!statusLine) {
-      throw protocolError(
-        subject,
-        `not an HTTP/1.1 answer: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`,
+  #connect(url: URL, key: string): Connection {
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const target = resolveAddress(this.#options.resolve, hostname, port);
+    const tls = this.#options.tls;
+    const connection: Connection = {
+      key,
+      reused: false,
+      onRead: undefined,
+      onEnd: undefined,
+    } as Connection;
+    const onread = {
+      buffer: Buffer.allocUnsafe(this.#options.readBufferSize ?? 256 * 1024),
+      callback: (length: number, buffer: Buffer): boolean => {
+        const reader = connection.onRead;
+        if (!reader) {
+          // Bytes on a kept connection nobody asked for: it is not fit to carry a request.
+          this.#discard(connection);
+          return false;
+        }
+        const more = reader(buffer.subarray(0, length));
+        // Released to the pool during the call: keep reading, to see the server close it.
+        return connection.onRead === undefined ? true : more;
+      },
+    };
+    const secure = url.protocol === 'https:';
+    const session = secure ? this.#sessions.get(key) : undefined;
+    const socket: Socket = secure
+      ? connectTls({
+          host: target.address,
+          port: target.port,
+          ...(isIpLiteral(hostname) ? {} : { servername: hostname }),
+          ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+          ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+          ...(tls.key !== undefined ? { key: tls.key } : {}),
+          ...(session ? { session } : {}),
+          rejectUnauthorized: tls.rejectUnauthorized,
+          ALPNProtocols: ['http/1.1'],
+          // Node has it since 15 (tls.md); @types/node leaves it out of ConnectionOptions.
+          onread,
+        } as ConnectionOptions)
+      : connectPlain({ host: target.address, port: target.port, onread });
+    connection.socket = socket;
+    if (secure) socket.on('session', (ticket: Buffer) => this.#sessions.set(key, ticket));
+    connection.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(timeoutError(`connecting to ${url.host} timed out`)),
+        this.#options.connectTimeoutMs ?? 10_000,
       );
-    }
-    const status = Number(statusLine[1]);
-    const headers = parseHeaderLines(lines.slice(1), subject);
-    start = end + 4;
-    // 100 Continue, 103 Early Hints: the answer is still to come.
-    if (status >= 100 && status < 200) {
-      if (status === 101) throw protocolError(subject, 'the server switched protocols');
-      continue;
-    }
-    return { status, headers, decoder: bodyDecoder(status, headers, subject), length: start };
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('close', () => {
+        clearTimeout(timer);
+        reject(closedError(url));
+      });
+    });
+    connection.ready.catch(() => {});
+    socket.on('error', (error) => connection.onEnd?.(error));
+    socket.on('close', () => {
+      this.#forget(connection);
+      connection.onEnd?.();
+    });
+    return connection;
   }
-}
 
-function parseHeaderLines(lines: string[], subject: string): IncomingHttpHeaders {
-  const headers: Record<string, string | string[]> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon) : '';
-    // Folded lines (obsolete) and names with spaces are how responses get smuggled: refuse them.
-    if (!TOKEN.test(name))
-      throw protocolError(subject, `bad header line ${JSON.stringify(line.slice(0, 40))}`);
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (INVALID_VALUE.test(value)) throw protocolError(subject, `bad value of header ${name}`);
-    const key = name.toLowerCase();
-    const seen = headers[key];
-    // As undici: a repeated header is a list of its values.
-    if (seen === undefined) headers[key] = value;
-    else if (Array.isArray(seen)) seen.push(value);
-    else headers[key] = [seen, value];
+  #takeIdle(key: string): Connection | undefined {
+    const list = this.#idle.get(key);
+    for (let c = list?.pop(); c; c = list?.pop()) {
+      clearTimeout(c.idleTimer);
+      if (c.socket.destroyed) continue;
+      c.socket.ref();
+      c.reused = true;
+      return c;
+    }
+    return undefined;
   }
-  return headers as IncomingHttpHeaders;
-}
 
-/** Where the body ends (RFC 9112 §6.3), refusing anything ambiguous. */
-function bodyDecoder(status: number, headers: IncomingHttpHeaders, subject: string): BodyDecoder {
-  const length = headers['content-length'];
-  const coding = headers['transfer-encoding'];
-  if (status === 204 || status === 304) return new LengthDecoder(0);
-  if (coding !== undefined) {
-    if (length !== undefined) {
-      throw protocolError(subject, 'the answer has both Content-Length and Transfer-Encoding');
+  /** The exchange ended cleanly: the connection waits for the next request to its origin. */
+  #keep(connection: Connection): void {
+    connection.onRead = undefined;
+    connection.onEnd = undefined;
+    const list = this.#idle.get(connection.key) ?? [];
+    if (this.#closed || connection.socket.destroyed || list.length >= MAX_IDLE) {
+      connection.socket.destroy();
+      return;
     }
-    if (typeof coding !== 'string' || coding.trim().toLowerCase() !== 'chunked') {
-      throw protocolError(subject, `unsupported Transfer-Encoding ${JSON.stringify(coding)}`);
-    }
-    return new ChunkedDecoder();
+    connection.socket.setTimeout(0);
+    // Reading goes on while idle (onread), so that a server's close is seen at once.
+    connection.socket.resume();
+    connection.socket.unref();
+    connection.idleTimer = setTimeout(
+      () => this.#discard(connection),
+      this.#options.keepAliveTimeoutMs ?? 4_000,
+    );
+    connection.idleTimer.unref();
+    list.push(connection);
+    this.#idle.set(connection.key, list);
   }
-  if (length === undefined) return new CloseDecoder();
-  if (typeof length !== 'string' || !/^\d{1,15}$/.test(length)) {
-    throw protocolError(subject, `bad Content-Length ${JSON.stringify(length)}`);
-  }
-  return new LengthDecoder(Number(length));
-}
 
-/** The request line and headers; refuses what could split the request (as undici does). */
-function requestHead(
-  method: string,
-  url: URL,
-  headers: Record<string, string | string[]>,
-  chunked: boolean,
-): string {
-  let host = url.host;
-  let lines = '';
-  for (const [name, values] of Object.entries(headers)) {
-    const key = name.toLowerCase();
-    if (!TOKEN.test(name) || OWN_HEADERS.has(key)) {
-      throw new FerryError(
-        RegistryErrorCode.Protocol,
-        `invalid request header ${JSON.stringify(name)}`,
-      );
-    }
-    for (const value of Array.isArray(values) ? values : [values]) {
-      if (INVALID_VALUE.test(value)) {
-        throw new FerryError(RegistryErrorCode.Protocol, `invalid value of request header ${name}`);
-      }
-      if (key === 'host') host = value;
-      else lines += `${name}: ${value}\r\n`;
-    }
+  #discard(connection: Connection): void {
+    clearTimeout(connection.idleTimer);
+    this.#forget(connection);
+    connection.socket.destroy();
   }
-  if (chunked) lines += 'transfer-encoding: chunked\r\n';
-  return `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${host}\r\n${lines}connection: close\r\n\r\n`;
-}
 
-function protocolError(subject: string, what: string): FerryError {
-  return new FerryError(RegistryErrorCode.Protocol, `${subject}: ${what}`);
+  #forget(connection: Connection): void {
+    const list = this.#idle.get(connection.key);
+    const at = list?.indexOf(connection) ?? -1;
+    if (list && at >= 0) list.splice(at, 1);
+  }
 }
 
 function timeoutError(message: string): Error {

@@ -100,6 +100,8 @@ export class Registry {
   readonly authenticator: Authenticator;
   readonly #ownsDispatcher: boolean;
   readonly #options: RegistryOptions;
+  /** Large blob bodies' own connections (bulk-connector.ts), when this registry uses them. */
+  readonly #bulk: BulkConnector | undefined;
 
   constructor(host: string, options: RegistryOptions = {}) {
     this.host = HOST_ALIASES[host] ?? host;
@@ -126,9 +128,10 @@ export class Registry {
     const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
     const registryOrigin = new URL(this.baseUrl.origin);
+    this.#bulk = this.#ownsDispatcher && !proxyConfigured() ? bulkConnector(options) : undefined;
     const common = {
       dispatcher,
-      bulk: this.#ownsDispatcher && !proxyConfigured() ? bulkConnector(options) : undefined,
+      bulk: this.#bulk,
       originHeaders: options.headers,
       credentialOrigin: registryOrigin,
       userAgent,
@@ -187,6 +190,7 @@ export class Registry {
 
   /** Closes the connections of the dispatcher this registry created (not of an injected one). */
   async close(): Promise<void> {
+    this.#bulk?.close();
     if (this.#ownsDispatcher) await this.transport.dispatcher.close();
   }
 }
