@@ -96,6 +96,9 @@ export class BulkConnector {
       };
       const onAbort = (): void => fail(abortError(signal as AbortSignal));
       signal?.addEventListener('abort', onAbort, { once: true });
+      // After the head the abort fails the body as a broken connection would: its pump rejects
+      // (a pumped body has no 'error' listener; destroy() alone made the abort an uncaught error).
+      const onBodyAbort = (): void => body?.connectionFailed(abortError(signal as AbortSignal));
 
       const onread = {
         buffer: Buffer.allocUnsafe(this.#options.readBufferSize ?? 256 * 1024),
@@ -123,10 +126,8 @@ export class BulkConnector {
             parsed.decoder,
           );
           settle();
-          // The abort signal keeps working for the body.
-          signal?.addEventListener('abort', () => body?.destroy(abortError(signal)), {
-            once: true,
-          });
+          // The abort signal keeps working for the body, until the connection closes.
+          signal?.addEventListener('abort', onBodyAbort, { once: true });
           resolve({ statusCode: parsed.status, headers: parsed.headers, body });
           // Held until a consumer attaches; reading stops until then.
           if (rest.byteLength > 0) body.input(rest);
@@ -166,6 +167,8 @@ export class BulkConnector {
       });
       socket.on('error', fail);
       socket.on('close', () => {
+        // A signal shared by a whole pull must not keep each finished connection alive.
+        signal?.removeEventListener('abort', onBodyAbort);
         if (body) body.connectionEnded();
         else fail(closedError(url));
       });
