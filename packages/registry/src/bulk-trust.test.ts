@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import {
   createServer,
@@ -25,6 +26,7 @@ import type { Credential } from './credentials/index.js';
 import { RegistryErrorCode } from './errors.js';
 import { Registry, type RegistryOptions } from './registry.js';
 import {
+  cutShort,
   json,
   recordingSleep,
   startLoopback,
@@ -223,6 +225,109 @@ describe('redirects on the bulk path carry nothing to another origin', () => {
       });
     }
   }
+});
+
+describe('more hops on the bulk path', () => {
+  it('a body from storage cut at 4 MiB: the resume asks the registry again, and storage gets Range but no secrets', async () => {
+    const storage = await server();
+    let storageGets = 0;
+    storage.handle = (req, res) => {
+      if (++storageGets === 1) return cutShort(res, 200, {}, blob, 4 * MiB);
+      const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1]);
+      res.writeHead(206, {
+        'content-length': blob.byteLength - start,
+        'content-range': `bytes ${start}-${blob.byteLength - 1}/${blob.byteLength}`,
+      });
+      res.end(blob.subarray(start));
+    };
+    const reg = await server();
+    reg.handle = (req, res) => {
+      if (req.headers.authorization !== ALICE_BASIC) {
+        return unauthorized('Basic realm="registry"')(req, res);
+      }
+      redirect(`${storage.origin}/storage/blob`, 307)(req, res);
+    };
+    const trace: string[] = [];
+    const client = registry(reg.host, trace, {
+      credentials: async () => ALICE,
+      headers: USER_HEADERS,
+    });
+
+    const { bytes, stats } = await pull(client);
+
+    expect(bytes.equals(blob)).toBe(true);
+    expect(stats.resumes).toBe(1);
+    expect(storage.requests.map((r) => r.headers.range)).toEqual([undefined, `bytes=${4 * MiB}-`]);
+    expect(secretsReceived(storage)).toEqual([]);
+    expect(headerNames(storage)[1]).toEqual(['connection', 'host', 'range', 'user-agent']);
+    // The registry was asked again for the rest, with its credentials and the range.
+    expect(reg.requests.at(-1)?.headers.authorization).toBe(ALICE_BASIC);
+    expect(reg.requests.at(-1)?.headers.range).toBe(`bytes=${4 * MiB}-`);
+    expect(ownConnections(trace).filter((url) => url.startsWith(storage.origin))).toHaveLength(2);
+  });
+
+  it('a 401 from the origin a blob was redirected to: answered with nothing, and the pull fails', async () => {
+    const attacker = await server(unauthorized('Basic realm="give me your password"'));
+    const reg = await server();
+    reg.handle = (req, res) => {
+      if (req.headers.authorization !== ALICE_BASIC) {
+        return unauthorized('Basic realm="registry"')(req, res);
+      }
+      redirect(`${attacker.origin}/storage/blob`, 307)(req, res);
+    };
+    const trace: string[] = [];
+    const client = registry(reg.host, trace, {
+      credentials: async () => ALICE,
+      headers: USER_HEADERS,
+    });
+
+    const error = await pull(client).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FerryError);
+    expect((error as Error).message).toMatch(/401/);
+    expect(attacker.requests).toHaveLength(1);
+    expect(secretsReceived(attacker)).toEqual([]);
+  });
+
+  it('--resolve: the bulk GET dials the address, and Host names the registry', async () => {
+    const reg = await server(serveBlob);
+    const port = Number(reg.host.split(':')[1]);
+    const trace: string[] = [];
+    const client = registry(`registry.test:${port}`, trace, {
+      resolve: [{ host: 'registry.test', port, address: '127.0.0.1' }],
+    });
+
+    const { bytes } = await pull(client);
+
+    expect(bytes.equals(blob)).toBe(true);
+    expect(reg.requests.map((r) => r.headers.host)).toEqual([`registry.test:${port}`]);
+    expect(ownConnections(trace)).toEqual([`http://registry.test:${port}${blobPath}`]);
+  });
+
+  it('an abort while waiting for the answer: rejects as aborted and leaves no listener', async () => {
+    const reg = await server(() => {
+      // Never answers: only the abort ends the request.
+    });
+    const trace: string[] = [];
+    const client = registry(reg.host, trace);
+    const controller = new AbortController();
+    const path = join(dir, 'aborted');
+    const handle = await open(path, 'w+');
+    try {
+      const pending = client
+        .repository('a/b')
+        .blobs.downloadIntoFile(descriptor, handle, { signal: controller.signal });
+      while (reg.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      controller.abort();
+      const error = await pending.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FerryError);
+      expect((error as FerryError).code).toBe(RegistryErrorCode.Aborted);
+    } finally {
+      await handle.close();
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+    expect(ownConnections(trace)).toEqual([`${reg.origin}${blobPath}`]);
+  });
 });
 
 describe('authentication on the bulk path', () => {
