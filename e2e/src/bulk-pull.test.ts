@@ -3,10 +3,12 @@
 // plain http and over TLS with the run's CA: the --debug trace shows the path taken and the file's
 // bytes are the pushed ones. With HTTP(S)_PROXY set the pull goes through the proxy instead.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { linesOf, sha256, useCliFixture } from './support/cli-fixture.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type TestRegistry } from './harness/index.js';
+import { linesOf, sha256, spawnFerry, useCliFixture } from './support/cli-fixture.js';
 import { startForwardProxy } from './support/forward-proxy.js';
 
 const MiB = 1024 * 1024;
@@ -96,3 +98,47 @@ for (const mode of ['anonymous', 'tls'] as const) {
     });
   });
 }
+
+describe(`ferry pull of a ${SIZE / MiB} MiB file from a registry that wants a client certificate`, () => {
+  let mtls: TestRegistry;
+  let dir: string;
+  beforeAll(async () => {
+    mtls = await startRegistry({ mode: 'tls', clientCa: true });
+    dir = await mkdtemp(join(tmpdir(), 'ferry-bulk-mtls-'));
+  });
+  afterAll(async () => {
+    await mtls?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the bulk GET presents the client certificate too', async () => {
+    const flags = [
+      '--ca-file',
+      mtls.caFile ?? '',
+      '--cert-file',
+      mtls.clientCert?.certFile ?? '',
+      '--key-file',
+      mtls.clientCert?.keyFile ?? '',
+      '--no-tty',
+    ];
+    const run = async (args: string[], cache: string) => {
+      const result = await spawnFerry([...args, ...flags], {
+        cwd: dir,
+        env: { DOCKER_CONFIG: join(dir, 'docker'), FERRY_CACHE: join(dir, cache) },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      return result;
+    };
+    const bytes = randomBytes(SIZE);
+    await writeFile(join(dir, 'big.bin'), bytes);
+    const ref = `${mtls.host}/bulk-mtls/a:v1`;
+    await run(['push', ref, 'big.bin'], 'push-cache');
+
+    const { stderr } = await run(['pull', ref, '-o', 'out', '--debug'], 'pull-cache');
+
+    expect(ownConnections(stderr), stderr).toEqual([
+      `${mtls.url}/v2/bulk-mtls/a/blobs/sha256:${sha256(bytes)}`,
+    ]);
+    expect(sha256(await readFile(join(dir, 'out', 'big.bin')))).toBe(sha256(bytes));
+  });
+});
