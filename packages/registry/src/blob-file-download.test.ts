@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { getEventListeners } from 'node:events';
-import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,11 @@ import {
 } from '@ferry/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DownloadStats } from './blob-download.js';
-import { BULK_DOWNLOAD_THRESHOLD, type DownloadIntoFileOptions } from './blob-file-download.js';
+import {
+  BULK_DOWNLOAD_THRESHOLD,
+  downloadBlobIntoFile,
+  type DownloadIntoFileOptions,
+} from './blob-file-download.js';
 import { RegistryErrorCode } from './errors.js';
 import { Registry } from './registry.js';
 import {
@@ -281,6 +285,57 @@ describe.each(cases)('downloadBlobIntoFile: $name', ({ size, cut, bulk }) => {
     expectPath(1);
   });
 
+  it('a disk slower than the network: the body waits for the writes, and the file is right', async () => {
+    server.handle = serveFrom(blob);
+    await writeFile(path, '');
+    const handle = await open(path, 'r+');
+    try {
+      const slow = slowHandle(handle, 30);
+      const url = new URL(`${server.origin}${blobPath}`);
+      const stats = await downloadBlobIntoFile(
+        registry.transport,
+        url,
+        ['repository:a/b:pull'],
+        descriptor,
+        slow,
+      );
+      expect(stats.bytesReceived).toBe(size);
+    } finally {
+      await handle.close();
+    }
+    expect((await readFile(path)).equals(blob)).toBe(true);
+    expectPath(1);
+  });
+
+  it('a write that fails (EIO) ends the download with that error, without a retry', async () => {
+    server.handle = serveFrom(blob);
+    await writeFile(path, '');
+    const handle = await open(path, 'r+');
+    let error: unknown;
+    try {
+      const failing = {
+        writev: async () => {
+          throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+        },
+        write: async () => {
+          throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+        },
+        datasync: () => handle.datasync(),
+      } as unknown as FileHandle;
+      error = await downloadBlobIntoFile(
+        registry.transport,
+        new URL(`${server.origin}${blobPath}`),
+        ['repository:a/b:pull'],
+        descriptor,
+        failing,
+      ).catch((e: unknown) => e);
+    } finally {
+      await handle.close();
+    }
+    expect(error).toMatchObject({ code: 'EIO' });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('a signal shared by many downloads holds no listener once each is done', async () => {
     server.handle = serveFrom(blob);
     const controller = new AbortController();
@@ -328,6 +383,24 @@ describe.each(cases)('downloadBlobIntoFile: $name', ({ size, cut, bulk }) => {
     expect(server.requests[1]?.headers.range).toBe(offset > 0 ? `bytes=${offset}-` : undefined);
   });
 });
+
+/** `handle` whose writes each wait `turns` turns of the event loop first. */
+function slowHandle(handle: FileHandle, turns: number): FileHandle {
+  const later = async (): Promise<void> => {
+    for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  return {
+    writev: async (buffers: Buffer[], position: number) => {
+      await later();
+      return handle.writev(buffers, position);
+    },
+    write: async (buffer: Buffer, offset: number, length: number, position: number) => {
+      await later();
+      return handle.write(buffer, offset, length, position);
+    },
+    datasync: () => handle.datasync(),
+  } as unknown as FileHandle;
+}
 
 /** An abort, however the layer below names it. */
 function isAborted(error: unknown): boolean {
