@@ -163,7 +163,9 @@ export class BulkConnector {
       );
       socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
         clearTimeout(connectTimer);
-        socket.write(text);
+        // One byte per character, as undici writes heads: a -H value with 'é' is the same bytes
+        // on every request (values above \xff were refused in requestHead).
+        socket.write(text, 'latin1');
       });
       socket.on('error', fail);
       socket.on('close', () => {

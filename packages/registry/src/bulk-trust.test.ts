@@ -304,6 +304,26 @@ describe('more hops on the bulk path', () => {
     expect(ownConnections(trace)).toEqual([`http://registry.test:${port}${blobPath}`]);
   });
 
+  it('a -H value with a Latin-1 character: the same bytes on the bulk GET as through undici', async () => {
+    const reg = await server((req, res) => {
+      if (req.url === blobPath) return serveBlob(req, res);
+      json(res, 200, {});
+    });
+    const trace: string[] = [];
+    const client = registry(reg.host, trace, { headers: { 'X-Team': ['équipe'] } });
+
+    await client.ping();
+    const { bytes } = await pull(client);
+
+    expect(bytes.equals(blob)).toBe(true);
+    expect(ownConnections(trace)).toHaveLength(1);
+    // Node reads header bytes as Latin-1: one byte per character on both paths.
+    expect(reg.requests.map((r) => [r.url, r.headers['x-team']])).toEqual([
+      ['/v2/', 'équipe'],
+      [blobPath, 'équipe'],
+    ]);
+  });
+
   it('an abort while waiting for the answer: rejects as aborted and leaves no listener', async () => {
     const reg = await server(() => {
       // Never answers: only the abort ends the request.
