@@ -9,9 +9,12 @@ describe('loading undici', () => {
     const script = `
       import { createRequire } from 'node:module';
       const { EnvHttpProxyAgent, request } = await import(${JSON.stringify(agentModule)});
-      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      const require = createRequire(import.meta.url);
+      const loaded = Object.keys(require.cache);
+      const dispatcher = loaded.find((path) => /undici[\\\\/]lib[\\\\/]dispatcher[\\\\/]dispatcher\\.js$/.test(path));
       console.log(JSON.stringify({
         agent: typeof EnvHttpProxyAgent, request: typeof request,
+        connect: typeof require(dispatcher).prototype.connect,
         index: loaded.some((path) => /undici[\\\\/]index\\.js$/.test(path)),
         fetch: loaded.some((path) => /undici[\\\\/]lib[\\\\/]web[\\\\/]fetch/.test(path)),
       }));`;
@@ -22,6 +25,8 @@ describe('loading undici', () => {
     expect(JSON.parse(output)).toEqual({
       agent: 'function',
       request: 'function',
+      // ProxyAgent's CONNECT: without it every request through HTTP(S)_PROXY failed.
+      connect: 'function',
       index: false,
       fetch: false,
     });

@@ -16,6 +16,14 @@ const require = createRequire(import.meta.url);
 export const EnvHttpProxyAgent =
   require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof EnvHttpProxyAgentType;
 
+// ProxyAgent opens its tunnel with `client.connect(…)` (CONNECT), a method the full package adds
+// to Dispatcher's prototype when it loads, as it does `request`. Without it every request through
+// HTTP(S)_PROXY failed with "this[kClient].connect is not a function".
+const DispatcherBase = require('undici/lib/dispatcher/dispatcher.js') as {
+  prototype: { connect?: unknown };
+};
+DispatcherBase.prototype.connect ??= require('undici/lib/api/api-connect.js') as unknown;
+
 const requestWith = require('undici/lib/api/api-request.js') as (
   this: Dispatcher,
   options: Dispatcher.RequestOptions,
