@@ -146,7 +146,9 @@ describe('BatchWriter', () => {
     expect(Math.max(...sizes)).toBeGreaterThan(200 * KiB);
     const log = { writes: 0, syncs: 0 };
     // Each write waits several turns of the event loop: the taker outruns the disk.
-    const writer = new BatchWriter(wrap(handle, { beforeWrite: () => turns(20) }, log), 0, 8 * MiB);
+    const writer = new BatchWriter(wrap(handle, { beforeWrite: () => turns(20) }, log), 0, {
+      syncEvery: 8 * MiB,
+    });
 
     const told = await feed(writer, input, sizes);
     await writer.finish();
@@ -261,7 +263,7 @@ describe('BatchWriter', () => {
         log,
       ),
       0,
-      BATCH,
+      { syncEvery: BATCH },
     );
     const input = randomBytes(2 * BATCH + 5);
     // Written before the sync's failure is known; the writer fails at the latest in finish().
