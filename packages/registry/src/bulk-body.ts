@@ -162,7 +162,9 @@ export class BulkBody extends Readable {
       if (!this.#deliver(held)) break;
     }
     if (this.#settled || this.#waiting || this.#pending) return;
-    if (this.#connectionEnded) this.#checkEnd();
+    // An empty body (204, 304, Content-Length: 0) ends here: the server need not close first.
+    if (this.#decoder.done) this.#finish();
+    else if (this.#connectionEnded) this.#checkEnd();
     else this.#connection.resume();
   }
 

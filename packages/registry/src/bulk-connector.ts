@@ -52,6 +52,7 @@ export interface BulkResponse {
 
 /** All answer heads together (informational ones included) may not be larger than this. */
 const MAX_HEAD = 64 * 1024;
+const STATUS_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Headers that describe the connection or a request body: this exchange sets them itself. */
@@ -75,7 +76,13 @@ export class BulkConnector {
   /** Sends a GET and resolves with the answer's head; the body follows through `body`. */
   request(request: BulkRequest): Promise<BulkResponse> {
     const { url, signal } = request;
-    const text = requestHead(url, request.headers);
+    let text: string;
+    try {
+      text = requestHead(url, request.headers);
+    } catch (error) {
+      // A promise-returning call fails through its promise, also for callers that chain `.catch`.
+      return Promise.reject(error);
+    }
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<BulkResponse>((resolve, reject) => {
       let body: BulkBody | undefined;
@@ -187,18 +194,20 @@ function parseHeads(bytes: Buffer, url: URL): ParsedHead | undefined {
   for (;;) {
     const end = bytes.indexOf('\r\n\r\n', start, 'latin1');
     if (end < 0) {
+      // Something else than HTTP/1 (an HTTP/2 frame, another protocol's greeting) may never send
+      // a blank line: refuse it by its first bytes instead of waiting for the idle timeout.
+      const seen = Math.min(bytes.byteLength - start, STATUS_PREFIX.byteLength);
+      if (bytes.compare(STATUS_PREFIX, 0, seen, start, start + seen) !== 0) {
+        const lineEnd = bytes.indexOf('\r\n', start, 'latin1');
+        throw notHttp1(url, bytes.toString('latin1', start, lineEnd < 0 ? undefined : lineEnd));
+      }
       if (bytes.byteLength > MAX_HEAD) throw protocolError(url, 'the answer head is too large');
       return undefined;
     }
     if (end + 4 > MAX_HEAD) throw protocolError(url, 'the answer head is too large');
     const lines = bytes.toString('latin1', start, end).split('\r\n');
     const statusLine = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/.exec(lines[0] ?? '');
-    if (!statusLine) {
-      throw protocolError(
-        url,
-        `not an HTTP/1.1 answer: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`,
-      );
-    }
+    if (!statusLine) throw notHttp1(url, lines[0] ?? '');
     const status = Number(statusLine[1]);
     const headers = parseHeaderLines(lines.slice(1), url);
     start = end + 4;
@@ -273,6 +282,10 @@ function requestHead(url: URL, headers: Record<string, string | string[]>): stri
     }
   }
   return `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${host}\r\n${lines}connection: close\r\n\r\n`;
+}
+
+function notHttp1(url: URL, firstLine: string): FerryError {
+  return protocolError(url, `not an HTTP/1.1 answer: ${JSON.stringify(firstLine.slice(0, 40))}`);
 }
 
 function protocolError(url: URL, what: string): FerryError {
