@@ -55,6 +55,8 @@ export class BulkBody extends Readable {
    */
   pump(sink: BodySink): Promise<void> {
     if (this.#sink) throw new Error('the body is already being read');
+    // Aborted, dumped or failed before anyone read it: nothing will ever call back.
+    if (this.destroyed) return Promise.reject(this.errored ?? new BodyCutShortError());
     this.#sink = sink;
     const done = new Promise<void>((resolve, reject) => (this.#pumped = { resolve, reject }));
     this.#drain();
@@ -109,6 +111,9 @@ export class BulkBody extends Readable {
       this.#connection.destroy();
       this.#pumped?.reject(error ?? new BodyCutShortError());
     }
+    // A pump learns of the error through its promise, and a body nobody reads yet when it starts
+    // reading; an 'error' event without a listener would be an uncaught exception instead.
+    if (error && (this.#pumped || !this.#sink)) this.on('error', () => {});
     callback(error);
   }
 
@@ -186,11 +191,7 @@ export class BulkBody extends Readable {
     if (this.#settled) return;
     this.#settled = true;
     this.#connection.destroy();
-    if (this.#pumped) {
-      this.#pumped.reject(error);
-      // Listeners of a pumped body learn of it through the promise; destroy() must not throw.
-      this.on('error', () => {});
-    }
+    this.#pumped?.reject(error);
     this.destroy(error as Error);
   }
 }

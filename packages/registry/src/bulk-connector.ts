@@ -121,19 +121,22 @@ export class BulkConnector {
           if (!parsed) return true;
           const rest = head.subarray(parsed.length);
           head = undefined;
+          // The abort signal keeps working for the body, until the body is done with the
+          // connection: a signal may outlive many requests, and must not keep them alive.
+          const onBodyAbort = (): void => void body?.destroy(abortError(signal as AbortSignal));
           body = new BulkBody(
             {
               pause: () => socket.pause(),
               resume: () => socket.resume(),
-              destroy: () => socket.destroy(),
+              destroy: () => {
+                signal?.removeEventListener('abort', onBodyAbort);
+                socket.destroy();
+              },
             },
             parsed.decoder,
           );
           settle();
-          // The abort signal keeps working for the body.
-          signal?.addEventListener('abort', () => body?.destroy(abortError(signal)), {
-            once: true,
-          });
+          signal?.addEventListener('abort', onBodyAbort, { once: true });
           resolve({ statusCode: parsed.status, headers: parsed.headers, body });
           // Held until a consumer attaches; reading stops until then.
           if (rest.byteLength > 0) body.input(rest);
