@@ -273,6 +273,26 @@ describe('BulkBody flow control over a connection', () => {
     expect(hash.digest('hex')).toBe(sha256(data));
   });
 
+  it('does not count the time its consumer takes against the idle timeout', async () => {
+    const data = pattern(64 * 1024);
+    const raw = await serve(serveBody(data));
+    const slow = new BulkConnector({
+      tls: { rejectUnauthorized: true },
+      idleTimeoutMs: 100,
+      readBufferSize: 1024,
+    });
+    const response = await slow.request({ url: url(raw), headers: {} });
+    const later = () => new Promise<void>((resolve) => setTimeout(resolve, 400));
+    // Slow to start reading, and slow to take more: the server sent everything long ago.
+    await later();
+    const parts: Buffer[] = [];
+    await response.body.pump({
+      take: (part) => parts.push(Buffer.from(part)) !== 2,
+      ready: later,
+    });
+    expect(sha256(Buffer.concat(parts))).toBe(sha256(data));
+  });
+
   it('fails the pump with the error a take throws, and closes the connection', async () => {
     const raw = await serve(serveBody(pattern(64 * 1024)));
     const response = await bulk(1024).request({ url: url(raw), headers: {} });

@@ -104,11 +104,17 @@ export class BulkConnector {
       const onAbort = (): void => fail(abortError(signal as AbortSignal));
       signal?.addEventListener('abort', onAbort, { once: true });
 
+      const idleTimeoutMs = this.#options.idleTimeoutMs ?? 300_000;
       const onread = {
         buffer: Buffer.allocUnsafe(this.#options.readBufferSize ?? 256 * 1024),
         callback: (length: number, buffer: Buffer): boolean => {
           const slice = buffer.subarray(0, length);
-          if (body) return body.input(slice);
+          if (body) {
+            const more = body.input(slice);
+            // Reading stops until the consumer takes more: its time is not the server's silence.
+            if (!more) socket.setTimeout(0);
+            return more;
+          }
           if (settled) return false;
           head = head ? Buffer.concat([head, slice]) : Buffer.from(slice);
           let parsed: ParsedHead | undefined;
@@ -127,7 +133,10 @@ export class BulkConnector {
           body = new BulkBody(
             {
               pause: () => socket.pause(),
-              resume: () => socket.resume(),
+              resume: () => {
+                socket.setTimeout(idleTimeoutMs);
+                socket.resume();
+              },
               destroy: () => {
                 signal?.removeEventListener('abort', onBodyAbort);
                 socket.destroy();
@@ -138,8 +147,9 @@ export class BulkConnector {
           settle();
           signal?.addEventListener('abort', onBodyAbort, { once: true });
           resolve({ statusCode: parsed.status, headers: parsed.headers, body });
-          // Held until a consumer attaches; reading stops until then.
+          // Held until a consumer attaches; reading (and the idle timeout) stops until then.
           if (rest.byteLength > 0) body.input(rest);
+          socket.setTimeout(0);
           return false;
         },
       };
@@ -167,7 +177,7 @@ export class BulkConnector {
         () => fail(timeoutError(`connecting to ${url.host} timed out`)),
         this.#options.connectTimeoutMs ?? 10_000,
       );
-      socket.setTimeout(this.#options.idleTimeoutMs ?? 300_000, () =>
+      socket.setTimeout(idleTimeoutMs, () =>
         fail(timeoutError(`${url.host} sent nothing for too long`)),
       );
       socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
