@@ -603,6 +603,16 @@ describe('BulkConnector refuses hostile answers', () => {
     expect(taken).toBe('half');
   });
 
+  it('fails with ECONNREFUSED when nothing listens', async () => {
+    const raw = await serve(() => {});
+    const target = url(raw);
+    await raw.close();
+    server = undefined;
+    await expect(connector().request({ url: target, headers: {} })).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+  });
+
   it('fails with ETIMEDOUT when the server never answers, and closes the connection', async () => {
     const raw = await serve(() => {});
     await expect(
@@ -752,6 +762,15 @@ describe('BulkConnector over TLS', () => {
     expect(await only(raw).head).toBe(
       'GET /v2/ HTTP/1.1\r\nhost: registry.test\r\nconnection: close\r\n\r\n',
     );
+  });
+
+  it('keeps the brackets of an IPv6 literal in Host when a rule dials another address', async () => {
+    const raw = await serve(answerWith(ok));
+    const response = await connector({
+      resolve: [{ host: '::1', port: raw.port, address: '127.0.0.1' }],
+    }).request({ url: new URL(`http://[::1]:${raw.port}/v2/`), headers: {} });
+    expect((await pumpAll(response.body)).toString()).toBe('ok');
+    expect(await only(raw).head).toContain(`host: [::1]:${raw.port}\r\n`);
   });
 
   it('dials the address of a resolve rule for plain http', async () => {
