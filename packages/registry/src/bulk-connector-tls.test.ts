@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isRetryableError } from './retry-policy.js';
+import { isNotTlsError } from './trace-format.js';
 import { makeTestCertificates, type TestCertificates } from './testing/tls.js';
 import {
   answerWith,
@@ -74,11 +76,33 @@ describe('BulkConnector over TLS', () => {
 
   it('fails with the certificate error, once, when the CA is not trusted', async () => {
     const raw = await serveTls(forLoopback, answerWith(ok));
-    await expect(
-      testConnector().request({ url: new URL(`https://127.0.0.1:${raw.port}/`), headers: {} }),
-    ).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    const error = await testConnector()
+      .request({ url: new URL(`https://127.0.0.1:${raw.port}/`), headers: {} })
+      .then(
+        () => new Error('the request succeeded'),
+        (caught: unknown) => caught as Error,
+      );
+    expect(error).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    // Neither a server without TLS (the plain-http fallback) nor a passing network fault.
+    expect(isNotTlsError(error)).toBe(false);
+    expect(isRetryableError(error)).toBe(false);
     expect(raw.accepted()).toBe(1);
     expect(raw.connections).toHaveLength(0);
+  });
+
+  it('fails as "not TLS" against a plain-http server, for the plain-http fallback', async () => {
+    const raw = await servers.serve((connection) => {
+      connection.socket.once('data', () =>
+        connection.socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'),
+      );
+    });
+    const error = await testConnector()
+      .request({ url: new URL(`https://127.0.0.1:${raw.port}/`), headers: {} })
+      .then(
+        () => new Error('the request succeeded'),
+        (caught: unknown) => caught as Error,
+      );
+    expect(isNotTlsError(error)).toBe(true);
   });
 
   it('GETs without verification when rejectUnauthorized is false', async () => {
