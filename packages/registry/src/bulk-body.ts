@@ -61,6 +61,8 @@ export class BulkBody extends Readable {
    */
   pump(sink: BodySink): Promise<void> {
     if (this.#sink) throw new Error('the body is already being read');
+    // Aborted, dumped or failed before anyone read it: nothing will ever call back.
+    if (this.destroyed) return Promise.reject(this.errored ?? new BodyCutShortError());
     this.#sink = sink;
     const done = new Promise<void>((resolve, reject) => (this.#pumped = { resolve, reject }));
     this.#drain();
@@ -115,6 +117,9 @@ export class BulkBody extends Readable {
       this.#connection.destroy();
       this.#pumped?.reject(error ?? new BodyCutShortError());
     }
+    // A pump learns of the error through its promise, and a body nobody reads yet when it starts
+    // reading; an 'error' event without a listener would be an uncaught exception instead.
+    if (error && (this.#pumped || !this.#sink)) this.on('error', () => {});
     callback(error);
   }
 
@@ -162,7 +167,8 @@ export class BulkBody extends Readable {
 
   /** Delivers what is held, then lets the connection read again (or settles the end). */
   #drain(): void {
-    // An empty body (Content-Length: 0, a 204) is over before any byte.
+    // An empty body (204, 304, Content-Length: 0) is over before any byte: the server need not
+    // close first.
     if (this.#decoder.done) return this.#finish(!this.#pending && !this.#connectionEnded);
     while (this.#pending && !this.#waiting && !this.#settled) {
       const held = this.#pending;
@@ -192,11 +198,7 @@ export class BulkBody extends Readable {
     if (this.#settled) return;
     this.#settled = true;
     this.#connection.destroy();
-    if (this.#pumped) {
-      this.#pumped.reject(error);
-      // Listeners of a pumped body learn of it through the promise; destroy() must not throw.
-      this.on('error', () => {});
-    }
+    this.#pumped?.reject(error);
     this.destroy(error as Error);
   }
 }

@@ -37,7 +37,7 @@ export interface BulkConnectorOptions {
   connectTimeoutMs?: number | undefined;
   /** No byte for this long, while waiting for the answer or its body: fail. Default 300 s, as undici's. */
   idleTimeoutMs?: number | undefined;
-  /** A kept connection unused this long is closed. Default 4 s, as undici's. */
+  /** A kept connection unused this long is closed (0: none is kept). Default 4 s, as undici's. */
   keepAliveTimeoutMs?: number | undefined;
   /** Bytes per socket read. Default 256 KiB. */
   readBufferSize?: number | undefined;
@@ -161,9 +161,15 @@ export class BulkConnector {
         if (error !== undefined || !body) fail(error ?? closedError(url), true);
         else body.connectionEnded();
       };
+      const idleTimeoutMs = this.#options.idleTimeoutMs ?? 300_000;
       connection.onRead = (slice) => {
         answered = true;
-        if (body) return body.input(slice);
+        if (body) {
+          const more = body.input(slice);
+          // Reading stops until the consumer takes more: its time is not the server's silence.
+          if (!more) socket.setTimeout(0);
+          return more;
+        }
         if (settled) return false;
         head = head ? Buffer.concat([head, slice]) : Buffer.from(slice);
         let parsed: ParsedHead | undefined;
@@ -181,7 +187,10 @@ export class BulkConnector {
         body = new BulkBody(
           {
             pause: () => socket.pause(),
-            resume: () => socket.resume(),
+            resume: () => {
+              socket.setTimeout(idleTimeoutMs);
+              socket.resume();
+            },
             destroy: () => {
               finish();
               this.#discard(connection);
@@ -195,11 +204,12 @@ export class BulkConnector {
           parsed.decoder,
         );
         resolve({ statusCode: parsed.status, headers: parsed.headers, body });
-        // Held until a consumer attaches; reading stops until then.
+        // Held until a consumer attaches; reading (and the idle timeout) stops until then.
         if (rest.byteLength > 0) body.input(rest);
+        socket.setTimeout(0);
         return false;
       };
-      socket.setTimeout(this.#options.idleTimeoutMs ?? 300_000, () =>
+      socket.setTimeout(idleTimeoutMs, () =>
         fail(timeoutError(`${url.host} sent nothing for too long`)),
       );
       connection.ready.then(() => {
@@ -296,7 +306,8 @@ export class BulkConnector {
     connection.onRead = undefined;
     connection.onEnd = undefined;
     const list = this.#idle.get(connection.key) ?? [];
-    if (this.#closed || connection.socket.destroyed || list.length >= MAX_IDLE) {
+    const keepFor = this.#options.keepAliveTimeoutMs ?? 4_000;
+    if (this.#closed || connection.socket.destroyed || list.length >= MAX_IDLE || keepFor <= 0) {
       connection.socket.destroy();
       return;
     }
@@ -304,10 +315,7 @@ export class BulkConnector {
     // Reading goes on while idle (onread), so that a server's close is seen at once.
     connection.socket.resume();
     connection.socket.unref();
-    connection.idleTimer = setTimeout(
-      () => this.#discard(connection),
-      this.#options.keepAliveTimeoutMs ?? 4_000,
-    );
+    connection.idleTimer = setTimeout(() => this.#discard(connection), keepFor);
     connection.idleTimer.unref();
     list.push(connection);
     this.#idle.set(connection.key, list);

@@ -11,6 +11,7 @@ import { ChunkedDecoder, CloseDecoder, LengthDecoder, type BodyDecoder } from '.
 
 /** All answer heads together (informational ones included) may not be larger than this. */
 const MAX_HEAD = 64 * 1024;
+const STATUS_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Headers that describe the connection or a request body: the connection sets them itself. */
@@ -40,18 +41,20 @@ export function parseHeads(bytes: Buffer, subject: string): ParsedHead | undefin
   for (;;) {
     const end = bytes.indexOf('\r\n\r\n', start, 'latin1');
     if (end < 0) {
+      // Something else than HTTP/1 (an HTTP/2 frame, another protocol's greeting) may never send
+      // a blank line: refuse it by its first bytes instead of waiting for the idle timeout.
+      const seen = Math.min(bytes.byteLength - start, STATUS_PREFIX.byteLength);
+      if (bytes.compare(STATUS_PREFIX, 0, seen, start, start + seen) !== 0) {
+        const lineEnd = bytes.indexOf('\r\n', start, 'latin1');
+        throw notHttp1(subject, bytes.toString('latin1', start, lineEnd < 0 ? undefined : lineEnd));
+      }
       if (bytes.byteLength > MAX_HEAD) throw protocolError(subject, 'the answer head is too large');
       return undefined;
     }
     if (end + 4 > MAX_HEAD) throw protocolError(subject, 'the answer head is too large');
     const lines = bytes.toString('latin1', start, end).split('\r\n');
     const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/.exec(lines[0] ?? '');
-    if (!statusLine) {
-      throw protocolError(
-        subject,
-        `not an HTTP/1.1 answer: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`,
-      );
-    }
+    if (!statusLine) throw notHttp1(subject, lines[0] ?? '');
     const status = Number(statusLine[2]);
     const headers = parseHeaderLines(lines.slice(1), subject);
     start = end + 4;
@@ -140,6 +143,13 @@ export function requestHead(
   if (chunked) lines += 'transfer-encoding: chunked\r\n';
   const connection = keepAlive ? '' : 'connection: close\r\n';
   return `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${host}\r\n${lines}${connection}\r\n`;
+}
+
+function notHttp1(subject: string, firstLine: string): FerryError {
+  return protocolError(
+    subject,
+    `not an HTTP/1.1 answer: ${JSON.stringify(firstLine.slice(0, 40))}`,
+  );
 }
 
 function protocolError(subject: string, what: string): FerryError {

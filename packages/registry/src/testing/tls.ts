@@ -9,12 +9,15 @@ import { join } from 'node:path';
 
 export interface TestCertificates {
   caPem: string;
-  /** For 127.0.0.1 and localhost, signed by the CA. */
+  /** For 127.0.0.1 and localhost unless other names were asked for, signed by the CA. */
   key: string;
   cert: string;
 }
 
-export function makeTestCertificates(): TestCertificates {
+/** `subjectAltName`: the names the server certificate is valid for (openssl syntax). */
+export function makeTestCertificates(
+  subjectAltName = 'IP:127.0.0.1,DNS:localhost',
+): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-test-ca-'));
   const file = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
@@ -47,7 +50,7 @@ export function makeTestCertificates(): TestCertificates {
       '-subj',
       '/CN=127.0.0.1',
     );
-    writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    writeFileSync(file('server.ext'), `subjectAltName=${subjectAltName}\n`);
     openssl(
       'x509',
       '-req',
