@@ -1,158 +1,44 @@
 /**
- * The trust rules on the bulk path: a blob of at least BULK_DOWNLOAD_THRESHOLD bytes fetched by a
+ * The trust rules on the bulk path (redirects, hops, authentication, retries; TLS and proxies in
+ * bulk-trust-tls-proxy.test.ts): a blob of at least BULK_DOWNLOAD_THRESHOLD bytes fetched by a
  * real Registry (its own agent, so the BulkConnector is on) goes over a connection of its own, and
  * must still obey every rule undici's path does. Loopback servers play the registry, its token
  * server, a storage origin that turns hostile, and a forward proxy; each test checks what they
  * received and what the --debug trace shows.
  */
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { getEventListeners } from 'node:events';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { computeDigest, FerryError } from '@ferry/oci';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DownloadStats } from './blob-download.js';
-import { BULK_DOWNLOAD_THRESHOLD } from './blob-file-download.js';
-import type { Credential } from './credentials/index.js';
+import { describe, expect, it } from 'vitest';
 import { RegistryErrorCode } from './errors.js';
-import { Registry, type RegistryOptions } from './registry.js';
+import type { RegistryOptions } from './registry.js';
+import { cutShort, json } from './testing/loopback.js';
+
 import {
-  cutShort,
-  json,
-  recordingSleep,
-  startLoopback,
-  type Handler,
-  type LoopbackOptions,
-  type LoopbackServer,
-} from './testing/loopback.js';
-import { makeTestCertificates, type TestCertificates } from './testing/tls.js';
+  bulkTrustFixture,
+  MiB,
+  blob,
+  digest,
+  descriptor,
+  blobPath,
+  PASSWORD,
+  ALICE,
+  ALICE_BASIC,
+  TOKEN,
+  STATIC_TOKEN,
+  API_KEY,
+  USER_HEADERS,
+  BARE_BULK_HEADERS,
+  ownConnections,
+  serveBlob,
+  redirect,
+  unauthorized,
+  secretsReceived,
+  headerNames,
+} from './testing/bulk-trust-fixture.js';
 
-const MiB = 1024 * 1024;
-const blob = randomBytes(9 * MiB);
-const digest = computeDigest(blob);
-const descriptor = { digest, size: blob.byteLength };
-const blobPath = `/v2/a/b/blobs/${digest}`;
-
-const PASSWORD = 's3cret-password';
-const ALICE: Credential = { username: 'alice', password: PASSWORD };
-const ALICE_BASIC = `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`;
-const TOKEN = 'tok-SECRET-4711';
-const STATIC_TOKEN = 'c3RhdGljLXNlY3JldA==';
-const API_KEY = 'k3y-secret-0815';
-const USER_HEADERS = { 'X-Api-Key': [API_KEY] };
-/** What a bodyless GET over the bulk connection sends to an origin that gets no secrets. */
-const BARE_BULK_HEADERS = ['host', 'user-agent'];
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-let dir: string;
-let servers: LoopbackServer[] = [];
-let clients: Registry[] = [];
-let files = 0;
-
-beforeEach(async () => {
-  expect(blob.byteLength).toBeGreaterThanOrEqual(BULK_DOWNLOAD_THRESHOLD);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-bulk-trust-'));
-});
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await Promise.all(servers.map((s) => s.close()));
-  clients = [];
-  servers = [];
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function server(handle?: Handler, options: LoopbackOptions = {}): Promise<LoopbackServer> {
-  const started = await startLoopback(handle, options);
-  servers.push(started);
-  return started;
-}
-
-/** A Registry on its own agent (the bulk path is on), tracing into `trace`. */
-function registry(host: string, trace: string[], options: RegistryOptions = {}): Registry {
-  const client = new Registry(host, {
-    plainHttp: true,
-    sleep: recordingSleep().sleep,
-    debug: (line) => trace.push(line),
-    ...options,
-  });
-  clients.push(client);
-  return client;
-}
-
-/** Downloads the blob into a new file and returns the file's bytes. */
-async function pull(client: Registry): Promise<{ bytes: Buffer; stats: DownloadStats }> {
-  const path = join(dir, `blob-${++files}`);
-  const handle = await open(path, 'w+');
-  try {
-    const stats = await client.repository('a/b').blobs.downloadIntoFile(descriptor, handle);
-    return { bytes: await readFile(path), stats };
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The URLs the trace says went over a connection of their own. */
-function ownConnections(trace: string[]): string[] {
-  return trace.flatMap((line) => {
-    const match = /^\* GET (\S+): own connection$/.exec(line);
-    return match?.[1] ? [match[1]] : [];
-  });
-}
-
-type Answer = (req: IncomingMessage, res: ServerResponse) => void;
-
-const serveBlob: Answer = (_req, res) => {
-  res.writeHead(200, { 'content-length': blob.byteLength, 'docker-content-digest': digest });
-  res.end(blob);
-};
-
-function redirect(location: string, status: number): Answer {
-  return (_req, res) => {
-    res.writeHead(status, { location, 'content-length': 0 });
-    res.end();
-  };
-}
-
-function unauthorized(challenge: string): Answer {
-  return (_req, res) =>
-    json(
-      res,
-      401,
-      { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
-      { 'www-authenticate': challenge },
-    );
-}
-
-/** Everything the server received in any header that could carry a secret, or the user's -H. */
-function secretsReceived(s: LoopbackServer): string[] {
-  return s.requests.flatMap((r) =>
-    ['authorization', 'cookie', 'proxy-authorization', 'x-api-key']
-      .map((name) => r.headers[name])
-      .filter((v): v is string => typeof v === 'string'),
-  );
-}
-
-/** The sorted header names of each request the server received. */
-function headerNames(s: LoopbackServer): string[][] {
-  return s.requests.map((r) => Object.keys(r.headers).sort());
-}
+const { server, registry, pull, scratch } = bulkTrustFixture();
 
 describe('redirects on the bulk path carry nothing to another origin', () => {
   const cases: {
@@ -331,7 +217,7 @@ describe('more hops on the bulk path', () => {
     const trace: string[] = [];
     const client = registry(reg.host, trace);
     const controller = new AbortController();
-    const path = join(dir, 'aborted');
+    const path = join(scratch(), 'aborted');
     const handle = await open(path, 'w+');
     try {
       const pending = client
@@ -471,234 +357,5 @@ describe('retries on the bulk path', () => {
       `${reg.origin}${blobPath}`,
     ]);
     expect(trace).toContain(`! ${reg.host} does not speak TLS; using plain http`);
-  });
-});
-
-describe.skipIf(!hasOpenssl())('TLS on the bulk path', () => {
-  let certs: TestCertificates;
-  beforeEach(() => {
-    certs ??= makeTestCertificates();
-  });
-
-  it('an https registry redirecting the blob to http: refused, and the http origin hears nothing', async () => {
-    const attacker = await server(serveBlob);
-    const reg = await server(undefined, { tls: certs });
-    reg.handle = (req, res) => {
-      if (req.headers.authorization !== ALICE_BASIC) {
-        return unauthorized('Basic realm="registry"')(req, res);
-      }
-      redirect(`${attacker.origin}/storage/blob`, 307)(req, res);
-    };
-    const trace: string[] = [];
-    const client = registry(reg.host, trace, {
-      plainHttp: undefined,
-      ca: certs.caPem,
-      credentials: async () => ALICE,
-      headers: USER_HEADERS,
-    });
-
-    const error = await pull(client).catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(FerryError);
-    expect((error as FerryError).code).toBe(RegistryErrorCode.InsecureRedirect);
-    expect((error as Error).message).toBe(
-      `GET ${reg.origin}${blobPath}: refusing a redirect from https to ${attacker.origin}/storage/blob`,
-    );
-    expect(attacker.requests).toEqual([]);
-    // The https registry itself was reached over the bulk connection, with the credentials.
-    expect(reg.requests.at(-1)?.headers.authorization).toBe(ALICE_BASIC);
-    expect(ownConnections(trace)).toEqual([`${reg.origin}${blobPath}`, `${reg.origin}${blobPath}`]);
-  });
-
-  it('an https registry redirecting to https elsewhere: verified, and nothing secret goes along', async () => {
-    const storage = await server(serveBlob, { tls: certs });
-    const reg = await server(undefined, { tls: certs });
-    const location = `https://localhost:${storage.host.split(':')[1]}/storage/blob`;
-    reg.handle = (req, res) => {
-      if (req.headers.authorization !== ALICE_BASIC) {
-        return unauthorized('Basic realm="registry"')(req, res);
-      }
-      redirect(location, 307)(req, res);
-    };
-    const trace: string[] = [];
-    const client = registry(reg.host, trace, {
-      plainHttp: undefined,
-      ca: certs.caPem,
-      credentials: async () => ALICE,
-      headers: USER_HEADERS,
-    });
-
-    const { bytes } = await pull(client);
-
-    expect(bytes.equals(blob)).toBe(true);
-    expect(secretsReceived(storage)).toEqual([]);
-    expect(headerNames(storage)).toEqual([BARE_BULK_HEADERS]);
-    expect(ownConnections(trace)).toEqual([
-      `${reg.origin}${blobPath}`,
-      `${reg.origin}${blobPath}`,
-      location,
-    ]);
-  });
-
-  it('a certificate the client does not trust: the bulk GET fails verification, sends nothing', async () => {
-    const reg = await server(serveBlob, { tls: certs });
-    const trace: string[] = [];
-    // TLS asked for (cert pinned elsewhere): no plain-http fallback, and no CA for this server.
-    const client = registry(reg.host, trace, {
-      plainHttp: undefined,
-      insecure: false,
-      ca: makeOtherCa(),
-      credentials: async () => ALICE,
-      retry: { retries: 0 },
-    });
-
-    const error = await pull(client).catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(FerryError);
-    expect((error as FerryError).code).toBe(RegistryErrorCode.Network);
-    expect(String((error as Error).message)).toMatch(/certificate|self.signed|issuer/i);
-    expect(reg.requests).toEqual([]);
-    expect(ownConnections(trace)).toEqual([`${reg.origin}${blobPath}`]);
-  });
-
-  it('--insecure: the bulk GET skips verification as the agent does', async () => {
-    const reg = await server(serveBlob, { tls: certs });
-    const trace: string[] = [];
-    const client = registry(reg.host, trace, { plainHttp: undefined, insecure: true });
-
-    const { bytes } = await pull(client);
-
-    expect(bytes.equals(blob)).toBe(true);
-    expect(ownConnections(trace)).toEqual([`${reg.origin}${blobPath}`]);
-  });
-
-  /** Another throwaway CA, which did not sign the server's certificate. */
-  function makeOtherCa(): string {
-    return makeTestCertificates().caPem;
-  }
-});
-
-/** A forward proxy on loopback: tunnels CONNECT and forwards absolute-form requests. */
-async function startForwardProxy(): Promise<{
-  origin: string;
-  /** `CONNECT host:port` or `GET http://…`, one per request it handled. */
-  seen: string[];
-  close(): Promise<void>;
-}> {
-  const seen: string[] = [];
-  const sockets = new Set<Socket>();
-  const proxy = createServer((req: IncomingMessage, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    const target = new URL(req.url ?? '');
-    const upstream = httpRequest(
-      target,
-      { method: req.method, headers: { ...req.headers, host: target.host } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  proxy.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
-    seen.push(`CONNECT ${req.url}`);
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.byteLength > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('close', () => sockets.delete(upstream));
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const { port } = proxy.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        proxy.closeAllConnections();
-        proxy.close(() => resolve());
-      }),
-  };
-}
-
-describe('a proxy in the environment', () => {
-  const names = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'NO_PROXY', 'no_proxy'];
-  let saved: Record<string, string | undefined>;
-  beforeEach(() => {
-    saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
-    for (const name of names) delete process.env[name];
-  });
-  afterEach(() => {
-    for (const name of names) {
-      const value = saved[name];
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
-
-  for (const variable of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy'] as const) {
-    it(`${variable} set: large blobs go through undici and the proxy, not a connection of their own`, async () => {
-      const proxy = await startForwardProxy();
-      try {
-        const reg = await server(serveBlob);
-        // HTTPS_PROXY alone does not cover a plain-http registry; the bulk path is off anyway.
-        process.env[variable] = proxy.origin;
-        if (variable === 'HTTPS_PROXY') process.env.HTTP_PROXY = proxy.origin;
-        const trace: string[] = [];
-        const client = registry(reg.host, trace);
-
-        const { bytes } = await pull(client);
-
-        expect(bytes.equals(blob)).toBe(true);
-        expect(ownConnections(trace)).toEqual([]);
-        expect(trace.filter((line) => line.startsWith('> GET '))).toHaveLength(1);
-        // The request reached the registry by way of the proxy.
-        expect(proxy.seen).toHaveLength(1);
-        expect([`CONNECT ${reg.host}`, `GET ${reg.origin}${blobPath}`]).toContain(proxy.seen[0]);
-        expect(reg.requests.map((r) => r.url)).toEqual([blobPath]);
-      } finally {
-        await proxy.close();
-      }
-    });
-  }
-
-  it('HTTPS_PROXY set for an https registry: no connection of its own; the proxy tunnels it', async () => {
-    if (!hasOpenssl()) return;
-    const certs = makeTestCertificates();
-    const proxy = await startForwardProxy();
-    try {
-      const reg = await server(serveBlob, { tls: certs });
-      process.env.HTTPS_PROXY = proxy.origin;
-      const trace: string[] = [];
-      const client = registry(reg.host, trace, { plainHttp: undefined, ca: certs.caPem });
-
-      const { bytes } = await pull(client);
-
-      expect(bytes.equals(blob)).toBe(true);
-      expect(ownConnections(trace)).toEqual([]);
-      expect(proxy.seen).toEqual([`CONNECT ${reg.host}`]);
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  it('the environment restored: the bulk path is back', async () => {
-    const reg = await server(serveBlob);
-    const trace: string[] = [];
-    const { bytes } = await pull(registry(reg.host, trace));
-    expect(bytes.equals(blob)).toBe(true);
-    expect(ownConnections(trace)).toEqual([`${reg.origin}${blobPath}`]);
   });
 });
