@@ -2,13 +2,13 @@
  * How the download cache puts a blob at a file the caller names (which must not exist): every
  * way ends with checked bytes, synced, at `destination` — or nothing there.
  */
-import { createReadStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
-import { digestStream, SizeMismatchError, type Descriptor } from '@ferry/oci';
+import { parseDigest, SizeMismatchError, type Descriptor } from '@ferry/oci';
 import { copyOut } from './cache-files.js';
 import { canFetchBytes } from './capabilities.js';
 import { readAll } from './content.js';
 import { durable } from './durable.js';
+import { digestFileReusing } from './file-digest.js';
 import type { FetchOptions, Fetcher } from './target.js';
 
 /** A small blob, verified, in memory: whole from a source that can, else read from its stream. */
@@ -53,8 +53,11 @@ export async function copyChecked(
   descriptor: Descriptor,
 ): Promise<boolean> {
   await copyOut(entry, destination);
-  const { digest, size } = await digestStream(
-    createReadStream(destination, { highWaterMark: 1024 * 1024 }),
+  const { digest, size } = await digestFileReusing(
+    destination,
+    undefined,
+    descriptor.size,
+    parseDigest(descriptor.digest).algorithm,
   );
   if (digest !== descriptor.digest || size !== descriptor.size) {
     await rm(destination, { force: true });

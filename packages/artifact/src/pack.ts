@@ -15,7 +15,6 @@ import {
   FerryError,
   MediaType,
   computeDigest,
-  digestStream,
   quote,
   type Descriptor,
   type Digest,
@@ -23,6 +22,7 @@ import {
   ErrorCode,
 } from '@ferry/oci';
 import type { FileHasher } from './digest-cache.js';
+import { digestFileReusing } from './file-digest.js';
 import { limitBySize, LARGE_TRANSFER_MIN_SIZE } from './limit.js';
 import { readOptions } from './read-options.js';
 import { UNSAFE_PATH, defaultTitle, validateTitle } from './paths.js';
@@ -177,13 +177,8 @@ async function statInput(file: string) {
   }
 }
 
-/** Reads and hashes a file (sha256), with read buffers sized by {@link readOptions}. */
-export const digestFile: FileHasher = (file, signal, size) =>
-  digestStream(
-    createReadStream(file, readOptions(size)) as AsyncIterable<Buffer>,
-    'sha256',
-    signal,
-  );
+/** Reads and hashes a file (sha256) through one reused buffer (see file-digest.ts). */
+export const digestFile: FileHasher = (file, signal, size) => digestFileReusing(file, signal, size);
 
 function bytesBlob(descriptor: Descriptor, bytes: Uint8Array): PackedBlob {
   return { descriptor, open: () => Readable.from([Buffer.from(bytes)]) };
