@@ -19,6 +19,11 @@ export interface BatchWriterOptions {
   batchSize?: number | undefined;
   /** Called after each batch is written, with its length. */
   onWritten?: ((length: number) => void) | undefined;
+  /**
+   * The two batches, lent by a caller that reuses them from one writer to the next (each of a
+   * ranged download's lanes), once the writer before has finished or been abandoned.
+   */
+  batches?: [Buffer, Buffer] | undefined;
 }
 
 export class BatchWriter {
@@ -41,7 +46,8 @@ export class BatchWriter {
   constructor(handle: FileHandle, position: number, options: BatchWriterOptions = {}) {
     this.#handle = handle;
     this.#position = position;
-    this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
+    if (options.batches) this.#batches.push(...options.batches);
+    this.#batchSize = options.batches?.[0].byteLength ?? options.batchSize ?? DEFAULT_BATCH;
     this.#slack = Math.min(SLACK, this.#batchSize / 2);
     this.#onWritten = options.onWritten;
     this.#sync = new BackgroundSync(handle, options.syncEvery, (error) => this.#fail(error));

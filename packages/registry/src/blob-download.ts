@@ -16,6 +16,7 @@ import {
   type Descriptor,
 } from '@ferry/oci';
 import { NetworkError, redactUrl, RegistryErrorCode } from './errors.js';
+import { abortedError } from './request-errors.js';
 import { isBodyCutShort, isRetryableError } from './retry-policy.js';
 import {
   abandon,
@@ -239,7 +240,8 @@ export async function pauseBeforeResume(
   options: Pick<FetchBlobOptions, 'signal' | 'maxResumes'>,
   stats: DownloadStats,
 ): Promise<void> {
-  if (error instanceof FerryError || options.signal?.aborted) throw error;
+  if (options.signal?.aborted) throw abortedError(undefined, options.signal.reason ?? error);
+  if (error instanceof FerryError) throw error;
   if (!isRetryableError(error) && !isBodyCutShort(error)) throw error;
   if (stats.resumes >= (options.maxResumes ?? 5)) {
     throw new NetworkError({

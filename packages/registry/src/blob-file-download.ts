@@ -109,7 +109,9 @@ export async function downloadBlobIntoFile(
     }
     await writer.finish();
   } catch (error) {
-    await writer.abandon();
+    // What arrived stays in the file for a resume (Ctrl-C, a connection that kept breaking):
+    // all of it was hashed, so the file is a prefix of the blob as far as it goes.
+    await writer.finish().catch(() => writer.abandon());
     throw error;
   }
   const actual = digester.digest();

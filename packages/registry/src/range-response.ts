@@ -14,7 +14,7 @@ import { isBodyCutShort, isRetryableError } from './retry-policy.js';
 import { abandon, responseError, type TransportResponse } from './transport.js';
 
 /** Received bytes are written in batches of about this size: one positional writev each. */
-const WRITE_BATCH = 1024 * 1024;
+export const WRITE_BATCH = 1024 * 1024;
 
 /**
  * Resolves when `response` answers the rest of `range` of a `size`-byte blob: a 206 whose
@@ -61,6 +61,8 @@ export interface RangeReceiveOptions {
   signal: AbortSignal;
   /** Called after each batch is written (`range.done` already counts it). */
   onWritten: (length: number) => void;
+  /** Write batches this range may use (its lane's, reused from range to range). */
+  batches?: [Buffer, Buffer] | undefined;
 }
 
 /**
@@ -142,6 +144,7 @@ async function receiveBulkRange(
 ): Promise<unknown> {
   const writer = new BatchWriter(handle, range.start + range.done, {
     batchSize: WRITE_BATCH,
+    batches: options.batches,
     onWritten: (length) => {
       range.done += length;
       options.onWritten(length);

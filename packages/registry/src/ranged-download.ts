@@ -25,6 +25,7 @@ import {
   compareWithRegistry,
   isExpired,
   receiveRange,
+  WRITE_BATCH,
 } from './range-response.js';
 import { PrefixHasher } from './ranged-file.js';
 import {
@@ -256,9 +257,15 @@ class RangedDownload {
   ): Promise<void> {
     let failure: { error: unknown } | undefined;
     const worker = async (range: RangeProgress | undefined, response?: TransportResponse) => {
+      // The lane's write batches, reused by each of its ranges (a range is done with them when
+      // its fetch returns): new ones per range cost the heap a few MiB each time.
+      const batches: [Buffer, Buffer] = [
+        Buffer.allocUnsafe(WRITE_BATCH),
+        Buffer.allocUnsafe(WRITE_BATCH),
+      ];
       for (let next = range; next && !failure; next = pending.shift()) {
         try {
-          await this.#fetchRange(next, file, response);
+          await this.#fetchRange(next, file, response, batches);
         } catch (error) {
           failure ??= { error };
           // The other ranges stop too; their progress is saved for the next run.
@@ -330,6 +337,7 @@ class RangedDownload {
     range: RangeProgress,
     { handle, writer, hasher, sync }: RangedFile,
     probe: TransportResponse | undefined,
+    batches: [Buffer, Buffer],
   ): Promise<void> {
     const maxResumes = this.#options.maxResumes ?? 5;
     let failures = 0;
@@ -343,6 +351,7 @@ class RangedDownload {
         broken = await receiveRange(response, range, handle, {
           idleMs: this.#options.idleTimeoutMs ?? 30_000,
           signal: this.#controller.signal,
+          batches,
           onWritten: (length) => {
             this.#result.fetchedBytes += length;
             this.#options.onProgress?.(length);
