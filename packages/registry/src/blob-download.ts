@@ -79,48 +79,99 @@ async function* chunks(
   options: FetchBlobOptions,
   stats: DownloadStats,
 ): AsyncGenerator<Buffer> {
-  const { algorithm } = parseDigest(descriptor.digest);
-  const digester = options.resume?.digester ?? new Digester(algorithm);
-  const subject = `blob ${descriptor.digest}`;
-  let delivered = options.resume?.offset ?? 0;
-  if (delivered > descriptor.size) throw new SizeMismatchError(descriptor.size, delivered, subject);
-
-  for (let attempt = 0; delivered < descriptor.size || attempt === 0; attempt++) {
-    const opened = await openAttempt(transport, url, scopes, descriptor, delivered, options, stats);
+  const delivery = new Delivery(descriptor, options, stats);
+  for (let attempt = 0; !delivery.complete || attempt === 0; attempt++) {
+    const opened = await openAttempt(
+      transport,
+      url,
+      scopes,
+      descriptor,
+      delivery.delivered,
+      options,
+      stats,
+    );
     if (!opened) break;
     const { response } = opened;
-    let skip = opened.skip;
-
+    delivery.skip = opened.skip;
     try {
       for await (const raw of response.body as AsyncIterable<Buffer>) {
-        stats.bytesReceived += raw.byteLength;
-        let chunk = raw;
-        if (skip > 0) {
-          const dropped = Math.min(skip, chunk.byteLength);
-          stats.bytesRefetched += dropped;
-          skip -= dropped;
-          chunk = chunk.subarray(dropped);
-          if (chunk.byteLength === 0) continue;
-        }
-        if (delivered + chunk.byteLength > descriptor.size) {
-          throw new SizeMismatchError(descriptor.size, delivered + chunk.byteLength, subject);
-        }
-        digester.update(chunk);
-        delivered += chunk.byteLength;
-        options.onProgress?.(chunk.byteLength);
-        yield chunk;
+        const chunk = delivery.accept(raw);
+        if (chunk) yield chunk;
       }
     } catch (error) {
       abandon(response);
-      await pauseBeforeResume(error, url, delivered, descriptor, options, stats);
+      await pauseBeforeResume(error, url, delivery.delivered, descriptor, options, stats);
       continue;
     }
-    if (delivered < descriptor.size) countShortBody(delivered, descriptor, options, stats, subject);
+    if (!delivery.complete) countShortBody(delivery, descriptor, options, stats);
+  }
+  delivery.verify();
+}
+
+/**
+ * What the attempts at one blob delivered so far, and the checks on each piece: bytes the
+ * caller holds already (a server that ignored Range sends them again) are dropped, bytes past
+ * the blob's size refused, the rest hashed, counted and reported. `verify` checks the digest.
+ */
+export class Delivery {
+  readonly #descriptor: Pick<Descriptor, 'digest' | 'size'>;
+  readonly #digester: Digester;
+  readonly #onProgress: ((bytes: number) => void) | undefined;
+  readonly #stats: DownloadStats;
+  readonly subject: string;
+  delivered: number;
+  /** Bytes of the current answer to drop: the caller has them already. */
+  skip = 0;
+
+  constructor(
+    descriptor: Pick<Descriptor, 'digest' | 'size'>,
+    options: Pick<FetchBlobOptions, 'resume' | 'onProgress'>,
+    stats: DownloadStats,
+  ) {
+    this.#descriptor = descriptor;
+    this.subject = `blob ${descriptor.digest}`;
+    this.#digester =
+      options.resume?.digester ?? new Digester(parseDigest(descriptor.digest).algorithm);
+    this.#onProgress = options.onProgress;
+    this.#stats = stats;
+    this.delivered = options.resume?.offset ?? 0;
+    if (this.delivered > descriptor.size) {
+      throw new SizeMismatchError(descriptor.size, this.delivered, this.subject);
+    }
   }
 
-  const actual = digester.digest();
-  if (actual !== descriptor.digest)
-    throw new DigestMismatchError(descriptor.digest, actual, subject);
+  get complete(): boolean {
+    return this.delivered >= this.#descriptor.size;
+  }
+
+  /** The new part of `raw` (a view of it), hashed and counted; undefined when nothing is new. */
+  accept(raw: Buffer): Buffer | undefined {
+    this.#stats.bytesReceived += raw.byteLength;
+    let chunk = raw;
+    if (this.skip > 0) {
+      const dropped = Math.min(this.skip, chunk.byteLength);
+      this.#stats.bytesRefetched += dropped;
+      this.skip -= dropped;
+      chunk = chunk.subarray(dropped);
+      if (chunk.byteLength === 0) return undefined;
+    }
+    const size = this.#descriptor.size;
+    if (this.delivered + chunk.byteLength > size) {
+      throw new SizeMismatchError(size, this.delivered + chunk.byteLength, this.subject);
+    }
+    this.#digester.update(chunk);
+    this.delivered += chunk.byteLength;
+    this.#onProgress?.(chunk.byteLength);
+    return chunk;
+  }
+
+  /** Throws unless the bytes delivered are the blob's. */
+  verify(): void {
+    const actual = this.#digester.digest();
+    if (actual !== this.#descriptor.digest) {
+      throw new DigestMismatchError(this.#descriptor.digest, actual, this.subject);
+    }
+  }
 }
 
 /**
@@ -258,14 +309,13 @@ export async function pauseBeforeResume(
 
 /** A body ended cleanly but short (a proxy that dropped the rest): resume as for a break. */
 export function countShortBody(
-  delivered: number,
+  delivery: Delivery,
   descriptor: Pick<Descriptor, 'size'>,
   options: Pick<FetchBlobOptions, 'maxResumes'>,
   stats: DownloadStats,
-  subject: string,
 ): void {
   if (stats.resumes >= (options.maxResumes ?? 5)) {
-    throw new SizeMismatchError(descriptor.size, delivered, subject);
+    throw new SizeMismatchError(descriptor.size, delivery.delivered, delivery.subject);
   }
   stats.resumes++;
 }

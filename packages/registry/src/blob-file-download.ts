@@ -6,16 +6,11 @@
  * fixed buffer (bulk-connector.ts), whose slices are hashed and copied into the write batches.
  */
 import type { FileHandle } from 'node:fs/promises';
-import {
-  DigestMismatchError,
-  Digester,
-  parseDigest,
-  SizeMismatchError,
-  type Descriptor,
-} from '@ferry/oci';
+import type { Descriptor } from '@ferry/oci';
 import { BatchWriter } from './batch-writer.js';
 import {
   countShortBody,
+  Delivery,
   openAttempt,
   pauseBeforeResume,
   type DownloadStats,
@@ -49,48 +44,30 @@ export async function downloadBlobIntoFile(
   options: DownloadIntoFileOptions = {},
 ): Promise<DownloadStats> {
   const stats: DownloadStats = { bytesReceived: 0, bytesRefetched: 0, resumes: 0, restarts: 0 };
-  const subject = `blob ${descriptor.digest}`;
-  const digester =
-    options.resume?.digester ?? new Digester(parseDigest(descriptor.digest).algorithm);
-  let delivered = options.resume?.offset ?? 0;
-  if (delivered > descriptor.size) throw new SizeMismatchError(descriptor.size, delivered, subject);
-  const writer = new BatchWriter(handle, delivered, { syncEvery: options.syncEvery });
+  const delivery = new Delivery(descriptor, options, stats);
+  const writer = new BatchWriter(handle, delivery.delivered, { syncEvery: options.syncEvery });
   const bulk = descriptor.size >= BULK_DOWNLOAD_THRESHOLD;
+  const sink: BodySink = {
+    take: (received) => {
+      const data = delivery.accept(received);
+      return data ? writer.take(data) : true;
+    },
+    ready: () => writer.ready(),
+  };
   try {
-    for (let attempt = 0; delivered < descriptor.size || attempt === 0; attempt++) {
+    for (let attempt = 0; !delivery.complete || attempt === 0; attempt++) {
       const opened = await openAttempt(
         transport,
         url,
         scopes,
         descriptor,
-        delivered,
+        delivery.delivered,
         { signal: options.signal, bulk },
         stats,
       );
       if (!opened) break;
       const { response } = opened;
-      let skip = opened.skip;
-      const sink: BodySink = {
-        take: (received) => {
-          stats.bytesReceived += received.byteLength;
-          let data = received;
-          if (skip > 0) {
-            const dropped = Math.min(skip, data.byteLength);
-            stats.bytesRefetched += dropped;
-            skip -= dropped;
-            data = data.subarray(dropped);
-            if (data.byteLength === 0) return true;
-          }
-          if (delivered + data.byteLength > descriptor.size) {
-            throw new SizeMismatchError(descriptor.size, delivered + data.byteLength, subject);
-          }
-          digester.update(data);
-          delivered += data.byteLength;
-          options.onProgress?.(data.byteLength);
-          return writer.take(data);
-        },
-        ready: () => writer.ready(),
-      };
+      delivery.skip = opened.skip;
       try {
         if (response.body instanceof BulkBody) await response.body.pump(sink);
         else {
@@ -100,12 +77,10 @@ export async function downloadBlobIntoFile(
         }
       } catch (error) {
         abandon(response);
-        await pauseBeforeResume(error, url, delivered, descriptor, options, stats);
+        await pauseBeforeResume(error, url, delivery.delivered, descriptor, options, stats);
         continue;
       }
-      if (delivered < descriptor.size) {
-        countShortBody(delivered, descriptor, options, stats, subject);
-      }
+      if (!delivery.complete) countShortBody(delivery, descriptor, options, stats);
     }
     await writer.finish();
   } catch (error) {
@@ -114,9 +89,6 @@ export async function downloadBlobIntoFile(
     await writer.finish().catch(() => writer.abandon());
     throw error;
   }
-  const actual = digester.digest();
-  if (actual !== descriptor.digest) {
-    throw new DigestMismatchError(descriptor.digest, actual, subject);
-  }
+  delivery.verify();
   return stats;
 }
