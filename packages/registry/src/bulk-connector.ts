@@ -17,8 +17,9 @@ import { connect as connectPlain, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { BulkBody } from './bulk-body.js';
 import { sendChunked } from './chunked-upload.js';
-import { redactUrl } from './errors.js';
-import { parseHeads, requestHead, type ParsedHead } from './http1-head.js';
+import { FerryError } from '@ferry/oci';
+import { redactUrl, RegistryErrorCode } from './errors.js';
+import { MAX_HEAD, parseHeads, requestHead, type ParsedHead } from './http1-head.js';
 import { isIpLiteral, resolveAddress, type ResolveRule } from './resolve.js';
 import type { UploadSource } from './upload-source.js';
 
@@ -37,6 +38,11 @@ export interface BulkConnectorOptions {
   connectTimeoutMs?: number | undefined;
   /** No byte for this long, while waiting for the answer or its body: fail. Default 300 s, as undici's. */
   idleTimeoutMs?: number | undefined;
+  /**
+   * The whole answer head must come within this from the end of the request (a head trickled a
+   * byte at a time stays under the idle timeout). Default 300 s, as undici's headersTimeout.
+   */
+  headersTimeoutMs?: number | undefined;
   /** A kept connection unused this long is closed (0: none is kept). Default 4 s, as undici's. */
   keepAliveTimeoutMs?: number | undefined;
   /** Bytes per socket read. Default 256 KiB. */
@@ -74,6 +80,8 @@ interface Connection {
   onRead: ((slice: Buffer) => boolean) | undefined;
   /** The running exchange hears of the socket's end (with its error, if any). */
   onEnd: ((error?: unknown) => void) | undefined;
+  /** The running exchange hears that the socket was idle too long. */
+  onTimeout?: (() => void) | undefined;
   idleTimer?: NodeJS.Timeout | undefined;
 }
 
@@ -94,6 +102,13 @@ export class BulkConnector {
   /** Sends the request and resolves with the answer's head; the body follows through `body`. */
   async request(request: BulkRequest): Promise<BulkResponse> {
     const { url, signal } = request;
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+      // A redirect may name any URL; undici refuses these too.
+      throw new FerryError(
+        RegistryErrorCode.Protocol,
+        `${redactUrl(url)}: not an http or https URL with a host`,
+      );
+    }
     const method = request.method ?? 'GET';
     const upload = request.body;
     const keepAlive = upload === undefined;
@@ -131,12 +146,19 @@ export class BulkConnector {
     const { socket } = connection;
     return new Promise<BulkResponse>((resolve, reject) => {
       let body: BulkBody | undefined;
-      let head: Buffer | undefined;
+      /** What arrived of the answer's head(s), and how much. */
+      let headParts: Buffer[] = [];
+      let headLength = 0;
+      /** A byte of an answer came (an informational one counts). */
       let answered = false;
       let settled = false;
       let done = false;
+      /** The whole answer head must come within this, however slowly it trickles. */
+      let headDeadline: NodeJS.Timeout | undefined;
       const finish = (): void => {
         done = true;
+        clearTimeout(headDeadline);
+        connection.onTimeout = undefined;
         signal?.removeEventListener('abort', onAbort);
       };
       /** `closed`: the socket ended or failed (not a timeout, an abort or a bad answer). */
@@ -171,7 +193,15 @@ export class BulkConnector {
           return more;
         }
         if (settled) return false;
-        head = head ? Buffer.concat([head, slice]) : Buffer.from(slice);
+        const before = headLength;
+        headParts.push(Buffer.from(slice));
+        headLength += slice.byteLength;
+        // A head ends with a line end: a read without one cannot complete it, and parsing the
+        // whole head again on each read of a trickled one would cost its square. (The first
+        // bytes are always looked at: they tell HTTP/1 from anything else.)
+        if (before >= 8 && slice.indexOf(0x0a) < 0 && headLength <= MAX_HEAD) return true;
+        const head = Buffer.concat(headParts, headLength);
+        headParts = [head];
         let parsed: ParsedHead | undefined;
         try {
           parsed = parseHeads(head, subject);
@@ -182,8 +212,9 @@ export class BulkConnector {
         if (!parsed) return true;
         const rest = head.subarray(parsed.length);
         const reusable = keepAlive && parsed.keepAlive;
-        head = undefined;
+        headParts = [];
         settled = true;
+        clearTimeout(headDeadline);
         body = new BulkBody(
           {
             pause: () => socket.pause(),
@@ -209,15 +240,24 @@ export class BulkConnector {
         socket.setTimeout(0);
         return false;
       };
-      socket.setTimeout(idleTimeoutMs, () =>
-        fail(timeoutError(`${url.host} sent nothing for too long`)),
-      );
+      // One 'timeout' listener per connection (see #connect), pointed at the exchange running.
+      connection.onTimeout = () => fail(timeoutError(`${url.host} sent nothing for too long`));
+      socket.setTimeout(idleTimeoutMs);
+      const awaitHead = (): void => {
+        if (done || settled) return;
+        headDeadline = setTimeout(
+          () => fail(timeoutError(`${url.host} sent no complete answer in time`)),
+          this.#options.headersTimeoutMs ?? 300_000,
+        );
+      };
       connection.ready.then(() => {
         if (done) return;
         // Latin-1, as undici writes heads: a header's bytes are the ones the caller gave.
         socket.write(text, 'latin1');
-        // An answer that comes before the whole body (a 401, a 413) ends the sending.
-        if (request.body) sendChunked(socket, request.body, () => answered || done).catch(fail);
+        if (!request.body) return awaitHead();
+        // A final answer before the whole body (a 401, a 413) ends the sending; an informational
+        // one (100 Continue, 103) does not.
+        sendChunked(socket, request.body, () => body !== undefined || done).then(awaitHead, fail);
       }, fail);
     });
   }
@@ -282,6 +322,7 @@ export class BulkConnector {
     });
     connection.ready.catch(() => {});
     socket.on('error', (error) => connection.onEnd?.(error));
+    socket.on('timeout', () => connection.onTimeout?.());
     socket.on('close', () => {
       this.#forget(connection);
       connection.onEnd?.();

@@ -221,6 +221,50 @@ describe('a chunked PATCH from fixed buffers', () => {
     expect(reads).toBeLessThan(1000);
   });
 
+  it('a 100 Continue before the body is all sent does not end the sending: the whole body goes', async () => {
+    let received = Buffer.alloc(0);
+    const raw = createNetServer((socket) => {
+      const chunks: Buffer[] = [];
+      let continued = false;
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        const all = Buffer.concat(chunks);
+        if (!continued && all.includes('\r\n\r\n')) {
+          continued = true;
+          socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+        }
+        if (all.subarray(-7).toString('latin1') === '\r\n0\r\n\r\n'.slice(-7)) {
+          received = all;
+          socket.end('HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n');
+        }
+      });
+      socket.on('error', () => {});
+    });
+    rawServers.push(raw);
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const origin = new URL(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/`);
+    const response = await connector().request({
+      method: 'PATCH',
+      url: new URL('/up', origin),
+      headers: {},
+      body: new FileUploadSource(file),
+    });
+    await response.body.dump();
+    expect(response.statusCode).toBe(202);
+    // The chunked body decoded is the file.
+    const text = received.toString('latin1');
+    const bodyStart = text.indexOf('\r\n\r\n') + 4;
+    const pieces: Buffer[] = [];
+    for (let at = bodyStart; ;) {
+      const lineEnd = received.indexOf('\r\n', at);
+      const size = Number.parseInt(received.toString('latin1', at, lineEnd), 16);
+      if (size === 0) break;
+      pieces.push(received.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = lineEnd + 2 + size + 2;
+    }
+    expect(sha256(Buffer.concat(pieces))).toBe(sha256(data));
+  });
+
   it('a server that drops the connection mid-body fails the request with a network error', async () => {
     const origin = await serve((request) => {
       let seen = 0;

@@ -10,7 +10,7 @@ import { RegistryErrorCode } from './errors.js';
 import { ChunkedDecoder, CloseDecoder, LengthDecoder, type BodyDecoder } from './http1-framing.js';
 
 /** All answer heads together (informational ones included) may not be larger than this. */
-const MAX_HEAD = 64 * 1024;
+export const MAX_HEAD = 64 * 1024;
 const STATUS_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
@@ -63,12 +63,22 @@ export function parseHeads(bytes: Buffer, subject: string): ParsedHead | undefin
       if (status === 101) throw protocolError(subject, 'the server switched protocols');
       continue;
     }
+    const http10 = statusLine[1] === '0';
+    // Chunked coding is HTTP/1.1's: on an HTTP/1.0 answer it is faulty framing (RFC 9112 §6.1).
+    if (http10 && headers['transfer-encoding'] !== undefined) {
+      throw protocolError(subject, 'an HTTP/1.0 answer with Transfer-Encoding');
+    }
     const decoder = bodyDecoder(status, headers, subject);
     const tokens = String(headers.connection ?? '').toLowerCase();
+    // A 204 or 304 that announced a body may send one anyway: its connection is not kept.
+    const framedEmpty =
+      (status === 204 || status === 304) &&
+      (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined);
     const keepAlive =
       !(decoder instanceof CloseDecoder) &&
+      !framedEmpty &&
       !/\bclose\b/.test(tokens) &&
-      (statusLine[1] === '1' || /\bkeep-alive\b/.test(tokens));
+      (!http10 || /\bkeep-alive\b/.test(tokens));
     return { status, headers, decoder, length: start, keepAlive };
   }
 }
