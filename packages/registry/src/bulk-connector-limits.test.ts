@@ -50,6 +50,19 @@ describe('BulkConnector limits', () => {
     },
   );
 
+  it.each(['099', '000', '012'])('refuses a status of %s (below 100)', async (status) => {
+    const raw = await servers.serve(async (connection) => {
+      await connection.head;
+      await send(connection.socket, `HTTP/1.1 ${status} Odd\r\ncontent-length: 0\r\n\r\n`);
+    });
+    await expect(testConnector().request({ url: blobUrl(raw), headers: {} })).rejects.toMatchObject(
+      {
+        code: 'ERR_REGISTRY_PROTOCOL',
+        message: expect.stringContaining('not an HTTP/1.1 answer'),
+      },
+    );
+  });
+
   it('refuses chunked coding on an HTTP/1.0 answer', async () => {
     const raw = await servers.serve(async (connection) => {
       await connection.head;

@@ -53,7 +53,7 @@ export function parseHeads(bytes: Buffer, subject: string): ParsedHead | undefin
     }
     if (end + 4 > MAX_HEAD) throw protocolError(subject, 'the answer head is too large');
     const lines = bytes.toString('latin1', start, end).split('\r\n');
-    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/.exec(lines[0] ?? '');
+    const statusLine = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/.exec(lines[0] ?? '');
     if (!statusLine) throw notHttp1(subject, lines[0] ?? '');
     const status = Number(statusLine[2]);
     const headers = parseHeaderLines(lines.slice(1), subject);
