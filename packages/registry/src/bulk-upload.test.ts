@@ -12,6 +12,7 @@ import {
   createServer as createNetServer,
   type AddressInfo,
   type Server as NetServer,
+  type Socket,
 } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,14 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<URL> 
 }
 
 const connector = () => new BulkConnector({ tls: { rejectUnauthorized: true } });
+
+/** A raw TCP server (for answers node:http would not give); returns its origin. */
+async function serveRaw(onSocket: (socket: Socket) => void): Promise<URL> {
+  const raw = createNetServer(onSocket);
+  rawServers.push(raw);
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  return new URL(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/`);
+}
 
 describe('FileUploadSource', () => {
   it('reads the whole file in pieces, counting every byte', async () => {
@@ -190,7 +199,7 @@ describe('a chunked PATCH from fixed buffers', () => {
     };
     // A raw server: it answers once 3 MiB arrived and goes on reading without closing, as a
     // careful server does (one that closes at once makes the client's next write fail instead).
-    const raw = createNetServer((socket) => {
+    const origin = await serveRaw((socket) => {
       let seen = 0;
       socket.on('data', (chunk: Buffer) => {
         seen += chunk.byteLength;
@@ -203,9 +212,6 @@ describe('a chunked PATCH from fixed buffers', () => {
       });
       socket.on('error', () => {});
     });
-    rawServers.push(raw);
-    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-    const origin = new URL(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/`);
     const response = await connector().request({
       method: 'PATCH',
       url: new URL('/up', origin),
@@ -223,7 +229,7 @@ describe('a chunked PATCH from fixed buffers', () => {
 
   it('a 100 Continue before the body is all sent does not end the sending: the whole body goes', async () => {
     let received = Buffer.alloc(0);
-    const raw = createNetServer((socket) => {
+    const origin = await serveRaw((socket) => {
       const chunks: Buffer[] = [];
       let continued = false;
       socket.on('data', (chunk: Buffer) => {
@@ -240,9 +246,6 @@ describe('a chunked PATCH from fixed buffers', () => {
       });
       socket.on('error', () => {});
     });
-    rawServers.push(raw);
-    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-    const origin = new URL(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/`);
     const response = await connector().request({
       method: 'PATCH',
       url: new URL('/up', origin),
