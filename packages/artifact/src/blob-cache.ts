@@ -17,9 +17,7 @@ import { rm, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
-  Digester,
   DigestMismatchError,
   DigestTransform,
   FerryError,
@@ -27,9 +25,9 @@ import {
   SizeMismatchError,
   type Descriptor,
 } from '@ferry/oci';
-import { DEFAULT_SYNC_EVERY } from '@ferry/registry';
 import { CacheLock, type LockTimings } from './cache-lock.js';
-import { canDownloadIntoFile, canDownloadToFile } from './capabilities.js';
+import { canDownloadToFile } from './capabilities.js';
+import { fillPartial } from './partial-fill.js';
 import {
   ensureCacheDir,
   moveOut,
@@ -41,9 +39,7 @@ import {
 import { checkPlaced, copyChecked, placeCopy, writeWhole } from './cache-placement.js';
 
 export { ERR_CACHE_UNSAFE } from './cache-files.js';
-import { isManifest } from './content.js';
 import { durable } from './durable.js';
-import { handleWriter, readPrefix } from './handle-io.js';
 import type { FetchOptions, Fetcher } from './target.js';
 import { ArtifactErrorCode } from './errors.js';
 
@@ -291,50 +287,11 @@ export class BlobCache {
       }
     }
     const handle = await openPartial(partial, fresh);
-    let offset: number;
     try {
-      offset = (await handle.stat()).size;
-      if (offset > descriptor.size) {
-        await handle.truncate(0);
-        offset = 0;
-      }
-      const digester = new Digester(parseDigest(descriptor.digest).algorithm);
-      if (offset > 0) {
-        // Continue the digest over what an earlier run left: one read, no network.
-        for await (const chunk of readPrefix(handle, offset)) {
-          digester.update(chunk);
-        }
-        this.stats.resumedBytes += offset;
-        options.onProgress?.(offset);
-      }
-      const fetchOptions = {
-        signal: options.signal,
-        onProgress: (bytes: number) => {
-          this.stats.fetchedBytes += bytes;
-          options.onProgress?.(bytes);
-        },
-        ...(offset > 0 ? { resume: { offset, digester } } : {}),
-      };
-      if (canDownloadIntoFile(source) && !isManifest(descriptor)) {
-        // A registry writes into the file itself: no stream between the socket and the file.
-        await source.downloadIntoFile(descriptor, handle, {
-          ...fetchOptions,
-          syncEvery: DEFAULT_SYNC_EVERY,
-        });
-      } else {
-        const stream = await source.fetch(descriptor, fetchOptions);
-        // Appending as bytes arrive is what lets a killed process resume from the partial file.
-        // Room for many network chunks while one write is in flight: they go down in one writev
-        // instead of one thread-pool round trip each (1.5 s of a 1 GiB pull).
-        // And synced as it goes, so that the final fsync only flushes the tail (see handleWriter).
-        const sink = handleWriter(handle, 8 * 1024 * 1024, DEFAULT_SYNC_EVERY);
-        await pipeline(stream, sink);
-      }
-      // The stream checked every byte it wrote; the size says nothing else was appended.
-      const written = (await handle.stat()).size;
-      if (written !== descriptor.size) {
-        throw new SizeMismatchError(descriptor.size, written, `cached ${descriptor.digest}`);
-      }
+      await fillPartial(source, descriptor, handle, options, {
+        resumed: (bytes) => (this.stats.resumedBytes += bytes),
+        fetched: (bytes) => (this.stats.fetchedBytes += bytes),
+      });
     } catch (error) {
       await handle.close();
       const mismatch = error instanceof DigestMismatchError || error instanceof SizeMismatchError;
